@@ -1,0 +1,43 @@
+"""Command-line entry point: a click group of thin commands behind one error boundary."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from bimpe_iac import __version__
+from bimpe_iac.commands.emulator import emulator
+from bimpe_iac.errors import BimpeIacError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bimpe-iac")
+def cli() -> None:
+    """Declarative infrastructure as code for BimpeAI agents."""
+
+
+cli.add_command(emulator)
+
+
+def main() -> None:
+    """Run the CLI; map known errors to exit 1, Ctrl-C to 130, anything unexpected to 3."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BimpeIacError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the boundary: a bug, reported without a traceback on screen
+        click.echo(f"Internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(3)

@@ -1,0 +1,83 @@
+"""`bimpe-iac emulator ...`: run the local BimpeAI emulator, or write its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bimpe_iac.emulator.app import build_api, create_emulator
+from bimpe_iac.emulator.faults import FaultSettings
+from bimpe_iac.emulator.server import bind, serve
+
+
+@click.group()
+def emulator() -> None:
+    """The local BimpeAI emulator."""
+
+
+@emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--db",
+    "db_path",
+    default=".bimpe/emulator.db",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite database; kept across restarts.",
+)
+@click.option("--latency-ms", default=0.0, type=click.FloatRange(0, 60_000))
+@click.option("--fault-rate", default=0.0, type=click.FloatRange(0, 1))
+@click.option("--rate-limit", default=None, type=click.IntRange(1), help="Requests/s per key.")
+@click.option("--seed", default=None, type=int, help="Seed for reproducible faults.")
+@click.option("--admin-token", default=None, envvar="BIMPE_EMULATOR_ADMIN_TOKEN")
+def serve_command(
+    host: str,
+    port: int,
+    db_path: Path,
+    latency_ms: float,
+    fault_rate: float,
+    rate_limit: int | None,
+    seed: int | None,
+    admin_token: str | None,
+) -> None:
+    """Serve the Console API over HTTP until Ctrl-C.
+
+    \b
+    Example:
+      bimpe-iac emulator serve --port 8787 --latency-ms 25
+      curl -H "Authorization: Bearer $KEY" \\
+        'http://127.0.0.1:8787/api/v1/console/workflows?scope=public'
+    """
+    settings = FaultSettings(
+        latency_ms=latency_ms, fault_rate=fault_rate, rate_limit=rate_limit, seed=seed
+    )
+    running = create_emulator(db_path, settings, admin=admin_token)
+    sock = bind(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    click.echo(f"BimpeAI emulator serving {url}  (database {db_path})")
+    click.echo(f"  BIMPE_BASE_URL={url}")
+    click.echo(f"  BIMPE_API_KEY={running.api_key}")
+    click.echo(f"  admin token (for {url}/_emulator): {running.admin_token}")
+    click.echo("Press Ctrl-C to stop.")
+    try:
+        serve(running, sock)
+    finally:
+        running.close()
+
+
+@emulator.command("openapi")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def openapi_command(out: Path | None) -> None:
+    """Print (or write) the emulator's OpenAPI document."""
+    text = openapi_text()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def openapi_text() -> str:
+    return json.dumps(build_api().openapi(), indent=2, sort_keys=True) + "\n"

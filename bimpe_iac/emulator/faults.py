@@ -1,0 +1,100 @@
+"""Latency, injected faults and the per-key rate limit: the emulator's unreliable-network knobs.
+
+Fault kinds, each drawn with its weight when a request is chosen to fail (`fault_rate`):
+  error_500          500 internal_error, nothing done
+  unavailable_503    503 with Retry-After, nothing done
+  throttled_429      429 with Retry-After and X-RateLimit-*, nothing done
+  drop_before        the connection drops before the request is handled
+  drop_after_commit  the request is handled and committed, then the connection drops
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FaultKind = Literal[
+    "error_500", "unavailable_503", "throttled_429", "drop_before", "drop_after_commit"
+]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "error_500",
+    "unavailable_503",
+    "throttled_429",
+    "drop_before",
+    "drop_after_commit",
+)
+
+
+class FaultSettings(BaseModel):
+    """What the admin API reads and writes at /_emulator/faults."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    latency_ms: Annotated[float, Field(ge=0, le=60_000)] = 0.0
+    fault_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    fault_kinds: dict[FaultKind, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: dict.fromkeys(FAULT_KINDS, 1.0)
+    )
+    rate_limit: Annotated[int, Field(ge=1)] | None = None
+    retry_after_s: Annotated[int, Field(ge=0, le=60)] = 1
+    seed: int | None = None
+
+
+class FaultDice:
+    """Draws faults; seeded draws repeat, so a failing test run can be replayed."""
+
+    def __init__(self, settings: FaultSettings) -> None:
+        self.settings = settings
+        self._random = random.Random(settings.seed)
+        self._lock = threading.Lock()
+
+    def configure(self, settings: FaultSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._random = random.Random(settings.seed)
+
+    def draw(self) -> FaultKind | None:
+        settings = self.settings
+        if settings.fault_rate <= 0:
+            return None
+        with self._lock:
+            if self._random.random() >= settings.fault_rate:
+                return None
+            kinds = [k for k in FAULT_KINDS if settings.fault_kinds.get(k, 0) > 0]
+            if not kinds:
+                return None
+            weights = [settings.fault_kinds[k] for k in kinds]
+            return self._random.choices(kinds, weights)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int
+
+
+class RateLimiter:
+    """A fixed one-second window per API key."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, limit: int) -> RateDecision:
+        window = int(time.time())
+        with self._lock:
+            start, used = self._windows.get(key, (window, 0))
+            if start != window:
+                start, used = window, 0
+            allowed = used < limit
+            if allowed:
+                used += 1
+            self._windows[key] = (start, used)
+        return RateDecision(allowed, limit, max(0, limit - used), window + 1)

@@ -1,0 +1,299 @@
+"""The front door of the emulator, as plain ASGI: request ids, authentication, rate limit,
+latency, injected faults, idempotency keys and request counters, in that order."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import MutableMapping
+from typing import Any
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bimpe_iac.emulator.faults import FaultDice, FaultKind, RateLimiter
+from bimpe_iac.emulator.responses import ApiError, error_response
+from bimpe_iac.emulator.store import Store
+
+API_PREFIX = "/api/v1/console"
+ADMIN_PREFIX = "/_emulator"
+IDEMPOTENCY_TTL_S = 24 * 3600
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+class ConnectionDropped(Exception):
+    """Raised to make the client see a dropped connection instead of an answer."""
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class Gateway:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Store,
+        dice: FaultDice,
+        admin_token: str,
+        *,
+        drop_by_raising: bool,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.dice = dice
+        self.admin_token = admin_token
+        self.drop_by_raising = drop_by_raising
+        self.limiter = RateLimiter()
+        self.requests: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+        self._last_expiry = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        request_id = _header(scope, b"x-request-id") or str(uuid.uuid4())
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        headers: dict[str, str] = {"x-request-id": request_id}
+        try:
+            if path.startswith(ADMIN_PREFIX):
+                self._check_admin(scope)
+                await self._forward(scope, receive, send, headers)
+            elif path.startswith(API_PREFIX):
+                await self._console(scope, receive, send, headers)
+            else:
+                await self._forward(scope, receive, send, headers)
+        except ApiError as error:
+            error.headers.update(headers)
+            await error_response(error, request_id)(scope, receive, send)
+        except ConnectionDropped:
+            if self.drop_by_raising:
+                raise
+            # Start a response that never completes: the server closes the socket mid-answer.
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-length", b"64")],
+                }
+            )
+
+    def _check_admin(self, scope: Scope) -> None:
+        if _header(scope, b"authorization") != f"Bearer {self.admin_token}":
+            raise ApiError(401, "unauthorized", "the admin API needs the emulator's admin token")
+
+    def _route_of(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            for candidate in getattr(self.app, "routes", ()):
+                match, _ = candidate.matches(scope)
+                if match == Match.FULL:
+                    route = candidate
+                    break
+        template = getattr(route, "path", scope["path"])
+        return f"{scope['method']} {str(template).removeprefix(API_PREFIX)}"
+
+    async def _console(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+    ) -> None:
+        latency = self.dice.settings.latency_ms / 1000
+        if scope["method"] == "GET" and scope["path"].endswith("/stream"):
+            # The stream authenticates by its ticket and is never faulted.
+            self.requests[self._route_of(scope)] += 1
+            if latency:
+                await asyncio.sleep(latency)
+            await self._forward(scope, receive, send, headers)
+            return
+        try:
+            team_id, key = self._authenticate(scope)
+            scope["state"]["team_id"] = team_id
+            self._rate_limit(key, headers)
+            if latency:
+                await asyncio.sleep(latency)
+            fault = self.dice.draw()
+            if fault is not None:
+                self.faults[fault] += 1
+            self._fail_early(fault, headers)
+            body = await _read_body(receive)
+            await self._handle(scope, body, send, headers, team_id, fault)
+        finally:
+            self.requests[self._route_of(scope)] += 1
+
+    def _authenticate(self, scope: Scope) -> tuple[str, str]:
+        auth = _header(scope, b"authorization")
+        if not auth:
+            raise ApiError(401, "api_key_missing", "send your API key as 'Authorization: Bearer'")
+        scheme, _, key = auth.partition(" ")
+        team_id = self.store.team_for_key(key.strip()) if scheme.lower() == "bearer" else None
+        if team_id is None:
+            raise ApiError(401, "api_key_invalid", "the API key is not valid")
+        return team_id, key.strip()
+
+    def _rate_limit(self, key: str, headers: dict[str, str]) -> None:
+        limit = self.dice.settings.rate_limit
+        if limit is None:
+            return
+        decision = self.limiter.take(key, limit)
+        headers["x-ratelimit-limit"] = str(decision.limit)
+        headers["x-ratelimit-remaining"] = str(decision.remaining)
+        headers["x-ratelimit-reset"] = str(decision.reset_at)
+        if not decision.allowed:
+            headers["retry-after"] = str(max(1, decision.reset_at - int(time.time())))
+            raise ApiError(429, "rate_limited", f"rate limit of {limit} requests per second")
+
+    def _fail_early(self, fault: FaultKind | None, headers: dict[str, str]) -> None:
+        retry_after = str(self.dice.settings.retry_after_s)
+        if fault == "error_500":
+            raise ApiError(500, "internal_error", "injected fault: internal error")
+        if fault == "unavailable_503":
+            headers["retry-after"] = retry_after
+            raise ApiError(503, "internal_error", "injected fault: service unavailable")
+        if fault == "throttled_429":
+            headers["retry-after"] = retry_after
+            raise ApiError(429, "too_many_requests", "injected fault: too many requests")
+        if fault == "drop_before":
+            raise ConnectionDropped
+
+    async def _handle(
+        self,
+        scope: Scope,
+        body: bytes,
+        send: Send,
+        headers: dict[str, str],
+        team_id: str,
+        fault: FaultKind | None,
+    ) -> None:
+        key = _header(scope, b"idempotency-key")
+        use_key = key is not None and scope["method"] in WRITE_METHODS
+        fingerprint = ""
+        if use_key:
+            assert key is not None
+            fingerprint = _fingerprint(scope, body)
+            replay = self._idempotent_replay(team_id, key, fingerprint)
+            if replay is not None:
+                status, stored = replay
+                headers["idempotent-replayed"] = "true"
+                await _send_buffered(send, status, stored, headers)
+                if fault == "drop_after_commit":
+                    raise ConnectionDropped
+                return
+            self.store.idempotency_begin(team_id, key, fingerprint, time.time())
+        try:
+            status, response_headers, response_body = await _call(self.app, scope, body)
+        except BaseException:
+            if use_key:
+                assert key is not None
+                self.store.idempotency_release(team_id, key)
+            raise
+        if use_key:
+            assert key is not None
+            if status >= 500:
+                self.store.idempotency_release(team_id, key)
+            else:
+                self.store.idempotency_finish(team_id, key, status, response_body)
+        if fault == "drop_after_commit":
+            raise ConnectionDropped
+        await _send_buffered(send, status, response_body, headers, response_headers)
+
+    def _idempotent_replay(
+        self, team_id: str, key: str, fingerprint: str
+    ) -> tuple[int, bytes] | None:
+        now = time.time()
+        if now - self._last_expiry > 60:
+            self.store.idempotency_expire(now - IDEMPOTENCY_TTL_S)
+            self._last_expiry = now
+        record = self.store.idempotency_get(team_id, key)
+        if record is None or record.created_at < now - IDEMPOTENCY_TTL_S:
+            return None
+        if record.fingerprint != fingerprint:
+            raise ApiError(409, "conflict", "this Idempotency-Key was used with another request")
+        if record.state != "done" or record.status is None or record.body is None:
+            raise ApiError(409, "conflict", "a request with this Idempotency-Key is in flight")
+        return record.status, record.body
+
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+    ) -> None:
+        extra = [(k.encode(), v.encode()) for k, v in headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True) if body else ""
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    query = scope.get("query_string", b"").decode("latin-1")
+    material = f"{scope['method']} {scope['path']}?{query}\n{canonical}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionDropped
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[Any], bytes]:
+    """Run the app to completion and keep its answer, so it can be stored, replayed or lost."""
+    delivered = False
+    status = 500
+    headers: list[Any] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> MutableMapping[str, Any]:
+        nonlocal delivered
+        if delivered:
+            await asyncio.Event().wait()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, headers, b"".join(chunks)
+
+
+async def _send_buffered(
+    send: Send,
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    response_headers: list[Any] | None = None,
+) -> None:
+    raw = [
+        (k, v)
+        for k, v in (response_headers or [(b"content-type", b"application/json")])
+        if k.lower() != b"content-length"
+    ]
+    raw.append((b"content-length", str(len(body)).encode()))
+    raw.extend((k.encode(), v.encode()) for k, v in headers.items())
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,82 @@
+"""Serve the emulator over HTTP with uvicorn, in the foreground or on a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from bimpe_iac.emulator.app import Emulator
+
+
+class _QuietDrops(logging.Filter):
+    """Injected dropped connections are intended; uvicorn need not report each one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _server(emulator: Emulator, log_level: str) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    config = uvicorn.Config(
+        emulator.asgi,
+        http="httptools",
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+        backlog=1024,
+    )
+    return uvicorn.Server(config)
+
+
+def serve(emulator: Emulator, sock: socket.socket, log_level: str = "warning") -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    _server(emulator, log_level).run(sockets=[sock])
+
+
+@dataclass
+class RunningEmulator:
+    emulator: Emulator
+    url: str
+    _server: uvicorn.Server
+    _thread: threading.Thread
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.emulator.close()
+
+
+def start_in_thread(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> RunningEmulator:
+    """Start serving on a background thread; returns once the port accepts connections."""
+    sock = bind(host, port)
+    actual = sock.getsockname()[1]
+    server = _server(emulator, "warning")
+    server.config.loop = "asyncio"
+
+    def run() -> None:
+        asyncio.run(server.serve(sockets=[sock]))
+
+    thread = threading.Thread(target=run, name="bimpe-emulator", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the emulator did not start")
+        time.sleep(0.01)
+    return RunningEmulator(emulator, f"http://{host}:{actual}", server, thread)
