@@ -55,6 +55,11 @@ class Gateway:
         self.requests: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
         self._last_expiry = 0.0
+        self._teams_by_key: dict[str, str] = {}
+
+    def forget_keys(self) -> None:
+        """Drop cached key lookups (after a reset)."""
+        self._teams_by_key.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,10 +139,15 @@ class Gateway:
         if not auth:
             raise ApiError(401, "api_key_missing", "send your API key as 'Authorization: Bearer'")
         scheme, _, key = auth.partition(" ")
-        team_id = self.store.team_for_key(key.strip()) if scheme.lower() == "bearer" else None
+        key = key.strip()
+        team_id = self._teams_by_key.get(key)
+        if team_id is None and scheme.lower() == "bearer":
+            team_id = self.store.team_for_key(key)
+            if team_id is not None:
+                self._teams_by_key[key] = team_id
         if team_id is None:
             raise ApiError(401, "api_key_invalid", "the API key is not valid")
-        return team_id, key.strip()
+        return team_id, key
 
     def _rate_limit(self, key: str, headers: dict[str, str]) -> None:
         limit = self.dice.settings.rate_limit
@@ -181,11 +191,13 @@ class Gateway:
             fingerprint = _fingerprint(scope, body)
             replay = self._idempotent_replay(team_id, key, fingerprint)
             if replay is not None:
+                if fault == "drop_after_commit":
+                    # Nothing new to commit: the stored answer is lost on the way, as a new one
+                    # would be. (Sending it first and then dropping would start a second answer.)
+                    raise ConnectionDropped
                 status, stored = replay
                 headers["idempotent-replayed"] = "true"
                 await _send_buffered(send, status, stored, headers)
-                if fault == "drop_after_commit":
-                    raise ConnectionDropped
                 return
             self.store.idempotency_begin(team_id, key, fingerprint, time.time())
         try:

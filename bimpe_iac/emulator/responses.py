@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 
@@ -40,7 +40,7 @@ def conflict(message: str) -> ApiError:
 
 
 def _json(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return orjson.dumps(body)
 
 
 def ok(

@@ -144,6 +144,7 @@ async def reset(request: Request) -> Response:
     store = store_of(request)
     store.reset()
     seed_catalog(store)
+    request.app.state.gateway.forget_keys()
     request.app.state.gateway.requests.clear()
     request.app.state.gateway.faults.clear()
     return ok(None, "Emulator reset")

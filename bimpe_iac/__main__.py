@@ -1,0 +1,3 @@
+from bimpe_iac.cli import main
+
+main()
