@@ -1,5 +1,5 @@
 """The one place that builds the official SDK client for a target: a remote BimpeAI API (base
-URL plus key) or the embedded emulator. One shared httpx client per run, sized to the run's
+URL plus key) or the embedded emulator. One shared HTTP client per run, sized to the run's
 parallelism; the API key stays inside a Secret and never reaches a repr, a log or an error."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from bimpeai import AsyncBimpeAI
+from httpx_aiohttp import HttpxAiohttpClient
 
 from bimpe_iac.secrets import Secret
 
@@ -121,7 +122,8 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
         )
         key, base_url = emulator.api_key, EMBEDDED_URL
     else:
-        http = httpx.AsyncClient(
+        # aiohttp's connection pool costs a fraction of httpcore's per request under concurrency.
+        http = HttpxAiohttpClient(
             limits=limits,
             timeout=target.timeout_s,
             event_hooks=hooks,  # type: ignore[arg-type]

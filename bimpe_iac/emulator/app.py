@@ -16,7 +16,15 @@ from bimpe_iac.emulator.faults import FaultDice, FaultSettings
 from bimpe_iac.emulator.gateway import API_PREFIX, Gateway
 from bimpe_iac.emulator.hub import MessageHub
 from bimpe_iac.emulator.responses import ApiError, error_response
-from bimpe_iac.emulator.routes import admin, agents, calls, conversations, phone_numbers, workflows
+from bimpe_iac.emulator.routes import (
+    admin,
+    agents,
+    calls,
+    connectors,
+    conversations,
+    phone_numbers,
+    workflows,
+)
 from bimpe_iac.emulator.seeding import admin_token, default_key, seed_catalog
 from bimpe_iac.emulator.store import Store
 from bimpe_iac.emulator.validation import field_messages
@@ -71,6 +79,7 @@ def build_api() -> FastAPI:
     )
     for router in (
         agents.router,
+        connectors.router,
         workflows.router,
         conversations.router,
         calls.router,
