@@ -16,6 +16,7 @@ import httpx
 from bimpeai import AsyncBimpeAI
 from httpx_aiohttp import HttpxAiohttpClient
 
+from bimpe_iac.emulator.faults import FaultSettings
 from bimpe_iac.secrets import Secret
 
 DEFAULT_BASE_URL = "https://api.bimpe.ai"
@@ -35,6 +36,7 @@ class Target:
     max_retries: int = 4
     parallelism: int = 16
     debug_http: bool = False
+    emulator_faults: FaultSettings | None = None
 
     @property
     def embedded(self) -> bool:
@@ -113,7 +115,7 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
         from bimpe_iac.emulator.app import create_emulator
         from bimpe_iac.emulator.transport import EmulatorTransport
 
-        emulator = create_emulator(target.emulator_db, in_process=True)
+        emulator = create_emulator(target.emulator_db, target.emulator_faults, in_process=True)
         http = httpx.AsyncClient(
             transport=EmulatorTransport(emulator.asgi),
             limits=limits,
