@@ -3,7 +3,8 @@
 Fault kinds, each drawn with its weight when a request is chosen to fail (`fault_rate`):
   error_500          500 internal_error, nothing done
   unavailable_503    503 with Retry-After, nothing done
-  throttled_429      429 with Retry-After and X-RateLimit-*, nothing done
+  throttled_429      429 with Retry-After and X-RateLimit-Remaining: 0 and -Reset (and -Limit
+                     when a rate limit is set), nothing done
   drop_before        the connection drops before the request is handled
   drop_after_commit  the request is handled and committed, then the connection drops
 """

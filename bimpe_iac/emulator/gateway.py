@@ -169,7 +169,11 @@ class Gateway:
             headers["retry-after"] = retry_after
             raise ApiError(503, "internal_error", "injected fault: service unavailable")
         if fault == "throttled_429":
+            # As a real throttle answers: nothing left until Retry-After has passed. The limit
+            # itself is only known (and sent) when a rate limit is configured.
             headers["retry-after"] = retry_after
+            headers["x-ratelimit-remaining"] = "0"
+            headers["x-ratelimit-reset"] = str(int(time.time()) + self.dice.settings.retry_after_s)
             raise ApiError(429, "too_many_requests", "injected fault: too many requests")
         if fault == "drop_before":
             raise ConnectionDropped
