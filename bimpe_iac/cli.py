@@ -7,7 +7,10 @@ import sys
 import click
 
 from bimpe_iac import __version__
+from bimpe_iac.commands.apply import apply_command, destroy_command
 from bimpe_iac.commands.emulator import emulator
+from bimpe_iac.commands.plan import plan_command
+from bimpe_iac.commands.validate import validate
 from bimpe_iac.errors import BimpeIacError
 
 
@@ -17,6 +20,10 @@ def cli() -> None:
     """Declarative infrastructure as code for BimpeAI agents."""
 
 
+cli.add_command(validate)
+cli.add_command(plan_command)
+cli.add_command(apply_command)
+cli.add_command(destroy_command)
 cli.add_command(emulator)
 
 

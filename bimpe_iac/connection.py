@@ -63,7 +63,8 @@ def resolve_target(
     With no key in the environment the run uses the embedded emulator, so it needs no account.
     """
     key = os.environ.get(api_key_env, "").strip()
-    db = emulator_db or Path(os.environ.get("BIMPE_EMULATOR_DB", "") or DEFAULT_EMULATOR_DB)
+    from_env = os.environ.get("BIMPE_EMULATOR_DB", "")
+    db = Path(from_env) if from_env else (emulator_db or DEFAULT_EMULATOR_DB)
     return Target(
         base_url=os.environ.get("BIMPE_BASE_URL") or base_url or DEFAULT_BASE_URL,
         api_key=Secret(key) if key else None,

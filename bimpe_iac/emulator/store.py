@@ -142,9 +142,7 @@ class Store:
         self, kind: str, team_id: str, objs: Sequence[dict[str, Any]], parent_id: str = ""
     ) -> None:
         with self._lock:
-            rows = [
-                (o["id"], kind, team_id, parent_id, self._next_seq(), _dump(o)) for o in objs
-            ]
+            rows = [(o["id"], kind, team_id, parent_id, self._next_seq(), _dump(o)) for o in objs]
             self._db.executemany(
                 "INSERT INTO objects (id, kind, team_id, parent_id, seq, data)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -153,9 +151,7 @@ class Store:
 
     def replace(self, obj: dict[str, Any]) -> None:
         with self._lock:
-            self._db.execute(
-                "UPDATE objects SET data = ? WHERE id = ?", (_dump(obj), obj["id"])
-            )
+            self._db.execute("UPDATE objects SET data = ? WHERE id = ?", (_dump(obj), obj["id"]))
 
     def replace_many(self, objs: Iterable[dict[str, Any]]) -> None:
         with self._lock:

@@ -1,0 +1,206 @@
+"""`bimpe-iac apply` and `bimpe-iac destroy`: make BimpeAI match the manifests (or a saved
+plan exactly), under the state lock, with progress and a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+
+from bimpe_iac.commands.options import color_enabled, open_stack, stack_options
+from bimpe_iac.connection import open_client
+from bimpe_iac.engine.executor import ApplyResult, Status
+from bimpe_iac.engine.model import Change, Desired, Plan
+from bimpe_iac.engine.planner import PlanOptions, desired_resources
+from bimpe_iac.engine.run import apply_plan, check_fresh, make_plan, read_context
+from bimpe_iac.engine.workspace import Workspace
+from bimpe_iac.errors import BimpeIacError, PlanError
+from bimpe_iac.manifest import Stack
+from bimpe_iac.render.json import parse_plan_json
+from bimpe_iac.render.markers import sensitive_lookup
+from bimpe_iac.render.progress import format_apply_summary, format_progress
+from bimpe_iac.render.text import render_plan_text
+from bimpe_iac.resources import KINDS
+from bimpe_iac.state.lock import hold_lock
+
+
+def _print_progress(
+    change: Change, status: Status, elapsed: float | None, detail: str | None
+) -> None:
+    click.echo(format_progress(change.address, change.action, status, elapsed, detail))
+
+
+def _confirm(auto_approve: bool, question: str) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise BimpeIacError(
+            "not running in a terminal: pass --auto-approve to apply without asking"
+        )
+    answer = click.prompt(
+        f"{question}\n  Only 'yes' will be accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        raise click.exceptions.Abort()
+
+
+def load_saved_plan(path: Path, desired: Mapping[str, Desired], stack: Stack) -> Plan:
+    lookup = sensitive_lookup([d.values for d in desired.values()], stack.sensitive_values)
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        raise PlanError(f"{path}: cannot read the saved plan: {error.strerror}") from error
+    plan = parse_plan_json(text, resolve=lookup)
+    if (plan.stack, plan.environment) != (stack.name, stack.environment):
+        raise PlanError(
+            f"{path} is a plan of {plan.stack} ({plan.environment}),"
+            f" not of {stack.name} ({stack.environment})"
+        )
+    return plan
+
+
+def run_apply(
+    workspace: Workspace,
+    *,
+    options: PlanOptions,
+    saved_plan: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+    lock_timeout: float,
+    command: str,
+) -> ApplyResult | None:
+    stack = workspace.stack
+    store = workspace.store
+    with hold_lock(workspace.state_path, command, timeout_s=lock_timeout):
+        state = store.read(stack.name, stack.environment)
+
+        async def plan_and_apply() -> ApplyResult | None:
+            async with open_client(workspace.target) as client:
+                if saved_plan is not None:
+                    context = await read_context(client, stack, state, parallelism=parallelism)
+                    desired = desired_resources(KINDS, context)
+                    plan = load_saved_plan(saved_plan, desired, stack)
+                    check_fresh(plan, context, state)
+                else:
+                    plan, desired = await make_plan(
+                        client, stack, state, options, parallelism=parallelism
+                    )
+                click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
+                if not plan.has_changes:
+                    return None
+                if saved_plan is None:
+                    verb = (
+                        "destroy everything this stack manages"
+                        if options.destroy
+                        else "perform these actions"
+                    )
+                    _confirm(
+                        auto_approve,
+                        f"\nDo you want to {verb} in {stack.name} ({stack.environment})?",
+                    )
+                click.echo("")
+                started = time.perf_counter()
+                result = await apply_plan(
+                    client,
+                    plan,
+                    desired,
+                    state,
+                    store,
+                    stack,
+                    parallelism=parallelism,
+                    progress=_print_progress,
+                )
+                click.echo("")
+                summary = format_apply_summary(
+                    result.counts(), failed=len(result.failed), skipped=len(result.skipped)
+                )
+                click.echo(f"{summary} ({time.perf_counter() - started:.1f}s)")
+                return result
+
+        return asyncio.run(plan_and_apply())
+
+
+@click.command("apply")
+@stack_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
+@click.option("--max-deletions", type=click.IntRange(0), default=None)
+@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the state lock.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Apply exactly this saved plan (from plan --out).",
+)
+def apply_command(
+    stack_dir: Path,
+    env: str | None,
+    parallelism: int,
+    debug_http: bool,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    max_deletions: int | None,
+    lock_timeout: float,
+    plan_file: Path | None,
+) -> None:
+    """Make BimpeAI match the manifests.
+
+    \b
+    Examples:
+      bimpe-iac apply examples/stacks/support --auto-approve
+      bimpe-iac plan stacks/prod --env prod --out prod.plan.json
+      bimpe-iac apply stacks/prod --env prod --plan prod.plan.json
+    """
+    if stack_dir.is_file() and plan_file is None:
+        raise PlanError(f"{stack_dir} is a file: pass the stack directory and --plan {stack_dir}")
+    workspace = open_stack(stack_dir, env, parallelism, debug_http)
+    result = run_apply(
+        workspace,
+        options=PlanOptions(targets=targets, max_deletions=max_deletions),
+        saved_plan=plan_file,
+        auto_approve=auto_approve or plan_file is not None,
+        parallelism=parallelism,
+        lock_timeout=lock_timeout,
+        command="apply",
+    )
+    if result is not None and not result.ok:
+        sys.exit(1)
+
+
+@click.command("destroy")
+@stack_options
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
+@click.option("--target", "targets", multiple=True, help="Only this address and what needs it.")
+@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the state lock.")
+def destroy_command(
+    stack_dir: Path,
+    env: str | None,
+    parallelism: int,
+    debug_http: bool,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    lock_timeout: float,
+) -> None:
+    """Destroy everything the stack's state manages.
+
+    \b
+    Example:
+      bimpe-iac destroy examples/stacks/support --auto-approve
+    """
+    workspace = open_stack(stack_dir, env, parallelism, debug_http)
+    result = run_apply(
+        workspace,
+        options=PlanOptions(destroy=True, targets=targets),
+        saved_plan=None,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        lock_timeout=lock_timeout,
+        command="destroy",
+    )
+    if result is not None and not result.ok:
+        sys.exit(1)

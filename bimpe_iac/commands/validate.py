@@ -1,0 +1,39 @@
+"""`bimpe-iac validate`: load a stack for one environment and report every problem."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bimpe_iac.manifest import InvalidStackError, load_stack, report
+
+
+@click.command()
+@click.argument("stack", type=click.Path(path_type=Path))
+@click.option("--env", metavar="NAME", help="The environment whose vars and target to use.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the result.",
+)
+def validate(stack: Path, env: str | None, output_format: str) -> None:
+    """Check the stack in directory STACK; exit 0 when valid, 1 when not."""
+    # SystemExit rather than ctx.exit: the CLI runs click without standalone mode, where
+    # an exit code raised through click is returned, not used.
+    sys.exit(run(stack, env, output_format))
+
+
+def run(stack: Path, env: str | None, output_format: str) -> int:
+    as_json = output_format == "json"
+    try:
+        loaded = load_stack(stack, env)
+    except InvalidStackError as error:
+        click.echo(report.invalid_json(error) if as_json else report.invalid_text(error))
+        return 1
+    click.echo(report.valid_json(loaded) if as_json else report.valid_text(loaded))
+    return 0

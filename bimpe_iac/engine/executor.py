@@ -1,0 +1,215 @@
+"""Apply a plan: each change starts once the changes it waits for are done, up to
+`parallelism` at a time. A failed change stops the changes that wait for it; independent
+branches carry on. Every finished operation is written to the state before the next one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bimpeai import APIConnectionError, APIError, AsyncBimpeAI
+
+from bimpe_iac.engine.diff import resolve_refs
+from bimpe_iac.engine.idempotency import create_key
+from bimpe_iac.engine.model import Change, Desired, Plan, Ref
+from bimpe_iac.engine.session import StateSession
+from bimpe_iac.errors import BimpeIacError
+from bimpe_iac.resources.base import ResourceKind
+
+Status = Literal["started", "done", "failed", "skipped"]
+Progress = Callable[[Change, Status, float | None, str | None], None]
+
+
+@dataclass
+class ApplyResult:
+    done: list[Change] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+    def counts(self) -> dict[str, int]:
+        add = sum(1 for c in self.done if c.action in ("create", "replace"))
+        change = sum(1 for c in self.done if c.action == "update")
+        destroy = sum(1 for c in self.done if c.action in ("delete", "replace"))
+        return {"add": add, "change": change, "destroy": destroy}
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, APIError):
+        code = f" {error.code}" if error.code else ""
+        return f"BimpeAI answered {error.status}{code}: {error} (request id {error.request_id})"
+    if isinstance(error, APIConnectionError):
+        return f"could not reach BimpeAI: {error}"
+    return str(error)
+
+
+class _Unresolved(Exception):
+    pass
+
+
+class Executor:
+    def __init__(
+        self,
+        client: AsyncBimpeAI,
+        kinds: Mapping[str, ResourceKind],
+        session: StateSession,
+        plan: Plan,
+        desired: Mapping[str, Desired],
+        *,
+        parallelism: int,
+        progress: Progress,
+    ) -> None:
+        self.client = client
+        self.kinds = kinds
+        self.session = session
+        self.plan = plan
+        self.desired = desired
+        self.limit = asyncio.Semaphore(parallelism)
+        self.progress = progress
+        self.result = ApplyResult()
+        self.finished: dict[str, asyncio.Event] = {}
+        self.outcome: dict[str, bool] = {}
+
+    async def run(self) -> ApplyResult:
+        active = [c for c in self.plan.changes if c.action != "noop"]
+        self.finished = {c.address: asyncio.Event() for c in active}
+        await asyncio.gather(*(self._run_one(c) for c in active))
+        await self._refresh_unchanged()
+        return self.result
+
+    async def _run_one(self, change: Change) -> None:
+        try:
+            for dep in change.depends_on:
+                if dep in self.finished:
+                    await self.finished[dep].wait()
+            blocked = [d for d in change.depends_on if self.outcome.get(d) is False]
+            if blocked:
+                self.outcome[change.address] = False
+                self.result.skipped.append(change.address)
+                self.progress(change, "skipped", None, f"waits for failed {blocked[0]}")
+                return
+            async with self.limit:
+                started = time.perf_counter()
+                self.progress(change, "started", None, None)
+                try:
+                    detail = await self._perform(change)
+                except (BimpeIacError, APIError, APIConnectionError, _Unresolved) as error:
+                    self.outcome[change.address] = False
+                    self.result.failed[change.address] = describe_error(error)
+                    self.progress(
+                        change, "failed", time.perf_counter() - started, describe_error(error)
+                    )
+                    return
+            self.outcome[change.address] = True
+            self.result.done.append(change)
+            self.progress(change, "done", time.perf_counter() - started, detail)
+        finally:
+            self.finished[change.address].set()
+
+    def _resolve(self, values: dict[str, Any]) -> dict[str, Any]:
+        resolved: dict[str, Any] = resolve_refs(values, self.session.id_of)
+
+        def check(value: Any) -> None:
+            if isinstance(value, Ref):
+                raise _Unresolved(f"the id of {value.address} is not known")
+            if isinstance(value, dict):
+                for item in value.values():
+                    check(item)
+            if isinstance(value, list):
+                for item in value:
+                    check(item)
+
+        check(resolved)
+        return resolved
+
+    def _parent_id(self, change: Change) -> str | None:
+        if change.parent is None:
+            entry = self.session.document.resources.get(change.address)
+            return entry.parent_id if entry else None
+        parent = self.session.id_of(change.parent)
+        if parent is None:
+            raise _Unresolved(f"the id of {change.parent} is not known")
+        return parent
+
+    async def _perform(self, change: Change) -> str | None:
+        kind = self.kinds[change.kind]
+        if change.action in ("delete", "replace"):
+            await self._delete(change, kind)
+            if change.action == "delete":
+                return None
+        if change.action in ("create", "replace"):
+            return await self._create(change, kind)
+        await self._update(change, kind)
+        return change.id
+
+    async def _delete(self, change: Change, kind: ResourceKind) -> None:
+        entry = self.session.document.resources.get(change.address)
+        if entry is not None and not kind.forget_on_delete:
+            await kind.delete(self.client, entry.id, entry.parent_id)
+        await self.session.forget(change.address)
+
+    async def _create(self, change: Change, kind: ResourceKind) -> str:
+        assert change.after is not None
+        values = self._resolve(change.after)
+        parent_id = self._parent_id(change)
+        key = create_key(
+            stack=self.plan.stack,
+            environment=self.plan.environment,
+            lineage=self.plan.lineage,
+            address=change.address,
+            generation=self.session.generation(change.address),
+            body=values,
+        )
+        await self.session.begin_create(change.address, key, values)
+        created = await kind.create(self.client, change.address, values, parent_id, key)
+        await self._record(change, created.id, created.parent_id or parent_id, values, True)
+        return created.id
+
+    async def _update(self, change: Change, kind: ResourceKind) -> None:
+        assert change.after is not None and change.id is not None
+        values = self._resolve(change.after)
+        changed = {f.field: values[f.field] for f in change.fields}
+        parent_id = self._parent_id(change)
+        await kind.update(self.client, change.id, parent_id, changed, values)
+        await self._record(change, change.id, parent_id, values, False)
+
+    async def _record(
+        self, change: Change, id: str, parent_id: str | None, values: dict[str, Any], created: bool
+    ) -> None:
+        want = self.desired.get(change.address)
+        await self.session.record(
+            change.address,
+            kind=change.kind,
+            id=id,
+            parent_id=parent_id,
+            values=values,
+            depends_on=want.depends_on if want else (),
+            prevent_destroy=want.lifecycle.prevent_destroy if want else False,
+            created=created,
+        )
+
+    async def _refresh_unchanged(self) -> None:
+        """Unchanged resources may still have new lifecycle settings worth remembering."""
+        dirty = False
+        for change in self.plan.changes:
+            want = self.desired.get(change.address)
+            if change.action != "noop" or want is None:
+                continue
+            if self.session.id_of(change.address) is None and change.id and change.after:
+                # Found already as wanted (a number linked by hand): manage it from now on.
+                parent_id = self.session.id_of(change.parent) if change.parent else None
+                values = self._resolve(change.after)
+                await self._record(change, change.id, parent_id, values, False)
+            else:
+                touched = await self.session.touch(
+                    change.address, want.depends_on, want.lifecycle.prevent_destroy
+                )
+                dirty = dirty or touched
+        if dirty:
+            await self.session.flush()

@@ -1,0 +1,127 @@
+"""Plain typed values the engine passes around: desired resources, live objects, changes, plans.
+
+Rendering (`bimpe_iac.render`) and executing (`bimpe_iac.engine.executor`) them are elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Action = Literal["create", "update", "delete", "replace", "noop"]
+PLAN_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A value known only after apply: the platform id of the resource at `address`."""
+
+    address: str
+
+    def __str__(self) -> str:
+        return f"(id of {self.address})"
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    prevent_destroy: bool = False
+    ignore_changes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """One resource as the manifest wants it.
+
+    `values` holds only the fields the manifest manages, already normalised the way the
+    platform stores them; a value may be a `Ref` to another resource's id. `parent` is the
+    address whose id scopes this resource's API calls (an agent, for a knowledge base).
+    """
+
+    address: str
+    kind: str
+    values: dict[str, Any]
+    depends_on: tuple[str, ...] = ()
+    precedes: tuple[str, ...] = ()
+    """Addresses whose changes must wait for this one (a pause goes before reconfiguring)."""
+    parent: str | None = None
+    lifecycle: Lifecycle = Lifecycle()
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """One resource as the platform has it: its id, the compared fields, and a fingerprint of
+    everything read, to tell later whether it changed since."""
+
+    address: str
+    id: str
+    values: dict[str, Any]
+    fingerprint: str
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What apply will do to one address.
+
+    `before`/`after` are the whole managed values (None for a create's before or a delete's
+    after); `fields` lists only what differs. `drift` lists fields that changed outside
+    bimpe-iac since the last apply (apply restores them). `live` is the read this change was
+    planned from (None when the resource does not exist), checked again before apply.
+    """
+
+    address: str
+    kind: str
+    action: Action
+    id: str | None
+    parent: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    fields: tuple[FieldChange, ...] = ()
+    drift: tuple[FieldChange, ...] = ()
+    reason: str | None = None
+    depends_on: tuple[str, ...] = ()
+    fingerprint: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    stack: str
+    environment: str
+    lineage: str
+    serial: int
+    changes: tuple[Change, ...]
+    destroy: bool = False
+    created_at: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def actionable(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action != "noop")
+
+    def counts(self) -> dict[str, int]:
+        """Terraform's arithmetic: a replace counts as one add and one destroy."""
+        add = change = destroy = 0
+        for item in self.changes:
+            if item.action == "create":
+                add += 1
+            elif item.action == "update":
+                change += 1
+            elif item.action == "delete":
+                destroy += 1
+            elif item.action == "replace":
+                add += 1
+                destroy += 1
+        return {"add": add, "change": change, "destroy": destroy}
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)

@@ -1,0 +1,204 @@
+"""Build a plan: for every address the manifest or the state knows, decide create, update,
+replace, delete or no-op, then work out which changes must wait for which."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bimpe_iac.engine.diff import compare, project, resolve_refs
+from bimpe_iac.engine.graph import order_edges
+from bimpe_iac.engine.model import Action, Change, Desired, FieldChange, Live, Plan
+from bimpe_iac.errors import PlanError
+from bimpe_iac.resources.base import PlanContext, ResourceKind
+from bimpe_iac.state.model import ResourceState, StateDocument, value_hash
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    destroy: bool = False
+    targets: tuple[str, ...] = ()
+    max_deletions: int | None = None
+
+
+def desired_resources(
+    kinds: Mapping[str, ResourceKind], context: PlanContext
+) -> dict[str, Desired]:
+    if context.destroy:
+        return {}
+    return {d.address: d for kind in kinds.values() for d in kind.desired(context)}
+
+
+def _drift(entry: ResourceState, live: Live) -> tuple[FieldChange, ...]:
+    """Fields whose live value is no longer what the last apply left there."""
+    drifted = []
+    for field, applied_hash in entry.hashes.items():
+        if field not in live.values:
+            continue
+        now = project(entry.values.get(field), live.values[field])
+        if value_hash(now) != applied_hash:
+            drifted.append(FieldChange(field, entry.values.get(field), now))
+    return tuple(drifted)
+
+
+def _decide(
+    address: str,
+    want: Desired | None,
+    entry: ResourceState | None,
+    live: Live | None,
+    kind: ResourceKind,
+    lookup: Any,
+) -> Change | None:
+    base: dict[str, Any] = {
+        "address": address,
+        "kind": kind.name,
+        "parent": want.parent if want else None,
+        "fingerprint": live.fingerprint if live else None,
+        "updated_at": live.updated_at if live else None,
+    }
+    drift = _drift(entry, live) if entry is not None and live is not None else ()
+    if want is None:
+        if entry is None:
+            return None
+        before = live.values if live else entry.values
+        reason = None if live else "already gone from BimpeAI"
+        return Change(
+            **base, action="delete", id=entry.id, before=before, after=None, reason=reason
+        )
+    after = resolve_refs(want.values, lookup)
+    if live is None:
+        reason = "deleted outside bimpe-iac" if entry is not None else None
+        return Change(**base, action="create", id=None, before=None, after=after, reason=reason)
+    fields = compare(
+        after, live.values, set_fields=kind.set_fields, ignore=want.lifecycle.ignore_changes
+    )
+    before = {f: project(after.get(f), live.values.get(f)) for f in after}
+    action: Action = "noop"
+    reason = None
+    if any(f.field in kind.replace_fields for f in fields):
+        action = "replace"
+        reason = ", ".join(f"{f.field} changed" for f in fields if f.field in kind.replace_fields)
+    elif fields:
+        action = "update"
+    drift_shown = tuple(d for d in drift if d.field not in want.lifecycle.ignore_changes)
+    return Change(
+        **base,
+        action=action,
+        id=live.id,
+        before=before,
+        after=after,
+        fields=fields,
+        drift=drift_shown,
+        reason=reason,
+    )
+
+
+def _closure(targets: Iterable[str], edges: Mapping[str, set[str]]) -> set[str]:
+    wanted = set(targets)
+    stack = list(wanted)
+    while stack:
+        for dep in edges.get(stack.pop(), ()):
+            if dep not in wanted:
+                wanted.add(dep)
+                stack.append(dep)
+    return wanted
+
+
+def build_plan(
+    kinds: Mapping[str, ResourceKind],
+    context: PlanContext,
+    state: StateDocument,
+    options: PlanOptions = PlanOptions(),
+) -> Plan:
+    desired = desired_resources(kinds, context)
+    addresses = sorted(set(desired) | set(state.resources))
+
+    def kind_of(address: str) -> ResourceKind:
+        name = desired[address].kind if address in desired else state.resources[address].kind
+        if name not in kinds:
+            raise PlanError(f"{address}: the state holds an unknown kind '{name}'")
+        return kinds[name]
+
+    lives = {a: kind_of(a).read(a, state.resources.get(a), context) for a in addresses}
+    # Ids that this run creates (or re-creates) are unknown until apply.
+    unknown_ids = {a for a in addresses if a in desired and lives[a] is None}
+
+    def lookup(address: str) -> str | None:
+        live = lives.get(address)
+        return None if address in unknown_ids or live is None else live.id
+
+    def decide(address: str) -> Change | None:
+        return _decide(
+            address,
+            desired.get(address),
+            state.resources.get(address),
+            lives[address],
+            kind_of(address),
+            lookup,
+        )
+
+    changes = {a: c for a in addresses if (c := decide(a)) is not None}
+    # A replaced resource gets a new id, so whatever refers to it changes too.
+    replaced = {a for a, c in changes.items() if c.action == "replace"}
+    if replaced:
+        unknown_ids |= replaced
+        for address, change in list(changes.items()):
+            if address in desired and change.action in ("update", "noop"):
+                changes[address] = decide(address) or change
+
+    if options.targets:
+        unknown = [t for t in options.targets if t not in changes]
+        if unknown:
+            raise PlanError(f"--target {unknown[0]}: no such resource in the manifest or state")
+        deps: dict[str, set[str]] = {}
+        for address in changes:
+            found = set(desired[address].depends_on) if address in desired else set()
+            if address in state.resources:
+                found |= set(state.resources[address].depends_on)
+            found |= {a for a in changes if a.startswith(address + ".")}
+            deps[address] = found
+        keep = _closure(options.targets, deps)
+        changes = {a: c for a, c in changes.items() if a in keep}
+
+    _check_safety(changes, desired, state, kinds, options)
+    waits = order_edges(changes, desired, state.resources)
+    ordered = tuple(replace(c, depends_on=tuple(sorted(waits[a]))) for a, c in changes.items())
+    return Plan(
+        stack=state.stack,
+        environment=state.environment,
+        lineage=state.lineage,
+        serial=state.serial,
+        changes=ordered,
+        destroy=options.destroy,
+        created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def _check_safety(
+    changes: Mapping[str, Change],
+    desired: Mapping[str, Desired],
+    state: StateDocument,
+    kinds: Mapping[str, ResourceKind],
+    options: PlanOptions,
+) -> None:
+    destroying = [a for a, c in changes.items() if c.action in ("delete", "replace")]
+    protected = [
+        a
+        for a in destroying
+        if (a in desired and desired[a].lifecycle.prevent_destroy)
+        or (a in state.resources and state.resources[a].prevent_destroy)
+    ]
+    if protected:
+        raise PlanError(
+            "lifecycle.prevent_destroy forbids destroying "
+            + ", ".join(protected)
+            + "; to allow it, set `prevent_destroy: false` on it and apply before removing it"
+        )
+    real = [a for a in destroying if not kinds[changes[a].kind].forget_on_delete]
+    if options.max_deletions is not None and len(real) > options.max_deletions:
+        raise PlanError(
+            f"this plan destroys {len(real)} resources, more than --max-deletions"
+            f" {options.max_deletions}: {', '.join(real[:10])}" + (" ..." if len(real) > 10 else "")
+        )

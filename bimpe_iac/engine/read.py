@@ -1,0 +1,85 @@
+"""Read the live state with the fewest requests: each top-level collection once (its pages in
+parallel after the first), and each per-parent collection once for every managed parent that
+still exists. Requests run concurrently, bounded by the run's parallelism."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bimpeai import AsyncBimpeAI, NotFoundError
+
+from bimpe_iac.resources.base import Collection, Fetched, ResourceKind
+from bimpe_iac.state.model import ResourceState
+
+
+def _collections(kinds: Iterable[ResourceKind]) -> list[Collection]:
+    seen: dict[str, Collection] = {}
+    for kind in kinds:
+        for collection in kind.collections:
+            seen.setdefault(collection.name, collection)
+    return list(seen.values())
+
+
+async def _top(
+    client: AsyncBimpeAI, collection: Collection, limit: asyncio.Semaphore
+) -> dict[str, dict[str, Any]]:
+    assert collection.fetch_page is not None
+    fetch = collection.fetch_page
+    async with limit:
+        first, pages = await fetch(client, 1)
+
+    async def page(number: int) -> list[dict[str, Any]]:
+        async with limit:
+            return (await fetch(client, number))[0]
+
+    rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
+    items = first + [item for chunk in rest for item in chunk]
+    return {item["id"]: item for item in items}
+
+
+async def _children(
+    client: AsyncBimpeAI, collection: Collection, parent_id: str, limit: asyncio.Semaphore
+) -> dict[str, dict[str, Any]] | None:
+    assert collection.fetch_children is not None
+    async with limit:
+        try:
+            items = await collection.fetch_children(client, parent_id)
+        except NotFoundError:
+            return None
+    return {item["id"]: item for item in items}
+
+
+async def read_live(
+    client: AsyncBimpeAI,
+    kinds: Iterable[ResourceKind],
+    state: Mapping[str, ResourceState],
+    parallelism: int,
+) -> Fetched:
+    collections = _collections(kinds)
+    limit = asyncio.Semaphore(parallelism)
+    fetched = Fetched()
+    top = [c for c in collections if c.parent_kind is None]
+    results = await asyncio.gather(*(_top(client, c, limit) for c in top))
+    fetched.top = {c.name: result for c, result in zip(top, results, strict=True)}
+
+    jobs = []
+    for collection in collections:
+        if collection.parent_kind is None:
+            continue
+        # Only parents that still exist live have a listing to read.
+        parents = {
+            entry.id
+            for entry in state.values()
+            if entry.kind == collection.parent_kind
+            and any(entry.id in objects for objects in fetched.top.values())
+        }
+        jobs += [(collection, parent_id) for parent_id in sorted(parents)]
+    child_results = await asyncio.gather(
+        *(_children(client, collection, parent_id, limit) for collection, parent_id in jobs)
+    )
+    for (collection, parent_id), listing in zip(jobs, child_results, strict=True):
+        if listing is not None:
+            fetched.children[(collection.name, parent_id)] = listing
+    return fetched

@@ -1,0 +1,199 @@
+"""Field types shared by the manifest models: checked strings, text that may come from a
+file, and the hints that let editors accept `${...}` before interpolation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    StringConstraints,
+    ValidationInfo,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from bimpe_iac.manifest.issues import describe
+from bimpe_iac.manifest.text_files import TextFileError, read_text
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+INTERPOLATION_PATTERN = r"^\$\{(var|env)\.[A-Za-z_][A-Za-z0-9_]*\}$"
+
+
+def manifest_error(kind: str, message: str, *, at: str | None = None) -> PydanticCustomError:
+    """A validation error whose message is shown as written; `at` names the child field the
+    error is about, so it is reported there rather than at the whole mapping."""
+    context: dict[str, str] = {"message": message}
+    if at is not None:
+        context["at"] = at
+    return PydanticCustomError(kind, "{message}", context)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """A string that must match `pattern`; `message` may use `{value}`.
+
+    Values are interpolated before they are checked, but editors check the file as
+    written, so unless `is_key` the JSON Schema also lets a `${...}` reference through.
+    """
+
+    pattern: str
+    message: str
+    is_key: bool = False
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        regex = re.compile(self.pattern)
+        message = self.message
+
+        def check(value: str) -> str:
+            if not regex.match(value):
+                raise manifest_error("invalid_format", message.format(value=value))
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = (
+            self.pattern if self.is_key else f"{self.pattern}|{INTERPOLATION_PATTERN}"
+        )
+        return json_schema
+
+
+class AcceptsInterpolation:
+    """For the JSON Schema only: a number, boolean or enum may be written as `${...}`,
+    so an editor does not flag `live_status: ${var.live_status}`."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"anyOf": [handler(schema), {"type": "string", "pattern": INTERPOLATION_PATTERN}]}
+
+
+_KEY_MESSAGE = "'{value}' is not a valid key: use letters, digits, '-' and '_'"
+Key = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE, is_key=True)]
+"""A resource's logical key."""
+KeyReference = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE)]
+"""A value naming a resource by its key."""
+E164 = Annotated[
+    str,
+    Matches(
+        r"^\+[1-9]\d{6,14}$",
+        "'{value}' is not an E.164 phone number ('+', country code and number,"
+        " like +2348012345678)",
+        is_key=True,
+    ),
+]
+VarName = Annotated[
+    str,
+    Matches(
+        NAME_PATTERN, "'{value}' is not a valid var name: use letters, digits and '_'", is_key=True
+    ),
+]
+Email = Annotated[
+    str,
+    Matches(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "'{value}' is not a valid email address"),
+    StringConstraints(max_length=320),
+]
+HttpUrl = Annotated[
+    str,
+    Matches(r"^https?://[^\s/$.?#][^\s]*$", "'{value}' is not an http:// or https:// URL"),
+    StringConstraints(max_length=2048),
+]
+# The message does not repeat the value: a mistake here is often the API key itself.
+EnvVarName = Annotated[
+    str,
+    Matches(
+        NAME_PATTERN,
+        "must be the name of an environment variable (letters, digits and '_'), not the key itself",
+    ),
+]
+
+
+def _scalar(value: Any) -> str | int | float | bool:
+    if isinstance(value, str | int | float | bool):
+        return value
+    message = f"expected a string, number or boolean, got {describe(value)}"
+    raise manifest_error("scalar_type", message)
+
+
+Scalar = Annotated[
+    str | int | float | bool,
+    PlainValidator(_scalar, json_schema_input_type=str | int | float | bool),
+]
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """Where `{file: PATH}` references resolve: relative to the manifest's directory, and
+    never outside the stack directory."""
+
+    manifest_dir: Path
+    stack_dir: Path
+
+
+def _file_error(message: str) -> PydanticCustomError:
+    return manifest_error("file_ref", message, at="file")
+
+
+def _read_file_reference(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if set(value) != {"file"}:
+        extra = sorted(set(value) - {"file"})
+        unknown = f"unknown field '{extra[0]}' in a file reference; " if extra else ""
+        raise manifest_error("file_ref", f"{unknown}write text inline or as {{file: PATH}}")
+    relative = value["file"]
+    if not isinstance(relative, str):
+        raise _file_error(f"expected a file path, got {describe(relative)}")
+    context = info.context
+    if not isinstance(context, FileContext):
+        raise _file_error("file references are only read while loading a stack")
+    if Path(relative).is_absolute():
+        raise _file_error(f"file path '{relative}' must be relative to this manifest")
+    # resolve() follows symlinks, so a link pointing out of the stack is caught too.
+    target = (context.manifest_dir / relative).resolve()
+    if not target.is_relative_to(context.stack_dir.resolve()):
+        raise _file_error(f"file '{relative}' is outside the stack directory")
+    try:
+        return read_text(target)
+    except TextFileError as exc:
+        where = (
+            f" at line {exc.position.line}, column {exc.position.column}" if exc.position else ""
+        )
+        raise _file_error(f"file '{relative}' {exc.reason}{where}") from None
+
+
+class _TextJsonSchema:
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        file_reference = {
+            "type": "object",
+            "description": "Read the text from a UTF-8 file, relative to this manifest.",
+            "properties": {"file": {"type": "string"}},
+            "required": ["file"],
+            "additionalProperties": False,
+        }
+        return {"anyOf": [{"type": "string"}, file_reference]}
+
+
+Text = Annotated[str, BeforeValidator(_read_file_reference), _TextJsonSchema()]
+"""A string written inline, or `{file: PATH}` to read it from a UTF-8 file in the stack."""
+
+# Lengths the BimpeAI API accepts, checked here so a mistake is found before apply.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(max_length=2000)]
+ShortText = Annotated[Text, StringConstraints(max_length=2000)]
+LongText = Annotated[Text, StringConstraints(min_length=1, max_length=200_000)]

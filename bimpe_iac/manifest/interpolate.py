@@ -1,0 +1,191 @@
+"""`${var.NAME}` and `${env.NAME}` in string values; `$${` writes a literal `${`.
+
+A string that is exactly one reference takes the referenced value with its type, so
+`priority: ${var.priority}` stays a number. Anything else renders to a string.
+
+A reference that cannot be resolved is reported once, where it is written, and the value
+holding it is "tainted": later checks skip it instead of reporting a second, confusing
+error about the unresolved text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bimpe_iac.manifest.issues import DataPath, Issue, Position, did_you_mean, format_address
+from bimpe_iac.manifest.yaml_loader import Document, value_at
+
+VarValue = str | int | float | bool
+
+_REFERENCE = re.compile(r"^(var|env)\.([A-Za-z_][A-Za-z0-9_]*)$")
+_HELP = "write ${var.NAME} or ${env.NAME}, or $${ for a literal ${"
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: Literal["var", "env"]
+    name: str
+    text: str
+
+
+class TemplateError(Exception):
+    def __init__(self, message: str, text: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.text = text
+
+
+def parse_template(template: str) -> list[str | Reference]:
+    parts: list[str | Reference] = []
+    literal = ""
+    i = 0
+    while i < len(template):
+        if template.startswith("$${", i):
+            literal += "${"
+            i += 3
+        elif template.startswith("${", i):
+            end = template.find("}", i + 2)
+            if end < 0:
+                raise TemplateError(f"unclosed '${{' in '{template}': {_HELP}", "${")
+            text = template[i : end + 1]
+            match = _REFERENCE.match(template[i + 2 : end])
+            if match is None:
+                raise TemplateError(f"invalid reference '{text}': {_HELP}", text)
+            if literal:
+                parts.append(literal)
+                literal = ""
+            kind: Literal["var", "env"] = "var" if match[1] == "var" else "env"
+            parts.append(Reference(kind, match[2], text))
+            i = end + 1
+        else:
+            literal += template[i]
+            i += 1
+    if literal:
+        parts.append(literal)
+    return parts
+
+
+def render(
+    parts: list[str | Reference], lookup: Callable[[Reference], VarValue | None]
+) -> VarValue | None:
+    """The rendered value, or None when `lookup` could not resolve some reference."""
+    values = [part if isinstance(part, str) else lookup(part) for part in parts]
+    if any(value is None for value in values):
+        return None
+    if len(parts) == 1 and isinstance(parts[0], Reference):
+        return values[0]
+    return "".join(as_text(value) for value in values if value is not None)
+
+
+def as_text(value: VarValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def reference_position(document: Document, path: DataPath, text: str) -> Position:
+    """Where `text` is written inside the value at `path`: exact for a one-line value,
+    else the start of the value."""
+    marks = document.marks.get(path)
+    if marks is None:
+        return document.position(path)
+    if marks.start.line == marks.end.line and marks.start.line <= len(document.lines):
+        line = document.lines[marks.start.line - 1]
+        found = line.find(text, marks.start.column - 1, marks.end.column - 1)
+        if found >= 0:
+            return Position(marks.start.line, found + 1)
+    return marks.start
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What references resolve to.
+
+    `unresolved_vars` are declared but could not be resolved (already reported); when
+    `vars_known` is False the stack settings did not load and no var can be checked.
+    A `silent` scope resolves nothing and reports nothing: it is for settings of the
+    environments not chosen, where only the syntax of references is checked.
+    """
+
+    vars: Mapping[str, VarValue]
+    environ: Mapping[str, str]
+    unresolved_vars: frozenset[str] = frozenset()
+    vars_known: bool = True
+    silent: bool = False
+
+
+@dataclass
+class Interpolated:
+    """The data below `root` with references resolved, and the paths left unresolved."""
+
+    root: DataPath
+    data: Any
+    issues: list[Issue] = field(default_factory=list)
+    tainted: set[DataPath] = field(default_factory=set)
+
+    def is_tainted(self, path: DataPath) -> bool:
+        return any(path[: len(t)] == t for t in self.tainted)
+
+
+def interpolate(document: Document, scope: Scope, root: DataPath = ()) -> Interpolated:
+    """Resolve every reference in the strings below `root` of the document's data."""
+    result = Interpolated(root, None)
+    result.data = _walk(document, value_at(document.data, root), root, scope, result)
+    return result
+
+
+def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Interpolated) -> Any:
+    if isinstance(value, dict):
+        return {k: _walk(document, v, (*path, k), scope, out) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(document, v, (*path, i), scope, out) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+    try:
+        parts = parse_template(value)
+    except TemplateError as exc:
+        position = reference_position(document, path, exc.text)
+        out.issues.append(Issue(document.file, position, format_address(path), exc.message))
+        out.tainted.add(path)
+        return value
+
+    def lookup(reference: Reference) -> VarValue | None:
+        resolved = _resolve(reference, scope)
+        if not isinstance(resolved, _Unresolved):
+            return resolved
+        if resolved.reason:
+            position = reference_position(document, path, reference.text)
+            address = format_address(path)
+            out.issues.append(Issue(document.file, position, address, resolved.reason))
+        return None
+
+    rendered = render(parts, lookup)
+    if rendered is None:
+        out.tainted.add(path)
+        return value
+    return rendered
+
+
+@dataclass(frozen=True)
+class _Unresolved:
+    """Why a reference has no value; None when that is reported elsewhere, or not at all."""
+
+    reason: str | None = None
+
+
+def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
+    if scope.silent:
+        return _Unresolved()
+    if reference.kind == "env":
+        if reference.name in scope.environ:
+            return scope.environ[reference.name]
+        return _Unresolved(f"environment variable '{reference.name}' is not set")
+    if reference.name in scope.vars:
+        return scope.vars[reference.name]
+    if not scope.vars_known or reference.name in scope.unresolved_vars:
+        return _Unresolved()
+    hint = did_you_mean(reference.name, sorted(scope.vars))
+    return _Unresolved(f"unknown var '{reference.name}'{hint}")

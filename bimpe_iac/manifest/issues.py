@@ -1,0 +1,127 @@
+"""Located problems in a stack, and the error that carries all of them at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from bimpe_iac.errors import ManifestError
+
+PathElement = str | int
+DataPath = tuple[PathElement, ...]
+
+_PLAIN_ADDRESS_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class Position(NamedTuple):
+    """A 1-based line and column in a file."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem, at a place in a file, about the resource or setting at `address`.
+
+    `position` is None when the problem concerns a whole file or directory (a missing
+    stack.yaml, a directory that does not exist).
+    """
+
+    file: Path
+    position: Position | None
+    address: str
+    message: str
+
+    @property
+    def line(self) -> int | None:
+        return self.position.line if self.position else None
+
+    @property
+    def column(self) -> int | None:
+        return self.position.column if self.position else None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        line, column = (self.position.line, self.position.column) if self.position else (0, 0)
+        return (str(self.file), line, column, self.message)
+
+    def render(self) -> str:
+        """`file:line:column: address: message`, the file relative to the current directory."""
+        where = display_path(self.file)
+        if self.position:
+            where = f"{where}:{self.position.line}:{self.position.column}"
+        what = f"{self.address}: {self.message}" if self.address else self.message
+        return f"{where}: {what}"
+
+
+class InvalidStackError(ManifestError):
+    """A stack that does not load or validate; `issues` holds every problem found, sorted."""
+
+    def __init__(self, directory: Path, issues: Iterable[Issue]) -> None:
+        self.directory = directory
+        self.issues: tuple[Issue, ...] = tuple(sorted(set(issues), key=Issue.sort_key))
+        super().__init__("\n".join([*(i.render() for i in self.issues), self.summary()]))
+
+    def summary(self) -> str:
+        count = len(self.issues)
+        noun = "error" if count == 1 else "errors"
+        return f"{count} {noun} in stack {display_path(self.directory)}"
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the current directory when it lies below it, else absolute."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def format_address(path: DataPath) -> str:
+    """`agents.bot.rules[0]`, quoting keys that are not plain words: `phone_numbers."+234"`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            continue
+        shown = part if _PLAIN_ADDRESS_PART.match(part) else f'"{part}"'
+        text = f"{text}.{shown}" if text else shown
+    return text
+
+
+def closest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate `word` is most likely a misspelling of, if any."""
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """` (did you mean 'x'?)` for the closest candidate, or an empty string."""
+    match = closest(word, candidates)
+    return f" (did you mean '{match}'?)" if match else ""
+
+
+def one_of(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+def describe(value: object) -> str:
+    """A short description of a YAML value for messages: `'text'`, `5`, `a list`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"'{shown}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

@@ -1,0 +1,116 @@
+"""Load a stack directory: stack.yaml and every other YAML file directly in it, merged,
+checked across files, and reported all at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bimpe_iac.manifest.issues import InvalidStackError, Issue, display_path, format_address
+from bimpe_iac.manifest.models import SourceLocation
+from bimpe_iac.manifest.references import PlacedMove, check_references
+from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
+from bimpe_iac.manifest.settings import STACK_FILE, load_settings
+from bimpe_iac.manifest.stack import Stack, mask
+
+_NOUNS = {"workflows": "workflow", "agents": "agent", "phone_numbers": "phone number"}
+
+
+def load_stack(
+    path: Path, env: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Stack:
+    """Load and validate the stack in directory `path` for environment `env`.
+
+    `environ` stands in for the process environment that `${env.NAME}` reads.
+    Raises InvalidStackError carrying every problem found, each located in its file.
+    """
+    directory = path.absolute()
+    manifests = _manifests(directory)
+    loaded_settings = load_settings(directory, env, os.environ if environ is None else environ)
+    issues = list(loaded_settings.issues)
+    files = [load_resource_file(p, directory, loaded_settings.scope) for p in manifests]
+    resources: dict[tuple[str, str], Declared] = {}
+    moves: list[PlacedMove] = []
+    for loaded in files:
+        issues += loaded.issues
+        issues += _merge(loaded, resources)
+        if loaded.document is not None:
+            moves += [PlacedMove(block, loaded.document, i) for i, block in loaded.moved]
+    issues += check_references(resources, moves)
+
+    settings = loaded_settings.settings
+    if issues or settings is None:
+        sensitive = loaded_settings.sensitive_values
+        masked = [replace(issue, message=mask(issue.message, sensitive)) for issue in issues]
+        raise InvalidStackError(directory, masked)
+    return Stack(
+        name=settings.name,
+        directory=directory,
+        environment=settings.environment,
+        target=settings.target,
+        state=settings.state,
+        workflows=_specs(resources, "workflows"),
+        agents=_specs(resources, "agents"),
+        phone_numbers=_specs(resources, "phone_numbers"),
+        moved=tuple(move.block for move in moves),
+        sensitive_values=loaded_settings.sensitive_values,
+        locations=_locations(files),
+    )
+
+
+def _manifests(directory: Path) -> list[Path]:
+    """The resource files: YAML files directly in the directory, except stack.yaml and
+    hidden ones. Subdirectories hold prompts and knowledge, not manifests."""
+    try:
+        if not directory.is_dir():
+            message = (
+                "not a directory; give the directory that holds stack.yaml"
+                if directory.exists()
+                else "stack directory does not exist"
+            )
+            raise InvalidStackError(directory, [Issue(directory, None, "", message)])
+        entries = list(directory.iterdir())
+    except OSError as exc:
+        issue = Issue(directory, None, "", f"stack directory cannot be read ({exc.strerror})")
+        raise InvalidStackError(directory, [issue]) from None
+    return sorted(
+        p
+        for p in entries
+        if p.suffix in (".yaml", ".yml")
+        and p.name != STACK_FILE
+        and not p.name.startswith(".")
+        and p.is_file()
+    )
+
+
+def _merge(loaded: LoadedFile, resources: dict[tuple[str, str], Declared]) -> list[Issue]:
+    issues = []
+    for declared in loaded.declared:
+        first = resources.setdefault((declared.section, declared.key), declared)
+        if first is declared:
+            continue
+        where = first.document.position(first.path, at_key=True)
+        message = (
+            f"duplicate {_NOUNS[declared.section]} '{declared.key}': first declared at"
+            f" {display_path(first.document.file)}:{where.line}:{where.column}"
+        )
+        issues.append(declared.document.issue(declared.path, message, at_key=True))
+    return issues
+
+
+def _specs(resources: Mapping[tuple[str, str], Declared], section: str) -> dict[str, Any]:
+    return {key: declared.spec for (s, key), declared in resources.items() if s == section}
+
+
+def _locations(files: list[LoadedFile]) -> dict[str, SourceLocation]:
+    locations = {}
+    for loaded in files:
+        if loaded.document is None:
+            continue
+        for path, marks in loaded.document.marks.items():
+            line, column = marks.key or marks.start
+            locations[format_address(path)] = SourceLocation(loaded.path, line, column)
+    return locations

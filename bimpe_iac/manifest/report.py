@@ -1,0 +1,59 @@
+"""How `validate` shows its result: text for people, JSON for programs."""
+
+from __future__ import annotations
+
+import json
+
+from bimpe_iac.manifest.issues import InvalidStackError, display_path
+from bimpe_iac.manifest.stack import Stack
+
+
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def valid_text(stack: Stack) -> str:
+    counts = ", ".join(
+        [
+            _count(len(stack.workflows), "workflow"),
+            _count(len(stack.agents), "agent"),
+            _count(stack.knowledge_base_count, "knowledge base"),
+            _count(len(stack.phone_numbers), "phone link"),
+        ]
+    )
+    return f"Stack {stack.name} (env {stack.environment}) is valid: {counts}."
+
+
+def valid_json(stack: Stack) -> str:
+    return json.dumps(
+        {
+            "valid": True,
+            "stack": stack.name,
+            "environment": stack.environment,
+            "counts": {
+                "workflows": len(stack.workflows),
+                "agents": len(stack.agents),
+                "knowledge_bases": stack.knowledge_base_count,
+                "phone_links": len(stack.phone_numbers),
+            },
+        },
+        indent=2,
+    )
+
+
+def invalid_text(error: InvalidStackError) -> str:
+    return str(error)
+
+
+def invalid_json(error: InvalidStackError) -> str:
+    errors = [
+        {
+            "file": display_path(issue.file),
+            "line": issue.line,
+            "column": issue.column,
+            "address": issue.address,
+            "message": issue.message,
+        }
+        for issue in error.issues
+    ]
+    return json.dumps({"valid": False, "errors": errors}, indent=2)

@@ -1,0 +1,175 @@
+"""stack.yaml: the stack's name, the chosen environment's target and vars, and where the
+state lives.
+
+Vars are resolved first, so that the target and state settings can use them; the whole
+file is then validated once, after interpolation, so each problem is reported once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from bimpe_iac.manifest import variables
+from bimpe_iac.manifest.fields import VarName
+from bimpe_iac.manifest.interpolate import Interpolated, Scope, interpolate
+from bimpe_iac.manifest.issues import Issue, Position, did_you_mean, one_of
+from bimpe_iac.manifest.models import LocalState, StackFile, Target, VarEntry
+from bimpe_iac.manifest.validation import validate
+from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
+
+STACK_FILE = "stack.yaml"
+DEFAULT_ENVIRONMENT = "default"
+
+_VARS: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[VarName, VarEntry])
+
+
+@dataclass(frozen=True)
+class LocalStateBackend:
+    """State kept in a JSON file at `path`."""
+
+    path: Path
+
+
+StateBackend = LocalStateBackend
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    name: str
+    environment: str
+    target: Target
+    state: StateBackend
+
+
+@dataclass
+class LoadedSettings:
+    """The settings, or None when stack.yaml has errors; `scope` resolves references in
+    resource files either way (with every var unchecked when the vars did not load)."""
+
+    settings: StackSettings | None
+    scope: Scope
+    sensitive_values: frozenset[str] = frozenset()
+    issues: list[Issue] = field(default_factory=list)
+
+
+def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) -> LoadedSettings:
+    path = directory / STACK_FILE
+    unknown_vars = Scope({}, environ, vars_known=False)
+    if not path.exists():
+        message = f"file does not exist; a stack directory needs a {STACK_FILE} naming the stack"
+        return LoadedSettings(None, unknown_vars, issues=[Issue(path, None, "", message)])
+    document, issues = load_yaml(path)
+    if document is None:
+        return LoadedSettings(None, unknown_vars, issues=issues)
+    data = document.data
+    if data is None:
+        message = "file is empty; it must at least name the stack, as in 'name: support'"
+        issues.append(Issue(path, Position(1, 1), "", message))
+        return LoadedSettings(None, unknown_vars, issues=issues)
+    if not isinstance(data, dict):
+        issues += validate(StackFile, document, data)[1]
+        return LoadedSettings(None, unknown_vars, issues=issues)
+
+    environments = data.get("environments")
+    names = list(environments) if isinstance(environments, dict) else []
+    environment, problem = _choose_environment(document, names, env)
+    scope, sensitive = unknown_vars, frozenset[str]()
+    if problem is not None:
+        issues.append(problem)
+    else:
+        scope, sensitive = _resolve_vars(document, environment, environ, issues)
+
+    interpolated = _interpolate_settings(document, environment, scope)
+    for part in interpolated:
+        issues += part.issues
+    # Validated as a whole to report every problem; references left for environments not
+    # chosen are skipped, so the settings are then read from the parts that matter.
+    _, problems = validate(
+        StackFile,
+        document,
+        _with_parts(data, interpolated),
+        skip=lambda path: any(part.is_tainted(path) for part in interpolated),
+    )
+    issues += problems
+    if issues:
+        return LoadedSettings(None, scope, sensitive, issues)
+    parts = {part.root: part.data for part in interpolated}
+    target = Target.model_validate(parts.get(("environments", environment, "target"), {}))
+    state = LocalState.model_validate(parts.get(("state",), {}))
+    state_path = state.path or f".bimpe/state/{data['name']}/{environment}.json"
+    settings = StackSettings(
+        name=data["name"],
+        environment=environment,
+        target=target,
+        state=LocalStateBackend(directory / state_path),
+    )
+    return LoadedSettings(settings, scope, sensitive, issues)
+
+
+def _choose_environment(
+    document: Document, names: list[str], env: str | None
+) -> tuple[str, Issue | None]:
+    if env is None:
+        if len(names) <= 1:
+            return (names[0] if names else DEFAULT_ENVIRONMENT), None
+        message = f"the stack has several environments; choose one with --env: {one_of(names)}"
+    elif env in names:
+        return env, None
+    elif names:
+        hint = did_you_mean(env, names)
+        message = f"unknown environment '{env}'{hint}; environments: {one_of(names)}"
+    elif env == DEFAULT_ENVIRONMENT:
+        return env, None
+    else:
+        message = f"unknown environment '{env}': the stack declares no environments"
+    return env or "", document.issue(("environments",), message, at_key=True)
+
+
+def _resolve_vars(
+    document: Document, environment: str, environ: Mapping[str, str], issues: list[Issue]
+) -> tuple[Scope, frozenset[str]]:
+    """The scope for the environment's vars. Vars that are not well formed are reported
+    by the validation of the whole file; until then, no var can be checked."""
+    own_path = ("environments", environment, "vars")
+    try:
+        shared = _VARS.validate_python(value_at(document.data, ("vars",)) or {})
+        own = _VARS.validate_python(value_at(document.data, own_path) or {})
+    except ValidationError:
+        return Scope({}, environ, vars_known=False), frozenset()
+    declared = variables.declare(shared, own, own_path)
+    resolved = variables.resolve(document, declared, dict(environ))
+    issues += resolved.issues
+    scope = Scope(resolved.values, environ, frozenset(resolved.unresolved))
+    return scope, frozenset(resolved.sensitive_values)
+
+
+def _interpolate_settings(document: Document, environment: str, scope: Scope) -> list[Interpolated]:
+    """Interpolate the chosen environment's target and the state settings; in the other
+    environments' targets, check only that references are well formed."""
+    silent = Scope({}, {}, silent=True)
+    environments = value_at(document.data, ("environments",))
+    parts = []
+    for name in environments if isinstance(environments, dict) else []:
+        if value_at(document.data, ("environments", name, "target")) is not None:
+            chosen = scope if name == environment else silent
+            parts.append(interpolate(document, chosen, ("environments", name, "target")))
+    if value_at(document.data, ("state",)) is not None:
+        parts.append(interpolate(document, scope, ("state",)))
+    return parts
+
+
+def _with_parts(data: dict[str, Any], parts: list[Interpolated]) -> dict[str, Any]:
+    """A copy of `data` with each interpolated part in its place."""
+    copy: dict[str, Any] = dict(data)
+    for part in parts:
+        parent: Any = copy
+        for key in part.root[:-1]:
+            parent[key] = dict(parent[key])
+            parent = parent[key]
+        parent[part.root[-1]] = part.data
+    return copy

@@ -1,0 +1,56 @@
+"""The loaded stack: the desired state the engine plans from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bimpe_iac.manifest.models import (
+    AgentSpec,
+    MovedBlock,
+    PhoneLinkSpec,
+    SourceLocation,
+    Target,
+    WorkflowSpec,
+)
+from bimpe_iac.manifest.settings import StateBackend
+
+SENSITIVE_MASK = "(sensitive)"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A validated stack for one environment.
+
+    Resources are keyed by their logical keys (phone numbers by E.164 number).
+    `locations` maps the address of every resource and field written in a resource file
+    (`agents.support-bot.persona`) to where it is written.
+    """
+
+    name: str
+    directory: Path
+    environment: str
+    target: Target
+    state: StateBackend
+    workflows: Mapping[str, WorkflowSpec]
+    agents: Mapping[str, AgentSpec]
+    phone_numbers: Mapping[str, PhoneLinkSpec]
+    moved: tuple[MovedBlock, ...]
+    sensitive_values: frozenset[str]
+    locations: Mapping[str, SourceLocation]
+
+    def mask(self, text: str) -> str:
+        """`text` with the value of every sensitive var replaced by `(sensitive)`."""
+        return mask(text, self.sensitive_values)
+
+    @property
+    def knowledge_base_count(self) -> int:
+        return sum(len(agent.knowledge_bases) for agent in self.agents.values())
+
+
+def mask(text: str, sensitive_values: frozenset[str]) -> str:
+    # Longest first, so a value containing another is masked whole.
+    for value in sorted(sensitive_values, key=len, reverse=True):
+        text = text.replace(value, SENSITIVE_MASK)
+    return text

@@ -1,0 +1,128 @@
+"""Resolve an environment's vars: stack-wide values overridden by the environment's own,
+each of which may refer to environment variables and to other vars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bimpe_iac.manifest.interpolate import (
+    Reference,
+    TemplateError,
+    VarValue,
+    as_text,
+    parse_template,
+    reference_position,
+    render,
+)
+from bimpe_iac.manifest.issues import DataPath, Issue, did_you_mean, format_address
+from bimpe_iac.manifest.models import VarDeclaration
+from bimpe_iac.manifest.yaml_loader import Document
+
+
+@dataclass(frozen=True)
+class DeclaredVar:
+    value: VarValue
+    sensitive: bool
+    path: DataPath
+    """Where the value is written in stack.yaml."""
+
+
+@dataclass
+class ResolvedVars:
+    values: dict[str, VarValue] = field(default_factory=dict)
+    unresolved: set[str] = field(default_factory=set)
+    sensitive_values: set[str] = field(default_factory=set)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def declare(
+    shared: Mapping[str, VarValue | VarDeclaration],
+    own: Mapping[str, VarValue | VarDeclaration],
+    own_path: DataPath,
+) -> dict[str, DeclaredVar]:
+    """The environment's vars; a var marked sensitive in either place stays sensitive."""
+    declared: dict[str, DeclaredVar] = {}
+    for values, base in ((shared, ("vars",)), (own, own_path)):
+        for name, raw in values.items():
+            path: DataPath = (*base, name)
+            sensitive = name in declared and declared[name].sensitive
+            if isinstance(raw, VarDeclaration):
+                declared[name] = DeclaredVar(
+                    raw.value, raw.sensitive or sensitive, (*path, "value")
+                )
+            else:
+                declared[name] = DeclaredVar(raw, sensitive, path)
+    return declared
+
+
+def resolve(
+    document: Document, declared: Mapping[str, DeclaredVar], environ: Mapping[str, str]
+) -> ResolvedVars:
+    resolver = _Resolver(document, declared, environ)
+    for name in declared:
+        resolver.resolve(name, ())
+    result = resolver.result
+    for name, var in declared.items():
+        if var.sensitive and name in result.values:
+            text = as_text(result.values[name])
+            if text:
+                result.sensitive_values.add(text)
+    return result
+
+
+class _Resolver:
+    def __init__(
+        self, document: Document, declared: Mapping[str, DeclaredVar], environ: Mapping[str, str]
+    ) -> None:
+        self.document = document
+        self.declared = declared
+        self.environ = environ
+        self.result = ResolvedVars()
+
+    def resolve(self, name: str, chain: tuple[str, ...]) -> VarValue | None:
+        if name in self.result.values:
+            return self.result.values[name]
+        if name in self.result.unresolved:
+            return None
+        var = self.declared[name]
+        value: VarValue | None = var.value
+        if isinstance(var.value, str):
+            value = self._render(name, var, (*chain, name))
+        if value is None:
+            self.result.unresolved.add(name)
+        else:
+            self.result.values[name] = value
+        return value
+
+    def _render(self, name: str, var: DeclaredVar, chain: tuple[str, ...]) -> VarValue | None:
+        assert isinstance(var.value, str)
+        try:
+            parts = parse_template(var.value)
+        except TemplateError as exc:
+            self._report(var, exc.text, exc.message)
+            return None
+
+        def lookup(reference: Reference) -> VarValue | None:
+            if reference.kind == "env":
+                if reference.name not in self.environ:
+                    message = f"environment variable '{reference.name}' is not set"
+                    self._report(var, reference.text, message)
+                return self.environ.get(reference.name)
+            if reference.name not in self.declared:
+                hint = did_you_mean(reference.name, sorted(self.declared))
+                self._report(var, reference.text, f"unknown var '{reference.name}'{hint}")
+                return None
+            if reference.name in chain:
+                cycle = (*chain[chain.index(reference.name) :], reference.name)
+                message = "reference cycle: " + " -> ".join(f"var.{n}" for n in cycle)
+                self._report(var, reference.text, message)
+                return None
+            return self.resolve(reference.name, chain)
+
+        return render(parts, lookup)
+
+    def _report(self, var: DeclaredVar, text: str, message: str) -> None:
+        position = reference_position(self.document, var.path, text)
+        address = format_address(var.path)
+        self.result.issues.append(Issue(self.document.file, position, address, message))

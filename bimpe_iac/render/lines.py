@@ -1,0 +1,91 @@
+"""Styled output lines, and their three spellings: plain text, ANSI colour, and `diff` code.
+
+A renderer builds `Line`s once; `plain`, `ansi` and `diff_code` turn them into text. In plain
+text changed words read `[-old-]` and `{+new+}`; with colour they are highlighted instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Style = Literal["add", "remove", "change", "word_add", "word_remove", "meta", "bold"]
+
+_ANSI: dict[Style, str] = {
+    "add": "32",
+    "remove": "31",
+    "change": "33",
+    "word_add": "1;7;32",
+    "word_remove": "1;7;31",
+    "meta": "2",
+    "bold": "1",
+}
+_SIGN_STYLES: dict[str, Style] = {"+": "add", "-": "remove", "~": "change", "-/+": "change"}
+_DIFF_MARKS = {"+": "+", "-": "-", "~": "!", "-/+": "!"}
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    style: Style | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One output line: `indent` spaces, then `sign` (`+`, `-`, `~`, `-/+` or none), then text."""
+
+    indent: int
+    sign: str
+    segments: tuple[Segment, ...]
+
+    @classmethod
+    def of(cls, indent: int, sign: str, text: str, style: Style | None = None) -> Line:
+        return cls(indent, sign, (Segment(text, style),))
+
+
+def _plain_segment(segment: Segment) -> str:
+    if segment.style == "word_remove":
+        return f"[-{segment.text}-]"
+    if segment.style == "word_add":
+        return f"{{+{segment.text}+}}"
+    return segment.text
+
+
+def _ansi_segment(segment: Segment) -> str:
+    if segment.style is None or not segment.text:
+        return segment.text
+    return f"\x1b[{_ANSI[segment.style]}m{segment.text}\x1b[0m"
+
+
+def _body(line: Line, color: bool) -> str:
+    spell = _ansi_segment if color else _plain_segment
+    return "".join(spell(segment) for segment in line.segments)
+
+
+def plain(lines: Iterable[Line]) -> str:
+    return "\n".join(_text_line(line, color=False) for line in lines)
+
+
+def ansi(lines: Iterable[Line]) -> str:
+    return "\n".join(_text_line(line, color=True) for line in lines)
+
+
+def render(lines: Iterable[Line], *, color: bool) -> str:
+    return ansi(lines) if color else plain(lines)
+
+
+def _text_line(line: Line, *, color: bool) -> str:
+    sign = line.sign
+    if color and sign.strip() in _SIGN_STYLES:
+        sign = _ansi_segment(Segment(sign, _SIGN_STYLES[sign.strip()]))
+    prefix = " " * line.indent + (f"{sign} " if line.sign else "")
+    return (prefix + _body(line, color)).rstrip()
+
+
+def diff_code(lines: Iterable[Line]) -> str:
+    """Lines for a ```diff block: a `+`, `-`, `!` or space first, so a viewer colours them."""
+    return "\n".join(
+        (_DIFF_MARKS.get(line.sign.strip(), " ") + _text_line(line, color=False)).rstrip()
+        for line in lines
+    )

@@ -1,0 +1,130 @@
+"""Values in a saved plan: `Ref`s and sensitive strings as one-key marker objects.
+
+    Ref("agents.bot")                 <->  {"$ref": "agents.bot"}
+    a string holding a sensitive value <->  {"$sensitive": "<sha256 of the whole string>"}
+    an object that looks like a marker <->  {"$literal": {...}}
+
+A sensitive string is stored only as its digest; on the apply side `sensitive_lookup` gives the
+strings back by digest from the values the manifests produce now. A string the manifests no
+longer produce cannot be given back, and the plan cannot be applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Iterable, Set
+from typing import Any
+
+from bimpe_iac.engine.model import Ref
+from bimpe_iac.errors import PlanError
+
+REF, SENSITIVE, LITERAL = "$ref", "$sensitive", "$literal"
+MARKERS = frozenset({REF, SENSITIVE, LITERAL})
+SENSITIVE_TEXT = "(sensitive)"
+INVALID = "invalid plan file: "
+Resolve = Callable[[str], str | None]
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def holds_sensitive(text: str, sensitive_values: Set[str]) -> bool:
+    return any(value and value in text for value in sensitive_values)
+
+
+def mask_text(text: str, sensitive_values: Set[str]) -> str:
+    """`text` with each sensitive value in it (longest first) read as "(sensitive)"."""
+    for value in sorted(sensitive_values, key=len, reverse=True):
+        if value:
+            text = text.replace(value, SENSITIVE_TEXT)
+    return text
+
+
+def encode(value: Any, sensitive_values: Set[str], path: str) -> Any:
+    """`value` as JSON data, with `Ref`s and sensitive strings as markers."""
+    if isinstance(value, Ref):
+        return {REF: value.address}
+    if isinstance(value, str):
+        return {SENSITIVE: digest(value)} if holds_sensitive(value, sensitive_values) else value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PlanError(f"{path}: {value} is not a JSON number")
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [encode(item, sensitive_values, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PlanError(f"{path}: key {key!r} is not a string")
+            if holds_sensitive(key, sensitive_values):
+                raise PlanError(f"{path}: a key holds a sensitive value; the plan cannot be saved")
+            result[key] = encode(item, sensitive_values, f"{path}.{key}")
+        return {LITERAL: result} if len(result) == 1 and next(iter(result)) in MARKERS else result
+    raise PlanError(f"{path}: a {type(value).__name__} is not a JSON value")
+
+
+class Decoder:
+    """Turns markers back into values; every fault is a `PlanError` naming its path."""
+
+    def __init__(self, addresses: Set[str], resolve: Resolve | None) -> None:
+        self.addresses = addresses
+        self.resolve = resolve
+
+    def decode(self, value: Any, path: str) -> Any:
+        if isinstance(value, list):
+            return [self.decode(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1 and next(iter(value)) in MARKERS:
+            return self._marker(*next(iter(value.items())), path)
+        return {key: self.decode(item, f"{path}.{key}") for key, item in value.items()}
+
+    def _marker(self, marker: str, content: Any, path: str) -> Any:
+        if marker == LITERAL:
+            if not isinstance(content, dict):
+                raise PlanError(f"{INVALID}{path}.{LITERAL}: expected an object")
+            return {key: self.decode(item, f"{path}.{key}") for key, item in content.items()}
+        if marker == REF:
+            if not isinstance(content, str) or content not in self.addresses:
+                raise PlanError(
+                    f"{INVALID}{path}.{REF}: {content!r} is not the address of a change here"
+                )
+            return Ref(content)
+        if not isinstance(content, str) or not _DIGEST.fullmatch(content):
+            raise PlanError(f"{INVALID}{path}.{SENSITIVE}: expected a sha256 hex digest")
+        text = self.resolve(content) if self.resolve else None
+        if text is None or digest(text) != content:
+            raise PlanError(
+                f"the saved plan cannot be applied: {path} holds a sensitive value the "
+                "manifests no longer give; "
+                "run plan again to make a new plan"
+            )
+        return text
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def sensitive_lookup(sources: Iterable[Any], sensitive_values: Set[str]) -> Resolve:
+    """A `resolve` for `plan_from_json`: the strings in `sources` (desired values, freshly
+    read live values) that hold a sensitive value, by digest."""
+    found = {
+        digest(text): text
+        for source in sources
+        for text in _strings(source)
+        if holds_sensitive(text, sensitive_values)
+    }
+    return found.get

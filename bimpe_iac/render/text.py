@@ -1,0 +1,134 @@
+"""A plan as text for a terminal, the way Terraform shows one.
+
+First what changed outside bimpe-iac since the last apply, then each change that does
+something (a header, then its fields), then warnings, and last the one summary line. Every
+value goes through `mask` before it is compared or shown, so a sensitive value cannot leak
+through a word diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bimpe_iac.engine.model import Change, FieldChange, Plan
+from bimpe_iac.render import lines as spell
+from bimpe_iac.render.lines import Line
+from bimpe_iac.render.valuediff import brief_lines, field_lines, value_lines
+from bimpe_iac.render.values import Mask, masked
+
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+PHRASES = {
+    "create": "will be created",
+    "update": "will be updated in place",
+    "delete": "will be destroyed",
+    "replace": "must be replaced",
+}
+DRIFT_HEADING = "Changed outside bimpe-iac (apply will restore it):"
+ACTIONS_HEADING = "bimpe-iac will perform the following actions:"
+NO_CHANGES = "No changes. The live configuration matches the manifests."
+FIELD_INDENT = 6
+
+
+def summary(plan: Plan) -> str:
+    if not plan.has_changes:
+        return NO_CHANGES
+    counts = plan.counts()
+    return (
+        f"Plan: {counts['add']} to add, {counts['change']} to change, "
+        f"{counts['destroy']} to destroy."
+    )
+
+
+def masked_change(change: Change, mask: Mask) -> Change:
+    """`change` with every string it shows passed through `mask`."""
+
+    def fields(items: tuple[FieldChange, ...]) -> tuple[FieldChange, ...]:
+        return tuple(
+            FieldChange(mask(item.field), masked(item.before, mask), masked(item.after, mask))
+            for item in items
+        )
+
+    return replace(
+        change,
+        address=mask(change.address),
+        id=None if change.id is None else mask(change.id),
+        before=None if change.before is None else masked(change.before, mask),
+        after=None if change.after is None else masked(change.after, mask),
+        fields=fields(change.fields),
+        drift=fields(change.drift),
+        reason=None if change.reason is None else mask(change.reason),
+    )
+
+
+def header(change: Change) -> list[Line]:
+    """Two lines: what will happen to the address (and why), then its symbol, kind and id."""
+    reason = f" ({change.reason})" if change.reason else ""
+    symbol = SYMBOLS[change.action]
+    segments = [spell.Segment(f"{change.kind} {change.address}")]
+    if change.id:
+        segments.append(spell.Segment(f"  [id={change.id}]", "meta"))
+    return [
+        Line.of(2, "", f"# {change.address} {PHRASES[change.action]}{reason}", "bold"),
+        Line(0, symbol.rjust(3), tuple(segments)),
+    ]
+
+
+def body(change: Change) -> list[Line]:
+    """The fields: all of a create's, a delete's in brief, only the changed ones otherwise."""
+    result: list[Line] = []
+    if change.action == "create":
+        for name, value in (change.after or {}).items():
+            result.extend(value_lines(name, value, FIELD_INDENT, "+"))
+    elif change.action == "delete":
+        for name, value in (change.before or {}).items():
+            result.extend(brief_lines(name, value, FIELD_INDENT))
+    else:
+        for item in change.fields:
+            result.extend(field_lines(item.field, item.before, item.after, FIELD_INDENT))
+    return result
+
+
+def change_lines(change: Change, mask: Mask) -> list[Line]:
+    """The header and fields of one change (empty for a no-op)."""
+    if change.action == "noop":
+        return []
+    shown = masked_change(change, mask)
+    return [*header(shown), *body(shown)]
+
+
+def drift_lines(change: Change, mask: Mask) -> list[Line]:
+    """The fields of `change` edited outside bimpe-iac: last applied -> now live."""
+    if not change.drift:
+        return []
+    shown = masked_change(change, mask)
+    result = [Line.of(2, "~", shown.address, "bold")]
+    for item in shown.drift:
+        result.extend(field_lines(item.field, item.before, item.after, FIELD_INDENT))
+    return result
+
+
+def plan_lines(plan: Plan, mask: Mask) -> list[Line]:
+    result: list[Line] = []
+    drifted = [change for change in plan.changes if change.drift]
+    if drifted:
+        result.append(Line.of(0, "", DRIFT_HEADING, "bold"))
+        result.append(Line.of(2, "", "(each field: last applied -> now live)", "meta"))
+        for change in drifted:
+            result.extend([Line.of(0, "", ""), *drift_lines(change, mask)])
+        result.append(Line.of(0, "", ""))
+    if plan.has_changes:
+        result.append(Line.of(0, "", ACTIONS_HEADING, "bold"))
+        for change in plan.actionable:
+            result.extend([Line.of(0, "", ""), *change_lines(change, mask)])
+        result.append(Line.of(0, "", ""))
+    for warning in plan.warnings:
+        result.append(Line.of(0, "", f"Warning: {mask(warning)}", "change"))
+    if plan.warnings:
+        result.append(Line.of(0, "", ""))
+    result.append(Line.of(0, "", summary(plan), "bold"))
+    return result
+
+
+def render_plan_text(plan: Plan, *, color: bool, mask: Mask) -> str:
+    """The plan for a terminal; ANSI colours only when `color`. Ends with the summary line."""
+    return spell.render(plan_lines(plan, mask), color=color)

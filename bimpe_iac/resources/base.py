@@ -1,0 +1,120 @@
+"""What a resource kind is to the engine: a module-level object meeting `ResourceKind`.
+
+A kind says which live collections it reads, how the manifest maps to desired values, how to
+find and normalise its live object, and how to create, update and delete it through the SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bimpeai import AsyncBimpeAI
+
+from bimpe_iac.engine.model import Desired, Live
+from bimpe_iac.manifest import Stack
+from bimpe_iac.state.model import ResourceState, value_hash
+
+PageFetcher = Callable[[AsyncBimpeAI, int], Awaitable[tuple[list[dict[str, Any]], int]]]
+"""Fetch page N (from 1): the items as plain dicts, and the number of pages."""
+ChildFetcher = Callable[[AsyncBimpeAI, str], Awaitable[list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A live listing the engine fetches once per run: paged and top-level, or one plain list
+    per parent object (`parent_kind`)."""
+
+    name: str
+    fetch_page: PageFetcher | None = None
+    fetch_children: ChildFetcher | None = None
+    parent_kind: str | None = None
+
+
+@dataclass
+class Fetched:
+    """Every collection read in this run, as id -> raw object (a plain dict)."""
+
+    top: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    children: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def of(self, collection: str) -> dict[str, dict[str, Any]]:
+        return self.top.get(collection, {})
+
+    def under(self, collection: str, parent_id: str) -> dict[str, dict[str, Any]] | None:
+        """The child collection of one parent, or None when it was not read (no parent)."""
+        return self.children.get((collection, parent_id))
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a kind may consult while building desired values: the stack, the state's
+    resources by address, and the live collections."""
+
+    stack: Stack
+    state: Mapping[str, ResourceState]
+    fetched: Fetched
+    destroy: bool = False
+
+    def state_id(self, address: str) -> str | None:
+        entry = self.state.get(address)
+        return entry.id if entry else None
+
+
+@dataclass(frozen=True)
+class Created:
+    id: str
+    parent_id: str | None = None
+
+
+class ResourceKind(Protocol):
+    name: str
+    collections: tuple[Collection, ...]
+    set_fields: frozenset[str]
+    """Fields whose value is a list compared as a set."""
+    replace_fields: frozenset[str]
+    """Fields whose change forces delete-then-create."""
+    forget_on_delete: bool
+    """Deleting only stops managing it (actions, live status): no API call."""
+
+    def desired(self, context: PlanContext) -> list[Desired]: ...
+
+    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+        """The live object at `address`, or None when it does not exist."""
+        ...
+
+    async def create(
+        self,
+        client: AsyncBimpeAI,
+        address: str,
+        values: dict[str, Any],
+        parent_id: str | None,
+        idempotency_key: str,
+    ) -> Created: ...
+
+    async def update(
+        self,
+        client: AsyncBimpeAI,
+        id: str,
+        parent_id: str | None,
+        changed: dict[str, Any],
+        values: dict[str, Any],
+    ) -> None: ...
+
+    async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None: ...
+
+
+def fingerprint(obj: Any) -> str:
+    return value_hash(obj)
+
+
+def normalise_text(text: str) -> str:
+    """The platform's storage rule for long text: LF line ends, no trailing whitespace."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+
+
+def managed(spec: Any, exclude: set[str]) -> dict[str, Any]:
+    """The fields a manifest model sets, as plain JSON values (unset and None left out)."""
+    data: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True, exclude=exclude)
+    return data

@@ -1,0 +1,105 @@
+"""Knowledge bases of an agent: text (inline or from a file) or a URL. Changing the type
+replaces the knowledge base."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from bimpeai import AsyncBimpeAI, NotFoundError
+
+from bimpe_iac.engine.model import Desired, Lifecycle, Live
+from bimpe_iac.resources.base import (
+    Collection,
+    Created,
+    PlanContext,
+    fingerprint,
+    managed,
+    normalise_text,
+)
+from bimpe_iac.resources.collections import KNOWLEDGE_BASES
+from bimpe_iac.state.model import ResourceState
+
+FIELDS = ("type", "name", "description", "content", "url")
+
+
+def normalise(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if isinstance(out.get("content"), str):
+        out["content"] = normalise_text(out["content"])
+    if isinstance(out.get("name"), str):
+        out["name"] = out["name"].strip()
+    return out
+
+
+class KnowledgeBaseKind:
+    name: str = "knowledge_base"
+    collections: tuple[Collection, ...] = (KNOWLEDGE_BASES,)
+    set_fields: frozenset[str] = frozenset()
+    replace_fields: frozenset[str] = frozenset({"type"})
+    forget_on_delete: bool = False
+
+    def desired(self, context: PlanContext) -> list[Desired]:
+        out = []
+        for agent_key, agent in context.stack.agents.items():
+            parent = f"agents.{agent_key}"
+            for key, spec in agent.knowledge_bases.items():
+                out.append(
+                    Desired(
+                        address=f"{parent}.knowledge_bases.{key}",
+                        kind=self.name,
+                        values=normalise(managed(spec, exclude={"lifecycle"})),
+                        depends_on=(parent,),
+                        parent=parent,
+                        lifecycle=Lifecycle(
+                            spec.lifecycle.prevent_destroy,
+                            frozenset(spec.lifecycle.ignore_changes),
+                        ),
+                        source=str(spec.source) if spec.source else None,
+                    )
+                )
+        return out
+
+    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+        if entry is None or entry.parent_id is None:
+            return None
+        listing = context.fetched.under(KNOWLEDGE_BASES.name, entry.parent_id)
+        obj = (listing or {}).get(entry.id)
+        if obj is None:
+            return None
+        values = normalise({name: obj.get(name) for name in FIELDS})
+        return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"))
+
+    async def create(
+        self,
+        client: AsyncBimpeAI,
+        address: str,
+        values: dict[str, Any],
+        parent_id: str | None,
+        idempotency_key: str,
+    ) -> Created:
+        assert parent_id is not None
+        body: Any = dict(values)
+        created = await client.agents.knowledge_bases.create(
+            parent_id, body, idempotency_key=idempotency_key
+        )
+        return Created(created.id, parent_id)
+
+    async def update(
+        self,
+        client: AsyncBimpeAI,
+        id: str,
+        parent_id: str | None,
+        changed: dict[str, Any],
+        values: dict[str, Any],
+    ) -> None:
+        assert parent_id is not None
+        await client.agents.knowledge_bases.update(parent_id, id, **changed)
+
+    async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
+        assert parent_id is not None
+        with contextlib.suppress(NotFoundError):
+            await client.agents.knowledge_bases.delete(parent_id, id)
+
+
+KIND = KnowledgeBaseKind()

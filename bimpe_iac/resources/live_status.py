@@ -1,0 +1,111 @@
+"""An agent's live status (development, live, paused). Going live waits until the agent's
+knowledge bases, actions and phone links are in place; pausing goes before any of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bimpeai import AsyncBimpeAI
+
+from bimpe_iac.engine.model import Desired, Lifecycle, Live
+from bimpe_iac.resources.base import Collection, Created, PlanContext, fingerprint
+from bimpe_iac.resources.collections import AGENTS
+from bimpe_iac.state.model import ResourceState
+
+
+def _configuration_of(agent: str, agent_key: str, context: PlanContext) -> tuple[str, ...]:
+    """The addresses that configure an agent: its knowledge bases, actions and phone links."""
+    spec = context.stack.agents[agent_key]
+    addresses = [f"{agent}.knowledge_bases.{key}" for key in spec.knowledge_bases]
+    if spec.actions is not None:
+        addresses.append(f"{agent}.actions")
+    addresses += [
+        f'phone_numbers."{e164}"'
+        for e164, link in context.stack.phone_numbers.items()
+        if link.agent == agent_key
+    ]
+    return tuple(addresses)
+
+
+class LiveStatusKind:
+    name: str = "live_status"
+    collections: tuple[Collection, ...] = (AGENTS,)
+    set_fields: frozenset[str] = frozenset()
+    replace_fields: frozenset[str] = frozenset()
+    forget_on_delete: bool = True
+
+    def desired(self, context: PlanContext) -> list[Desired]:
+        out = []
+        for key, spec in context.stack.agents.items():
+            if spec.live_status is None:
+                continue
+            agent = f"agents.{key}"
+            values: dict[str, Any] = {"status": spec.live_status}
+            if spec.live_status_reason is not None:
+                values["status_reason"] = spec.live_status_reason
+            configuration = _configuration_of(agent, key, context)
+            agent_exists = context.state_id(agent) is not None
+            depends_on: tuple[str, ...] = ()
+            precedes: tuple[str, ...] = ()
+            if spec.live_status == "live" or not agent_exists:
+                depends_on = (agent, *configuration)
+            else:
+                precedes = (agent, *configuration)
+            ignored = "live_status" in spec.lifecycle.ignore_changes
+            out.append(
+                Desired(
+                    address=f"{agent}.live_status",
+                    kind=self.name,
+                    values=values,
+                    depends_on=depends_on,
+                    precedes=precedes,
+                    parent=agent,
+                    lifecycle=Lifecycle(
+                        ignore_changes=frozenset({"status", "status_reason"} if ignored else ())
+                    ),
+                    source=str(spec.source) if spec.source else None,
+                )
+            )
+        return out
+
+    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+        agent_id = context.state_id(address.rsplit(".", 1)[0])
+        obj = context.fetched.of(AGENTS.name).get(agent_id) if agent_id else None
+        if agent_id is None or obj is None:
+            return None
+        values = {"status": obj.get("status"), "status_reason": obj.get("status_reason")}
+        return Live(address, agent_id, values, fingerprint(values), obj.get("updated_at"))
+
+    async def _set(self, client: AsyncBimpeAI, agent_id: str, values: dict[str, Any]) -> None:
+        body: dict[str, Any] = {"status": values["status"]}
+        if values.get("status_reason") is not None:
+            body["status_reason"] = values["status_reason"]
+        await client.agents.update_live_status(agent_id, **body)
+
+    async def create(
+        self,
+        client: AsyncBimpeAI,
+        address: str,
+        values: dict[str, Any],
+        parent_id: str | None,
+        idempotency_key: str,
+    ) -> Created:
+        assert parent_id is not None
+        await self._set(client, parent_id, values)
+        return Created(parent_id, parent_id)
+
+    async def update(
+        self,
+        client: AsyncBimpeAI,
+        id: str,
+        parent_id: str | None,
+        changed: dict[str, Any],
+        values: dict[str, Any],
+    ) -> None:
+        await self._set(client, id, values)
+
+    async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
+        """Removing `live_status:` stops managing it; the agent keeps its status."""
+
+
+KIND = LiveStatusKind()

@@ -1,0 +1,110 @@
+"""Workflows: the team's own copies of prompts, rules, flows and FAQ that agents run."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from bimpeai import AsyncBimpeAI, NotFoundError
+
+from bimpe_iac.engine.model import Desired, Lifecycle, Live
+from bimpe_iac.resources.base import (
+    Collection,
+    Created,
+    PlanContext,
+    fingerprint,
+    managed,
+    normalise_text,
+)
+from bimpe_iac.resources.collections import WORKFLOWS
+from bimpe_iac.state.model import ResourceState
+
+FIELDS = (
+    "name",
+    "system_prompt",
+    "description",
+    "category",
+    "rules",
+    "flows",
+    "tags",
+    "integrations",
+    "channels",
+    "actions",
+    "guide",
+    "faq",
+    "setup_steps",
+    "setup_time",
+    "video_url",
+)
+SET_FIELDS = frozenset({"tags", "integrations", "channels", "actions"})
+
+
+def normalise(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if isinstance(out.get("system_prompt"), str):
+        out["system_prompt"] = normalise_text(out["system_prompt"])
+    if isinstance(out.get("name"), str):
+        out["name"] = out["name"].strip()
+    for name in SET_FIELDS:
+        if isinstance(out.get(name), list):
+            out[name] = sorted(set(out[name]))
+    return out
+
+
+class WorkflowKind:
+    name: str = "workflow"
+    collections: tuple[Collection, ...] = (WORKFLOWS,)
+    set_fields: frozenset[str] = SET_FIELDS
+    replace_fields: frozenset[str] = frozenset()
+    forget_on_delete: bool = False
+
+    def desired(self, context: PlanContext) -> list[Desired]:
+        return [
+            Desired(
+                address=f"workflows.{key}",
+                kind=self.name,
+                values=normalise(managed(spec, exclude={"lifecycle"})),
+                lifecycle=Lifecycle(
+                    spec.lifecycle.prevent_destroy, frozenset(spec.lifecycle.ignore_changes)
+                ),
+                source=str(spec.source) if spec.source else None,
+            )
+            for key, spec in context.stack.workflows.items()
+        ]
+
+    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+        if entry is None:
+            return None
+        obj = context.fetched.of(WORKFLOWS.name).get(entry.id)
+        if obj is None or obj.get("visibility") != "private":
+            return None
+        values = normalise({name: obj.get(name) for name in FIELDS})
+        return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"))
+
+    async def create(
+        self,
+        client: AsyncBimpeAI,
+        address: str,
+        values: dict[str, Any],
+        parent_id: str | None,
+        idempotency_key: str,
+    ) -> Created:
+        workflow = await client.workflows.create(idempotency_key=idempotency_key, **values)
+        return Created(workflow.id)
+
+    async def update(
+        self,
+        client: AsyncBimpeAI,
+        id: str,
+        parent_id: str | None,
+        changed: dict[str, Any],
+        values: dict[str, Any],
+    ) -> None:
+        await client.workflows.update(id, **changed)
+
+    async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
+        with contextlib.suppress(NotFoundError):
+            await client.workflows.delete(id)
+
+
+KIND = WorkflowKind()

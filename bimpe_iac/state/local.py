@@ -1,0 +1,154 @@
+"""The local state backend: one JSON file per stack and environment, replaced atomically on
+every write, with the version before it kept as `<file>.backup`.
+
+Writers are serialized by the state lock (`LocalStateStore.lock`); the lineage and serial checks
+on write catch a run that writes a state it did not read from this file.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bimpe_iac.errors import StateError
+from bimpe_iac.state.codec import UnreadableState, decode_state, encode_state
+from bimpe_iac.state.files import remove_leftovers, write_atomic
+from bimpe_iac.state.identity import current_writer, timestamp, utc_now
+from bimpe_iac.state.lock import LockInfo, hold_lock
+from bimpe_iac.state.model import StateDocument
+
+BACKUP_SUFFIX = ".backup"
+
+_FileVersion = tuple[int, int, int, int]
+
+
+def _file_version(status: os.stat_result) -> _FileVersion:
+    # Every write replaces the inode, and an edit in place changes the mtime.
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What a write is checked against: the identity and serial of the stored state."""
+
+    stack: str
+    environment: str
+    lineage: str
+    serial: int
+
+    @classmethod
+    def of(cls, doc: StateDocument) -> _Header:
+        return cls(doc.stack, doc.environment, doc.lineage, doc.serial)
+
+
+def default_state_path(stack: str, environment: str, root: Path | None = None) -> Path:
+    """`<root>/.bimpe/state/<stack>/<environment>.json`; `root` is the working directory."""
+    for name in (stack, environment):
+        if name in {"", ".", ".."} or any(c in name for c in "/\\\0"):
+            raise StateError(f"{name!r} cannot name a state file")
+    return (root or Path()) / ".bimpe" / "state" / stack / f"{environment}.json"
+
+
+class LocalStateStore:
+    def __init__(self, path: Path, *, command: str | None = None) -> None:
+        """`command` is recorded as the writer's command; by default, this process's."""
+        self.path = Path(path)
+        self.command = command
+        # The header of the file version this store last read or wrote, so that a write after
+        # a write (every operation of an apply) need not read the file back.
+        self._known: tuple[_FileVersion, _Header] | None = None
+
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + BACKUP_SUFFIX)
+
+    def read(self, stack: str, environment: str) -> StateDocument:
+        """The stored state, or a new one (fresh lineage, serial 0) when there is none yet."""
+        doc = self._load()
+        if doc is None:
+            return StateDocument(stack=stack, environment=environment)
+        if (doc.stack, doc.environment) != (stack, environment):
+            raise StateError(
+                f"state file {self.path} belongs to stack {doc.stack!r} environment "
+                f"{doc.environment!r}, not stack {stack!r} environment {environment!r}"
+            )
+        return doc
+
+    def write(self, doc: StateDocument) -> None:
+        """Store `doc`, stamping its `updated_at` and `writer`. Its serial must be higher than
+        the stored one's, and its lineage the same."""
+        self._check_successor(self._stored_header(), doc)
+        stamped = doc.model_copy(
+            update={"updated_at": timestamp(utc_now()), "writer": current_writer(self.command)}
+        )
+        data = encode_state(stamped)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(self.path)
+            remove_leftovers(self.backup_path)
+            written = write_atomic(self.path, data, backup=self.backup_path)
+        except OSError as exc:
+            raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
+        self._known = (_file_version(written), _Header.of(stamped))
+        doc.updated_at, doc.writer = stamped.updated_at, stamped.writer
+
+    def lock(
+        self, command: str, *, timeout_s: float = 0, lease_s: float = 30
+    ) -> AbstractContextManager[LockInfo]:
+        """Hold the lock on this state file; see `bimpe_iac.state.lock.hold_lock`."""
+        return hold_lock(self.path, command, timeout_s=timeout_s, lease_s=lease_s)
+
+    def _stored_header(self) -> _Header | None:
+        try:
+            version = _file_version(os.stat(self.path))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        if self._known is not None and self._known[0] == version:
+            return self._known[1]
+        doc = self._load()
+        return None if doc is None else _Header.of(doc)
+
+    def _load(self) -> StateDocument | None:
+        try:
+            with open(self.path, "rb") as file:
+                version = _file_version(os.fstat(file.fileno()))
+                data = file.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        try:
+            doc = decode_state(data)
+        except UnreadableState as exc:
+            hint = f" (the previous version is in {self.backup_path})"
+            raise StateError(
+                f"state file {self.path} {exc}{hint if self.backup_path.exists() else ''}"
+            ) from None
+        self._known = (version, _Header.of(doc))
+        return doc
+
+    def _check_successor(self, stored: _Header | None, doc: StateDocument) -> None:
+        refuse = f"refusing to write state file {self.path}"
+        if stored is None:
+            if doc.serial < 1:
+                raise StateError(f"{refuse}: a first write needs serial 1 or more, not 0")
+            return
+        if (doc.stack, doc.environment) != (stored.stack, stored.environment):
+            raise StateError(
+                f"{refuse}: it belongs to stack {stored.stack!r} environment "
+                f"{stored.environment!r}, not stack {doc.stack!r} environment {doc.environment!r}"
+            )
+        if doc.lineage != stored.lineage:
+            raise StateError(
+                f"{refuse}: it holds lineage {stored.lineage} and this state is lineage "
+                f"{doc.lineage}; they are different states"
+            )
+        if doc.serial <= stored.serial:
+            raise StateError(
+                f"{refuse}: this state's serial {doc.serial} does not advance past the file's "
+                f"{stored.serial}; another run may have written it since this one read it"
+            )

@@ -1,0 +1,70 @@
+"""The state document: for each managed address, its platform id and last applied values.
+
+Sensitive values never enter it: `values` holds them masked, `hashes` holds a digest of every
+field so a later run can still tell whether the live value changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any, Final, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+STATE_FORMAT: Final = "bimpe-iac-state"
+STATE_VERSION: Final = 1
+
+
+def value_hash(value: Any) -> str:
+    """A stable digest of a JSON value (key order does not matter)."""
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResourceState(_Model):
+    kind: str
+    id: str
+    parent_id: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    hashes: dict[str, str] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list)
+    prevent_destroy: bool = False
+    generation: int = 0
+    """How many times this address was created; part of the next create's idempotency key."""
+
+
+class Intent(_Model):
+    """An operation sent (or about to be) whose outcome is not yet recorded."""
+
+    operation: Literal["create"]
+    idempotency_key: str
+    body_hash: str
+    started_at: str
+
+
+class Writer(_Model):
+    host: str
+    pid: int
+    user: str
+    command: str
+
+
+class StateDocument(_Model):
+    format: Literal["bimpe-iac-state"] = STATE_FORMAT
+    version: Literal[1] = STATE_VERSION
+    lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = Field(default=0, ge=0)
+    """Advanced by every write; a write must carry a higher serial than the file it replaces."""
+    stack: str
+    environment: str
+    updated_at: str | None = None
+    writer: Writer | None = None
+    resources: dict[str, ResourceState] = Field(default_factory=dict)
+    intents: dict[str, Intent] = Field(default_factory=dict)
+    generations: dict[str, int] = Field(default_factory=dict)
+    """Create counts of addresses no longer in `resources`, so a re-create gets a new key."""

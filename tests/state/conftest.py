@@ -1,0 +1,103 @@
+"""Helpers for state tests: documents of a given size, and child processes forked from the test
+process (they start in milliseconds, with everything already imported)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.process
+import os
+import signal
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bimpe_iac.state.model import Intent, ResourceState, StateDocument
+
+STACK, ENVIRONMENT = "support", "prod"
+
+_fork = multiprocessing.get_context("fork")
+
+
+def _make_state(resources: int = 3, *, serial: int = 1) -> StateDocument:
+    doc = StateDocument(stack=STACK, environment=ENVIRONMENT, serial=serial)
+    doc.resources["workflow.main"] = ResourceState(kind="workflow", id="wf_0001")
+    for n in range(resources - 1):
+        doc.resources[f"agent.support_{n}"] = ResourceState(
+            kind="agent",
+            id=f"agt_{n:08d}",
+            parent_id="wf_0001",
+            values={
+                "name": f"Support agent {n}",
+                "description": "Answers billing questions for the Lagos office.",
+                "system_prompt": "You are a courteous support agent. " * 8,
+                "temperature": 0.3,
+                "voice": {"provider": "eleven", "id": "v_123"},
+                "api_key": "***",
+            },
+            hashes={field: f"{n:032x}" for field in ("name", "description", "api_key")},
+            depends_on=["workflow.main"],
+            generation=1,
+        )
+    doc.intents["agent.new"] = Intent(
+        operation="create", idempotency_key="k-1", body_hash="b" * 32, started_at="2025-01-01"
+    )
+    doc.generations["agent.retired"] = 2
+    return doc
+
+
+@pytest.fixture
+def make_state() -> Callable[..., StateDocument]:
+    """`make_state(resources=3, serial=1)`: a state of stack "support", environment "prod",
+    like one an apply leaves: agents with prompts, hashes and dependencies, an intent."""
+    return _make_state
+
+
+class Child:
+    """A forked process running `target(conn, *args)`, which talks back through `conn`."""
+
+    def __init__(self, target: Callable[..., None], *args: Any) -> None:
+        self._parent, child_end = _fork.Pipe()
+        self.process: multiprocessing.process.BaseProcess = _fork.Process(
+            target=target, args=(child_end, *args), daemon=True
+        )
+        self.process.start()
+        child_end.close()
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None
+        return self.process.pid
+
+    def receive(self, timeout_s: float = 10) -> Any:
+        if not self._parent.poll(timeout_s):
+            raise TimeoutError(f"child {self.pid} said nothing for {timeout_s}s")
+        return self._parent.recv()
+
+    def send(self, message: Any) -> None:
+        self._parent.send(message)
+
+    def kill(self) -> None:
+        """SIGKILL, then reap: the process is gone when this returns."""
+        if self.process.is_alive():
+            os.kill(self.pid, signal.SIGKILL)
+        self.process.join(10)
+
+    def join(self, timeout_s: float = 10) -> int | None:
+        self.process.join(timeout_s)
+        return self.process.exitcode
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., Child]]:
+    """Start child processes; any still running at the end of the test is killed."""
+    children: list[Child] = []
+
+    def start(target: Callable[..., None], *args: Any) -> Child:
+        child = Child(target, *args)
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        child.kill()
