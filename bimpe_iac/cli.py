@@ -30,7 +30,7 @@ cli.add_command(emulator)
 def main() -> None:
     """Run the CLI; map known errors to exit 1, Ctrl-C to 130, anything unexpected to 3."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -48,3 +48,4 @@ def main() -> None:
     except Exception as exc:  # the boundary: a bug, reported without a traceback on screen
         click.echo(f"Internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)

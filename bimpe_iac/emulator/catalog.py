@@ -19,6 +19,16 @@ BUILTIN_INTEGRATIONS: list[tuple[str, str, bool, list[tuple[str, str, str]]]] = 
         ],
     ),
     (
+        "orders",
+        "Store orders",
+        True,
+        [
+            ("lookup_order", "Look up order", "Find an order by its number or the customer."),
+            ("create_order", "Create order", "Place an order for the customer."),
+            ("cancel_order", "Cancel order", "Cancel an order that has not shipped."),
+        ],
+    ),
+    (
         "email",
         "Email",
         True,
