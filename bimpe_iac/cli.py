@@ -10,6 +10,7 @@ from bimpe_iac import __version__
 from bimpe_iac.commands.apply import apply_command, destroy_command
 from bimpe_iac.commands.emulator import emulator
 from bimpe_iac.commands.plan import plan_command
+from bimpe_iac.commands.state import state_group
 from bimpe_iac.commands.validate import validate
 from bimpe_iac.errors import BimpeIacError
 
@@ -24,6 +25,7 @@ cli.add_command(validate)
 cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(destroy_command)
+cli.add_command(state_group)
 cli.add_command(emulator)
 
 

@@ -25,7 +25,6 @@ from bimpe_iac.render.markers import sensitive_lookup
 from bimpe_iac.render.progress import format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.resources import KINDS
-from bimpe_iac.state.lock import hold_lock
 
 
 def _print_progress(
@@ -75,7 +74,7 @@ def run_apply(
 ) -> ApplyResult | None:
     stack = workspace.stack
     store = workspace.store
-    with hold_lock(workspace.state_path, command, timeout_s=lock_timeout):
+    with store.lock(command, timeout_s=lock_timeout):
         state = store.read(stack.name, stack.environment)
 
         async def plan_and_apply() -> ApplyResult | None:
