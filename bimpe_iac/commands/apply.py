@@ -4,16 +4,18 @@ plan exactly), under the state lock, with progress and a summary."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from bimpe_iac.commands.options import color_enabled, open_stack, stack_options
 from bimpe_iac.connection import open_client
-from bimpe_iac.engine.executor import ApplyResult, Status
+from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions, desired_resources
 from bimpe_iac.engine.run import apply_plan, check_fresh, make_plan, read_context
@@ -22,7 +24,7 @@ from bimpe_iac.errors import BimpeIacError, PlanError
 from bimpe_iac.manifest import Stack
 from bimpe_iac.render.json import parse_plan_json
 from bimpe_iac.render.markers import sensitive_lookup
-from bimpe_iac.render.progress import format_apply_summary, format_progress
+from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.resources import KINDS
 
@@ -31,6 +33,22 @@ def _print_progress(
     change: Change, status: Status, elapsed: float | None, detail: str | None
 ) -> None:
     click.echo(format_progress(change.address, change.action, status, elapsed, detail))
+
+
+@contextmanager
+def _progress_display() -> Iterator[Progress]:
+    """A live table on a terminal; one line per operation otherwise (logs, CI)."""
+    if not sys.stdout.isatty():
+        yield _print_progress
+        return
+    with LiveProgress() as live:
+
+        def update(
+            change: Change, status: Status, elapsed: float | None, detail: str | None
+        ) -> None:
+            live.update(change.address, status, detail)
+
+        yield update
 
 
 def _confirm(auto_approve: bool, question: str) -> None:
@@ -45,6 +63,15 @@ def _confirm(auto_approve: bool, question: str) -> None:
     )
     if answer.strip() != "yes":
         raise click.exceptions.Abort()
+
+
+def _planned_environment(path: Path) -> str | None:
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError) as error:
+        raise PlanError(f"{path} is not a saved plan: {error}") from error
+    environment = document.get("environment") if isinstance(document, dict) else None
+    return environment if isinstance(environment, str) else None
 
 
 def load_saved_plan(path: Path, desired: Mapping[str, Desired], stack: Stack) -> Plan:
@@ -103,16 +130,19 @@ def run_apply(
                     )
                 click.echo("")
                 started = time.perf_counter()
-                result = await apply_plan(
-                    client,
-                    plan,
-                    desired,
-                    state,
-                    store,
-                    stack,
-                    parallelism=parallelism,
-                    progress=_print_progress,
-                )
+                with _progress_display() as progress:
+                    result = await apply_plan(
+                        client,
+                        plan,
+                        desired,
+                        state,
+                        store,
+                        stack,
+                        parallelism=parallelism,
+                        progress=progress,
+                    )
+                for address, reason in sorted(result.failed.items()):
+                    click.echo(f"Error: {address}: {reason}", err=True)
                 click.echo("")
                 summary = format_apply_summary(
                     result.counts(), failed=len(result.failed), skipped=len(result.skipped)
@@ -156,7 +186,9 @@ def apply_command(
       bimpe-iac apply stacks/prod --env prod --plan prod.plan.json
     """
     if stack_dir.is_file() and plan_file is None:
-        raise PlanError(f"{stack_dir} is a file: pass the stack directory and --plan {stack_dir}")
+        # `apply PLAN_FILE`, Terraform style: run from the stack directory.
+        plan_file, stack_dir = stack_dir, Path(".")
+        env = env or _planned_environment(plan_file)
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
         workspace,
