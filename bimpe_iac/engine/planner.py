@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bimpe_iac.engine.diff import compare, project, resolve_refs
+from bimpe_iac.engine.drift import DELETED_OUTSIDE, changed_fields
 from bimpe_iac.engine.graph import order_edges
-from bimpe_iac.engine.model import Action, Change, Desired, FieldChange, Live, Plan
+from bimpe_iac.engine.model import Action, Change, Desired, Live, Plan
 from bimpe_iac.errors import PlanError
 from bimpe_iac.resources.base import PlanContext, ResourceKind
-from bimpe_iac.state.model import ResourceState, StateDocument, value_hash
+from bimpe_iac.state.model import ResourceState, StateDocument
 
 
 @dataclass(frozen=True)
@@ -31,18 +32,6 @@ def desired_resources(
     return {d.address: d for kind in kinds.values() for d in kind.desired(context)}
 
 
-def _drift(entry: ResourceState, live: Live) -> tuple[FieldChange, ...]:
-    """Fields whose live value is no longer what the last apply left there."""
-    drifted = []
-    for field, applied_hash in entry.hashes.items():
-        if field not in live.values:
-            continue
-        now = project(entry.values.get(field), live.values[field])
-        if value_hash(now) != applied_hash:
-            drifted.append(FieldChange(field, entry.values.get(field), now))
-    return tuple(drifted)
-
-
 def _decide(
     address: str,
     want: Desired | None,
@@ -58,7 +47,7 @@ def _decide(
         "fingerprint": live.fingerprint if live else None,
         "updated_at": live.updated_at if live else None,
     }
-    drift = _drift(entry, live) if entry is not None and live is not None else ()
+    drift = changed_fields(entry, live) if entry is not None and live is not None else ()
     if want is None:
         if entry is None:
             return None
@@ -69,7 +58,7 @@ def _decide(
         )
     after = resolve_refs(want.values, lookup)
     if live is None:
-        reason = "deleted outside bimpe-iac" if entry is not None else None
+        reason = DELETED_OUTSIDE if entry is not None else None
         return Change(**base, action="create", id=None, before=None, after=after, reason=reason)
     fields = compare(
         after, live.values, set_fields=kind.set_fields, ignore=want.lifecycle.ignore_changes

@@ -13,7 +13,7 @@ import re
 
 from bimpe_iac.engine.model import Change, Plan
 from bimpe_iac.render.lines import Line, diff_code
-from bimpe_iac.render.text import SYMBOLS, change_lines, drift_lines, summary
+from bimpe_iac.render.text import SYMBOLS, change_lines, drift_lines, drifted, summary
 from bimpe_iac.render.values import Mask
 
 DEFAULT_LIMIT = 65000
@@ -83,9 +83,9 @@ def details(title: str, lines: list[Line], budget: int) -> str:
 
 def _blocks(plan: Plan, mask: Mask, budget: int) -> list[str]:
     blocks: list[str] = []
-    drifted = [line for change in plan.changes for line in drift_lines(change, mask)]
-    if drifted:
-        blocks.append(details("Changed outside bimpe-iac (apply will restore it)", drifted, budget))
+    outside = [line for change in drifted(plan) for line in drift_lines(change, mask)]
+    if outside:
+        blocks.append(details("Changed outside bimpe-iac (apply will restore it)", outside, budget))
     for change in plan.actionable:
         title = f"{SYMBOLS[change.action]} {mask(change.address)}"
         blocks.append(details(title, change_lines(change, mask), budget))

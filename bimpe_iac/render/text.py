@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bimpe_iac.engine.drift import DELETED_OUTSIDE, outermost
 from bimpe_iac.engine.model import Change, FieldChange, Plan
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line
@@ -96,8 +97,22 @@ def change_lines(change: Change, mask: Mask) -> list[Line]:
     return [*header(shown), *body(shown)]
 
 
+def _deleted_outside(change: Change) -> bool:
+    return change.action == "create" and change.reason == DELETED_OUTSIDE
+
+
+def drifted(plan: Plan) -> list[Change]:
+    """The changes that restore what changed outside bimpe-iac; of resources deleted there
+    together (an agent and its knowledge bases), only the outermost."""
+    deleted = outermost(change.address for change in plan.changes if _deleted_outside(change))
+    return [change for change in plan.changes if change.drift or change.address in deleted]
+
+
 def drift_lines(change: Change, mask: Mask) -> list[Line]:
-    """The fields of `change` edited outside bimpe-iac: last applied -> now live."""
+    """What changed outside bimpe-iac at `change`: its fields (last applied -> now live), or
+    the resource itself when it was deleted there."""
+    if _deleted_outside(change):
+        return [Line.of(2, "-", f"{mask(change.address)} ({DELETED_OUTSIDE})", "bold")]
     if not change.drift:
         return []
     shown = masked_change(change, mask)
@@ -109,11 +124,11 @@ def drift_lines(change: Change, mask: Mask) -> list[Line]:
 
 def plan_lines(plan: Plan, mask: Mask) -> list[Line]:
     result: list[Line] = []
-    drifted = [change for change in plan.changes if change.drift]
-    if drifted:
+    outside = drifted(plan)
+    if outside:
         result.append(Line.of(0, "", DRIFT_HEADING, "bold"))
         result.append(Line.of(2, "", "(each field: last applied -> now live)", "meta"))
-        for change in drifted:
+        for change in outside:
             result.extend([Line.of(0, "", ""), *drift_lines(change, mask)])
         result.append(Line.of(0, "", ""))
     if plan.has_changes:

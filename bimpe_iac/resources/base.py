@@ -19,6 +19,7 @@ from bimpe_iac.state.model import ResourceState, value_hash
 PageFetcher = Callable[[AsyncBimpeAI, int], Awaitable[tuple[list[dict[str, Any]], int]]]
 """Fetch page N (from 1): the items as plain dicts, and the number of pages."""
 ChildFetcher = Callable[[AsyncBimpeAI, str], Awaitable[list[dict[str, Any]]]]
+ObjectTest = Callable[[dict[str, Any]], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,10 @@ class Collection:
     fetch_page: PageFetcher | None = None
     fetch_children: ChildFetcher | None = None
     parent_kind: str | None = None
+    manages: str | None = None
+    """The kind whose objects a top-level listing holds, to find those no state manages."""
+    manageable: ObjectTest | None = None
+    """Which of its objects that kind could manage (all when unset)."""
 
 
 @dataclass

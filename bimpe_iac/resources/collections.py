@@ -43,9 +43,21 @@ async def _actions(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, Any]]:
     return _dicts(await client.agents.actions.list(agent_id))
 
 
-WORKFLOWS = Collection("workflows", fetch_page=_workflows)
-AGENTS = Collection("agents", fetch_page=_agents)
-PHONE_NUMBERS = Collection("phone_numbers", fetch_page=_phone_numbers)
+def _owned(obj: dict[str, Any]) -> bool:
+    """The team's own workflows; the listing holds the public catalog too."""
+    return bool(obj.get("is_owner"))
+
+
+def _linked(obj: dict[str, Any]) -> bool:
+    """A number linked to an agent; an idle number is not a phone link."""
+    return obj.get("agent_id") is not None
+
+
+WORKFLOWS = Collection("workflows", fetch_page=_workflows, manages="workflow", manageable=_owned)
+AGENTS = Collection("agents", fetch_page=_agents, manages="agent")
+PHONE_NUMBERS = Collection(
+    "phone_numbers", fetch_page=_phone_numbers, manages="phone_link", manageable=_linked
+)
 KNOWLEDGE_BASES = Collection(
     "knowledge_bases", fetch_children=_knowledge_bases, parent_kind="agent"
 )
