@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 from bimpeai import AsyncBimpeAI
-from httpx_aiohttp import HttpxAiohttpClient
 
 from bimpe_iac.emulator.faults import FaultSettings
 from bimpe_iac.secrets import Secret
@@ -126,6 +125,8 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
         key, base_url = emulator.api_key, EMBEDDED_URL
     else:
         # aiohttp's connection pool costs a fraction of httpcore's per request under concurrency.
+        from httpx_aiohttp import HttpxAiohttpClient
+
         http = HttpxAiohttpClient(
             limits=limits,
             timeout=target.timeout_s,

@@ -1,4 +1,7 @@
-"""`bimpe-iac emulator ...`: run the local BimpeAI emulator, or write its OpenAPI document."""
+"""`bimpe-iac emulator ...`: run the local BimpeAI emulator, or write its OpenAPI document.
+
+The emulator's server stack is imported only when one of these commands runs, so that the
+other commands start quickly."""
 
 from __future__ import annotations
 
@@ -6,10 +9,6 @@ import json
 from pathlib import Path
 
 import click
-
-from bimpe_iac.emulator.app import build_api, create_emulator
-from bimpe_iac.emulator.faults import FaultSettings
-from bimpe_iac.emulator.server import bind, serve
 
 
 @click.group()
@@ -51,6 +50,10 @@ def serve_command(
       curl -H "Authorization: Bearer $KEY" \\
         'http://127.0.0.1:8787/api/v1/console/workflows?scope=public'
     """
+    from bimpe_iac.emulator.app import create_emulator
+    from bimpe_iac.emulator.faults import FaultSettings
+    from bimpe_iac.emulator.server import bind, serve
+
     settings = FaultSettings(
         latency_ms=latency_ms, fault_rate=fault_rate, rate_limit=rate_limit, seed=seed
     )
@@ -80,4 +83,6 @@ def openapi_command(out: Path | None) -> None:
 
 
 def openapi_text() -> str:
+    from bimpe_iac.emulator.app import build_api
+
     return json.dumps(build_api().openapi(), indent=2, sort_keys=True) + "\n"
