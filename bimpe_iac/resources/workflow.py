@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
+from bimpe_iac.manifest.models import WorkflowField
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -19,23 +20,7 @@ from bimpe_iac.resources.base import (
 from bimpe_iac.resources.collections import WORKFLOWS
 from bimpe_iac.state.model import ResourceState
 
-FIELDS = (
-    "name",
-    "system_prompt",
-    "description",
-    "category",
-    "rules",
-    "flows",
-    "tags",
-    "integrations",
-    "channels",
-    "actions",
-    "guide",
-    "faq",
-    "setup_steps",
-    "setup_time",
-    "video_url",
-)
+FIELDS: tuple[str, ...] = get_args(WorkflowField)
 SET_FIELDS = frozenset({"tags", "integrations", "channels", "actions"})
 
 
