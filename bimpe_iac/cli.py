@@ -7,8 +7,13 @@ import sys
 import click
 
 from bimpe_iac import __version__
+from bimpe_iac.commands import state_backends  # noqa: F401 (adds its commands to `state`)
 from bimpe_iac.commands.apply import apply_command, destroy_command
+from bimpe_iac.commands.clone import clone_command
+from bimpe_iac.commands.drift import drift_command
 from bimpe_iac.commands.emulator import emulator
+from bimpe_iac.commands.export import export_command
+from bimpe_iac.commands.import_ import import_command
 from bimpe_iac.commands.plan import plan_command
 from bimpe_iac.commands.state import state_group
 from bimpe_iac.commands.validate import validate
@@ -25,7 +30,11 @@ cli.add_command(validate)
 cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(destroy_command)
+cli.add_command(drift_command)
+cli.add_command(import_command)
 cli.add_command(state_group)
+cli.add_command(export_command)
+cli.add_command(clone_command)
 cli.add_command(emulator)
 
 

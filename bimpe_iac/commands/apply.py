@@ -13,7 +13,12 @@ from pathlib import Path
 
 import click
 
-from bimpe_iac.commands.options import color_enabled, open_stack, stack_options
+from bimpe_iac.commands.options import (
+    color_enabled,
+    lock_timeout_option,
+    open_stack,
+    stack_options,
+)
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
@@ -100,8 +105,7 @@ def run_apply(
     command: str,
 ) -> ApplyResult | None:
     stack = workspace.stack
-    store = workspace.store
-    with store.lock(command, timeout_s=lock_timeout):
+    with workspace.store as store, store.lock(command, timeout_s=lock_timeout):
         state = store.read(stack.name, stack.environment)
 
         async def plan_and_apply() -> ApplyResult | None:
@@ -110,7 +114,7 @@ def run_apply(
                     context = await read_context(client, stack, state, parallelism=parallelism)
                     desired = desired_resources(KINDS, context)
                     plan = load_saved_plan(saved_plan, desired, stack)
-                    check_fresh(plan, context, state)
+                    await check_fresh(client, plan, context, state, parallelism=parallelism)
                 else:
                     plan, desired = await make_plan(
                         client, stack, state, options, parallelism=parallelism
@@ -158,7 +162,8 @@ def run_apply(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
 @click.option("--max-deletions", type=click.IntRange(0), default=None)
-@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the state lock.")
+@click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
+@lock_timeout_option
 @click.option(
     "--plan",
     "plan_file",
@@ -174,6 +179,7 @@ def apply_command(
     auto_approve: bool,
     targets: tuple[str, ...],
     max_deletions: int | None,
+    adopt: bool,
     lock_timeout: float,
     plan_file: Path | None,
 ) -> None:
@@ -192,7 +198,7 @@ def apply_command(
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
         workspace,
-        options=PlanOptions(targets=targets, max_deletions=max_deletions),
+        options=PlanOptions(targets=targets, max_deletions=max_deletions, adopt=adopt),
         saved_plan=plan_file,
         auto_approve=auto_approve or plan_file is not None,
         parallelism=parallelism,
@@ -207,7 +213,7 @@ def apply_command(
 @stack_options
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
 @click.option("--target", "targets", multiple=True, help="Only this address and what needs it.")
-@click.option("--lock-timeout", type=float, default=0.0, help="Seconds to wait for the state lock.")
+@lock_timeout_option
 def destroy_command(
     stack_dir: Path,
     env: str | None,

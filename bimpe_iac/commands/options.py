@@ -3,17 +3,61 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bimpe_iac.engine.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+if TYPE_CHECKING:
+    _FloatParam = click.ParamType[float, Any]
+else:  # older click releases have no type parameters on ParamType
+    _FloatParam = click.ParamType
+
+
+class Duration(_FloatParam):
+    """A duration in seconds, written `30s`, `2m`, `1m30s`, `500ms`, `1h` or plain seconds."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower()
+            try:
+                seconds = float(text)
+            except ValueError:
+                parts = list(_DURATION_PART.finditer(text))
+                if not parts or "".join(part[0] for part in parts) != text:
+                    self.fail(f"{value!r} is not a duration such as 30s, 2m or 90", param, ctx)
+                seconds = sum(float(part[1]) * _UNIT_S[part[2]] for part in parts)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r} is not a duration such as 30s, 2m or 90", param, ctx)
+        return seconds
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=Duration(),
+    default=0.0,
+    metavar="DURATION",
+    help="How long to wait for the state lock (30s, 2m or seconds); by default, not at all.",
+)
 
 
 def stack_options(func: F) -> F:

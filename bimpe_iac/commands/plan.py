@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
-from bimpe_iac.commands.options import color_enabled, open_stack, stack_options
+from bimpe_iac.commands.options import (
+    color_enabled,
+    lock_timeout_option,
+    open_stack,
+    stack_options,
+)
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
@@ -22,6 +28,7 @@ from bimpe_iac.render.text import render_plan_text
 @click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
 @click.option("--max-deletions", type=click.IntRange(0), default=None)
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything the state manages.")
+@click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -34,6 +41,8 @@ from bimpe_iac.render.text import render_plan_text
     is_flag=True,
     help="Exit 0 for no changes, 2 when there are changes, 1 on error.",
 )
+@click.option("--lock", is_flag=True, help="Hold the state lock while planning (not by default).")
+@lock_timeout_option
 def plan_command(
     stack_dir: Path,
     env: str | None,
@@ -42,11 +51,14 @@ def plan_command(
     targets: tuple[str, ...],
     max_deletions: int | None,
     destroy: bool,
+    adopt: bool,
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
+    lock: bool,
+    lock_timeout: float,
 ) -> None:
-    """Show the changes apply would make.
+    """Show the changes apply would make. It takes no lock unless given --lock.
 
     \b
     Examples:
@@ -56,15 +68,21 @@ def plan_command(
     """
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     stack = workspace.stack
-    state = workspace.store.read(stack.name, stack.environment)
-    options = PlanOptions(destroy=destroy, targets=targets, max_deletions=max_deletions)
+    options = PlanOptions(
+        destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
+    )
+    with (
+        workspace.store as store,
+        store.lock("plan", timeout_s=lock_timeout) if lock else nullcontext(),
+    ):
+        state = store.read(stack.name, stack.environment)
 
-    async def run() -> object:
-        async with open_client(workspace.target) as client:
-            plan, _ = await make_plan(client, stack, state, options, parallelism=parallelism)
-            return plan
+        async def run() -> object:
+            async with open_client(workspace.target) as client:
+                plan, _ = await make_plan(client, stack, state, options, parallelism=parallelism)
+                return plan
 
-    plan = asyncio.run(run())
+        plan = asyncio.run(run())
     from bimpe_iac.engine.model import Plan
 
     assert isinstance(plan, Plan)

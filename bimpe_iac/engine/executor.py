@@ -14,7 +14,7 @@ from bimpeai import APIConnectionError, APIError, AsyncBimpeAI
 
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
-from bimpe_iac.engine.model import Change, Desired, Plan, Ref
+from bimpe_iac.engine.model import Change, Desired, Plan, Ref, count_actions
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import BimpeIacError
 from bimpe_iac.resources.base import ResourceKind
@@ -34,10 +34,7 @@ class ApplyResult:
         return not self.failed and not self.skipped
 
     def counts(self) -> dict[str, int]:
-        add = sum(1 for c in self.done if c.action in ("create", "replace"))
-        change = sum(1 for c in self.done if c.action == "update")
-        destroy = sum(1 for c in self.done if c.action in ("delete", "replace"))
-        return {"add": add, "change": change, "destroy": destroy}
+        return count_actions(self.done)
 
 
 def describe_error(error: BaseException) -> str:
@@ -75,8 +72,12 @@ class Executor:
         self.result = ApplyResult()
         self.finished: dict[str, asyncio.Event] = {}
         self.outcome: dict[str, bool] = {}
+        # The ids an import brings are known before it is recorded: its children need not wait.
+        self.imported = {c.address: c.id for c in plan.changes if c.action == "import" and c.id}
 
     async def run(self) -> ApplyResult:
+        if self.plan.moved:
+            await self.session.rename(self.plan.moved)
         active = [c for c in self.plan.changes if c.action != "noop"]
         self.finished = {c.address: asyncio.Event() for c in active}
         await asyncio.gather(*(self._run_one(c) for c in active))
@@ -132,7 +133,7 @@ class Executor:
         if change.parent is None:
             entry = self.session.document.resources.get(change.address)
             return entry.parent_id if entry else None
-        parent = self.session.id_of(change.parent)
+        parent = self.session.id_of(change.parent) or self.imported.get(change.parent)
         if parent is None:
             raise _Unresolved(f"the id of {change.parent} is not known")
         return parent
@@ -176,6 +177,11 @@ class Executor:
         values = self._resolve(change.after)
         changed = {f.field: values[f.field] for f in change.fields}
         parent_id = self._parent_id(change)
+        if change.action == "import":
+            # Managed from now on, as it is live, even if the update below fails.
+            await self._record(change, change.id, parent_id, change.before or {}, False)
+            if not changed:
+                return
         await kind.update(self.client, change.id, parent_id, changed, values)
         await self._record(change, change.id, parent_id, values, False)
 

@@ -26,7 +26,7 @@ def order_edges(
             dependents.setdefault(dep, set()).add(address)
     for address in active:
         change = changes[address]
-        if change.action in ("create", "update", "replace") and address in desired:
+        if change.action in ("create", "update", "replace", "import") and address in desired:
             want = desired[address]
             waits[address] |= {d for d in want.depends_on if d in active}
             for later in want.precedes:
@@ -35,7 +35,7 @@ def order_edges(
         if change.action in ("delete", "replace"):
             # Whatever used this resource lets go of it (or goes) first.
             for user in dependents.get(address, ()):
-                if user in active and changes[user].action in ("delete", "update", "replace"):
+                if user in active and changes[user].action != "create":
                     waits[address].add(user)
     _check_acyclic(waits)
     return waits

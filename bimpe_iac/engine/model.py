@@ -5,10 +5,11 @@ Rendering (`bimpe_iac.render`) and executing (`bimpe_iac.engine.executor`) them 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Action = Literal["create", "update", "delete", "replace", "noop"]
+Action = Literal["create", "update", "delete", "replace", "import", "noop"]
 PLAN_FORMAT_VERSION = 1
 
 
@@ -75,6 +76,7 @@ class Change:
     after); `fields` lists only what differs. `drift` lists fields that changed outside
     bimpe-iac since the last apply (apply restores them). `live` is the read this change was
     planned from (None when the resource does not exist), checked again before apply.
+    An `import` starts managing the existing object `id`, then updates the `fields` that differ.
     """
 
     address: str
@@ -93,6 +95,35 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """The state entry at `source` (and its children's) now lives at `target`."""
+
+    source: str
+    target: str
+
+
+def count_actions(changes: Iterable[Change]) -> dict[str, int]:
+    """Terraform's arithmetic: a replace counts as one add and one destroy, an import that
+    updates as one import and one change. `import` is there only when something is imported."""
+    imported = add = change = destroy = 0
+    for item in changes:
+        if item.action == "create":
+            add += 1
+        elif item.action == "update":
+            change += 1
+        elif item.action == "delete":
+            destroy += 1
+        elif item.action == "replace":
+            add += 1
+            destroy += 1
+        elif item.action == "import":
+            imported += 1
+            change += 1 if item.fields else 0
+    counts = {"add": add, "change": change, "destroy": destroy}
+    return {"import": imported, **counts} if imported else counts
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     stack: str
     environment: str
@@ -102,26 +133,16 @@ class Plan:
     destroy: bool = False
     created_at: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    moved: tuple[Move, ...] = ()
+    """Renames from `moved:` blocks, applied to the state before the changes."""
 
     @property
     def actionable(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action != "noop")
 
     def counts(self) -> dict[str, int]:
-        """Terraform's arithmetic: a replace counts as one add and one destroy."""
-        add = change = destroy = 0
-        for item in self.changes:
-            if item.action == "create":
-                add += 1
-            elif item.action == "update":
-                change += 1
-            elif item.action == "delete":
-                destroy += 1
-            elif item.action == "replace":
-                add += 1
-                destroy += 1
-        return {"add": add, "change": change, "destroy": destroy}
+        return count_actions(self.changes)
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.actionable)
+        return bool(self.actionable or self.moved)

@@ -3,7 +3,7 @@ replace, delete or no-op, then work out which changes must wait for which."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,8 @@ class PlanOptions:
     destroy: bool = False
     targets: tuple[str, ...] = ()
     max_deletions: int | None = None
+    adopt: bool = False
+    """Import live objects named as the manifest names them instead of creating twins."""
 
 
 def desired_resources(
@@ -84,6 +86,12 @@ def _decide(
     )
 
 
+def _as_import(change: Change) -> Change:
+    if change.action not in ("update", "noop"):
+        raise PlanError(f"{change.address}: cannot adopt {change.id}: it would be {change.action}d")
+    return replace(change, action="import")
+
+
 def _closure(targets: Iterable[str], edges: Mapping[str, set[str]]) -> set[str]:
     wanted = set(targets)
     stack = list(wanted)
@@ -100,7 +108,9 @@ def build_plan(
     context: PlanContext,
     state: StateDocument,
     options: PlanOptions = PlanOptions(),
+    imports: Collection[str] = (),
 ) -> Plan:
+    """`imports`: addresses whose state entry `state` holds only for this plan (adopted)."""
     desired = desired_resources(kinds, context)
     addresses = sorted(set(desired) | set(state.resources))
 
@@ -136,6 +146,8 @@ def build_plan(
         for address, change in list(changes.items()):
             if address in desired and change.action in ("update", "noop"):
                 changes[address] = decide(address) or change
+    for address in imports:
+        changes[address] = _as_import(changes[address])
 
     if options.targets:
         unknown = [t for t in options.targets if t not in changes]

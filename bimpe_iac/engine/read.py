@@ -1,6 +1,6 @@
 """Read the live state with the fewest requests: each top-level collection once (its pages in
-parallel after the first), and each per-parent collection once for every managed parent that
-still exists. Requests run concurrently, bounded by the run's parallelism."""
+parallel after the first), and each per-parent collection once for every managed (or adopted)
+parent that still exists. Requests run concurrently, bounded by the run's parallelism."""
 
 from __future__ import annotations
 
@@ -57,29 +57,42 @@ async def read_live(
     state: Mapping[str, ResourceState],
     parallelism: int,
 ) -> Fetched:
-    collections = _collections(kinds)
+    kinds = list(kinds)
     limit = asyncio.Semaphore(parallelism)
     fetched = Fetched()
-    top = [c for c in collections if c.parent_kind is None]
+    top = [c for c in _collections(kinds) if c.parent_kind is None]
     results = await asyncio.gather(*(_top(client, c, limit) for c in top))
     fetched.top = {c.name: result for c, result in zip(top, results, strict=True)}
+    await read_children(client, kinds, state.values(), fetched, parallelism)
+    return fetched
 
+
+async def read_children(
+    client: AsyncBimpeAI,
+    kinds: Iterable[ResourceKind],
+    parents: Iterable[ResourceState],
+    fetched: Fetched,
+    parallelism: int,
+) -> None:
+    """Add to `fetched` the per-parent listings of `parents` not read yet."""
+    limit = asyncio.Semaphore(parallelism)
+    entries = list(parents)
     jobs = []
-    for collection in collections:
+    for collection in _collections(kinds):
         if collection.parent_kind is None:
             continue
         # Only parents that still exist live have a listing to read.
-        parents = {
+        ids = {
             entry.id
-            for entry in state.values()
+            for entry in entries
             if entry.kind == collection.parent_kind
             and any(entry.id in objects for objects in fetched.top.values())
+            and (collection.name, entry.id) not in fetched.children
         }
-        jobs += [(collection, parent_id) for parent_id in sorted(parents)]
+        jobs += [(collection, parent_id) for parent_id in sorted(ids)]
     child_results = await asyncio.gather(
         *(_children(client, collection, parent_id, limit) for collection, parent_id in jobs)
     )
     for (collection, parent_id), listing in zip(jobs, child_results, strict=True):
         if listing is not None:
             fetched.children[(collection.name, parent_id)] = listing
-    return fetched

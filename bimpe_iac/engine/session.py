@@ -5,10 +5,12 @@ a digest per field still lets the next run see a change."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from bimpe_iac.engine.model import Move
+from bimpe_iac.engine.state_edit import rename
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument, value_hash
 
 
@@ -89,6 +91,12 @@ class StateSession:
                 self.document.generations[address] = entry.generation
             self.document.intents.pop(address, None)
             self._save()
+
+    async def rename(self, moves: Iterable[Move]) -> None:
+        """Make the plan's renames (those not made yet) and write them."""
+        async with self._lock:
+            if rename(self.document, moves):
+                self._save()
 
     async def touch(self, address: str, depends_on: tuple[str, ...], prevent_destroy: bool) -> bool:
         """Refresh what the state remembers of an unchanged resource; True when it changed."""

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bimpe_iac.connection import Target, resolve_target
-from bimpe_iac.manifest import Stack, load_stack
+from bimpe_iac.errors import ConfigError
+from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
+from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
+from bimpe_iac.manifest.settings import StateBackend
+from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.local import LocalStateStore
+from bimpe_iac.state.postgres import PostgresStateStore
 
 
 @dataclass(frozen=True)
@@ -15,10 +22,40 @@ class Workspace:
     stack: Stack
     target: Target
     state_path: Path
+    """The state file, when the state is local."""
 
     @property
-    def store(self) -> LocalStateStore:
-        return LocalStateStore(self.state_path)
+    def backend(self) -> StateBackend:
+        return state_backend(self.stack.state, os.environ)
+
+    @property
+    def store(self) -> StateStore:
+        """A new store of the stack's state; close it (or use it in a `with`) when done."""
+        backend = self.backend
+        if isinstance(backend, LocalStateBackend):
+            return LocalStateStore(self.state_path)
+        return open_store(backend, self.stack, os.environ)
+
+
+def state_backend(declared: StateBackend, environ: Mapping[str, str]) -> StateBackend:
+    """The backend stack.yaml names; when it has no `state:`, PostgreSQL if `BIMPE_STATE_DSN`
+    is set, so that a team or a CI runner can share state without editing the stack."""
+    implicit = isinstance(declared, LocalStateBackend) and not declared.declared
+    if implicit and environ.get(DEFAULT_STATE_DSN_ENV, "").strip():
+        return PostgresStateBackend(DEFAULT_STATE_DSN_ENV, declared.path)
+    return declared
+
+
+def open_store(backend: StateBackend, stack: Stack, environ: Mapping[str, str]) -> StateStore:
+    if isinstance(backend, LocalStateBackend):
+        return LocalStateStore(backend.path)
+    dsn = environ.get(backend.dsn_env, "").strip()
+    if not dsn:
+        raise ConfigError(
+            f"the state backend is postgres, but {backend.dsn_env} is not set: set it to the "
+            "state database's connection string (postgresql://user:password@host:5432/db)"
+        )
+    return PostgresStateStore(dsn, stack.name, stack.environment)
 
 
 def open_workspace(

@@ -19,7 +19,7 @@ from bimpe_iac.manifest.models import (
     WorkflowById,
     WorkflowSpec,
 )
-from bimpe_iac.manifest.settings import LocalStateBackend, StateBackend
+from bimpe_iac.manifest.settings import LocalStateBackend, PostgresStateBackend, StateBackend
 from bimpe_iac.manifest.stack import Stack
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "MovedBlock",
     "PhoneLinkSpec",
     "Position",
+    "PostgresStateBackend",
     "PublicWorkflow",
     "RuleSpec",
     "SourceLocation",

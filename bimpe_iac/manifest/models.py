@@ -431,15 +431,46 @@ class Environment(_Model):
     """Values for this environment; they override the stack's `vars`."""
 
 
-class LocalState(_Model):
-    """State kept in a JSON file."""
+DEFAULT_STATE_DSN_ENV = "BIMPE_STATE_DSN"
 
-    backend: Literal["local"] = "local"
+
+class StateSettings(_Model):
+    """Where the state lives: a JSON file (`local`) or a PostgreSQL database (`postgres`)."""
+
+    backend: Literal["local", "postgres"] = "local"
+    """`local`: a JSON file next to the stack; `postgres`: a database a team shares."""
     path: str | None = None
-    """Relative to the stack directory; `.bimpe/state/<stack>/<environment>.json` by default."""
+    """`local`: the file, relative to the stack directory (`.bimpe/state/<stack>/<env>.json`)."""
+    dsn_env: EnvVarName | None = None
+    """`postgres`: the variable holding the DSN (`BIMPE_STATE_DSN`); never the DSN itself."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_dsn(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "dsn" in data:
+            raise manifest_error(
+                "dsn_in_manifest",
+                "never write the DSN in a manifest (it may hold a password); set dsn_env to"
+                " the name of the environment variable that holds it",
+                at="dsn",
+            )
+        return data
 
-StateSettings = LocalState
+    @model_validator(mode="after")
+    def _fields_of_the_backend(self) -> StateSettings:
+        if self.backend == "postgres" and self.path is not None:
+            raise manifest_error(
+                "path_without_file",
+                "path is for the local backend; the postgres backend keeps no file",
+                at="path",
+            )
+        if self.backend == "local" and self.dsn_env is not None:
+            raise manifest_error(
+                "dsn_env_without_database",
+                "dsn_env is for the postgres backend; set backend: postgres to use it",
+                at="dsn_env",
+            )
+        return self
 
 
 class StackFile(_Model):
@@ -452,4 +483,4 @@ class StackFile(_Model):
     vars: dict[VarName, VarEntry] = Field(default_factory=dict)
     """Values every environment shares unless it sets its own."""
     environments: dict[Key, Environment] = Field(default_factory=dict)
-    state: StateSettings = Field(default_factory=LocalState)
+    state: StateSettings = Field(default_factory=StateSettings)

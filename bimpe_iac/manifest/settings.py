@@ -18,7 +18,13 @@ from bimpe_iac.manifest import variables
 from bimpe_iac.manifest.fields import VarName
 from bimpe_iac.manifest.interpolate import Interpolated, Scope, interpolate
 from bimpe_iac.manifest.issues import Issue, Position, did_you_mean, one_of
-from bimpe_iac.manifest.models import LocalState, StackFile, Target, VarEntry
+from bimpe_iac.manifest.models import (
+    DEFAULT_STATE_DSN_ENV,
+    StackFile,
+    StateSettings,
+    Target,
+    VarEntry,
+)
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
 
@@ -33,9 +39,20 @@ class LocalStateBackend:
     """State kept in a JSON file at `path`."""
 
     path: Path
+    declared: bool = True
+    """False when stack.yaml has no `state:`, so that `BIMPE_STATE_DSN` may choose PostgreSQL."""
 
 
-StateBackend = LocalStateBackend
+@dataclass(frozen=True)
+class PostgresStateBackend:
+    """State kept in the PostgreSQL database whose DSN is in the environment variable
+    `dsn_env`; `path` is where the local backend would keep it (`state migrate --to local`)."""
+
+    dsn_env: str
+    path: Path
+
+
+StateBackend = LocalStateBackend | PostgresStateBackend
 
 
 @dataclass(frozen=True)
@@ -100,13 +117,13 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
         return LoadedSettings(None, scope, sensitive, issues)
     parts = {part.root: part.data for part in interpolated}
     target = Target.model_validate(parts.get(("environments", environment, "target"), {}))
-    state = LocalState.model_validate(parts.get(("state",), {}))
-    state_path = state.path or f".bimpe/state/{data['name']}/{environment}.json"
+    state = StateSettings.model_validate(parts.get(("state",), {}))
+    state_path = directory / (state.path or f".bimpe/state/{data['name']}/{environment}.json")
+    backend: StateBackend = LocalStateBackend(state_path, declared="state" in data)
+    if state.backend == "postgres":
+        backend = PostgresStateBackend(state.dsn_env or DEFAULT_STATE_DSN_ENV, state_path)
     settings = StackSettings(
-        name=data["name"],
-        environment=environment,
-        target=target,
-        state=LocalStateBackend(directory / state_path),
+        name=data["name"], environment=environment, target=target, state=backend
     )
     return LoadedSettings(settings, scope, sensitive, issues)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from bimpe_iac.engine.model import PLAN_FORMAT_VERSION, Change, FieldChange, Plan
+from bimpe_iac.engine.model import PLAN_FORMAT_VERSION, Change, FieldChange, Move, Plan
 from bimpe_iac.errors import PlanError
 from bimpe_iac.render.markers import Decoder, Resolve, encode, mask_text
 from bimpe_iac.render.values import Mask, masked
@@ -84,6 +84,7 @@ def plan_to_json(
             _change(change, sensitive_values, f"changes[{i}]")
             for i, change in enumerate(plan.changes)
         ],
+        "moved": [{"from": move.source, "to": move.target} for move in plan.moved],
         "warnings": [mask_text(warning, sensitive_values) for warning in plan.warnings],
     }
     result: dict[str, Any] = document if mask is None else masked(document, mask)
@@ -149,8 +150,8 @@ def _check_shape(item: ChangeDocument, path: str) -> None:
         raise PlanError(f"invalid plan file: {path}.before: a create has no before")
     if item.action == "delete" and item.after is not None:
         raise PlanError(f"invalid plan file: {path}.after: a delete has no after")
-    if item.action in ("create", "update", "replace") and item.after is None:
-        article = "an" if item.action == "update" else "a"
+    if item.action in ("create", "update", "replace", "import") and item.after is None:
+        article = "an" if item.action in ("update", "import") else "a"
         raise PlanError(f"invalid plan file: {path}.after: {article} {item.action} needs after")
 
 
@@ -198,10 +199,14 @@ def plan_from_json(data: Any, *, resolve: Resolve | None = None) -> Plan:
         destroy=document.destroy,
         created_at=document.created_at,
         warnings=tuple(document.warnings),
+        moved=tuple(Move(move.from_, move.to) for move in document.moved),
     )
-    if plan.counts() != document.summary.model_dump():
+    summary = document.summary.model_dump(by_alias=True)
+    if not summary["import"]:
+        del summary["import"]
+    if plan.counts() != summary:
         raise PlanError(
-            f"invalid plan file: summary: {document.summary.model_dump()} does not match "
+            f"invalid plan file: summary: {summary} does not match "
             f"the changes, which add up to {plan.counts()}"
         )
     return plan

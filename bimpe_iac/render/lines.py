@@ -21,8 +21,14 @@ _ANSI: dict[Style, str] = {
     "meta": "2",
     "bold": "1",
 }
-_SIGN_STYLES: dict[str, Style] = {"+": "add", "-": "remove", "~": "change", "-/+": "change"}
-_DIFF_MARKS = {"+": "+", "-": "-", "~": "!", "-/+": "!"}
+_SIGN_STYLES: dict[str, Style] = {
+    "+": "add",
+    "-": "remove",
+    "~": "change",
+    "-/+": "change",
+    "<=": "change",
+}
+_DIFF_MARKS = {"+": "+", "-": "-", "~": "!", "-/+": "!", "<=": "!"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +39,8 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One output line: `indent` spaces, then `sign` (`+`, `-`, `~`, `-/+` or none), then text."""
+    """One output line: `indent` spaces, then `sign` (`+`, `-`, `~`, `-/+`, `<=` or none), then
+    text."""
 
     indent: int
     sign: str

@@ -11,9 +11,16 @@ from __future__ import annotations
 import html
 import re
 
-from bimpe_iac.engine.model import Change, Plan
+from bimpe_iac.engine.model import Change, Move, Plan
 from bimpe_iac.render.lines import Line, diff_code
-from bimpe_iac.render.text import SYMBOLS, change_lines, drift_lines, drifted, summary
+from bimpe_iac.render.text import (
+    SYMBOLS,
+    change_lines,
+    drift_lines,
+    drifted,
+    moves_alone,
+    summary,
+)
 from bimpe_iac.render.values import Mask
 
 DEFAULT_LIMIT = 65000
@@ -24,29 +31,45 @@ _ACTIONS = {
     "update": "🟡 update",
     "delete": "🔴 delete",
     "replace": "🟠 replace",
+    "import": "🔵 import",
 }
+_MOVE = "⚪ move"
 _BACKTICKS = re.compile(r"`{3,}")
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """`text` safe inside a table cell (or a heading): escaped, on one line."""
     return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
-def _row(change: Change, mask: Mask) -> str:
-    if change.action in ("update", "replace"):
-        fields = ", ".join(f"`{_cell(mask(item.field))}`" for item in change.fields)
+def _moved(source: str | None, mask: Mask) -> str:
+    return "" if source is None else f"(moved from `{cell(mask(source))}`)"
+
+
+def _row(change: Change, mask: Mask, moved_from: str | None = None) -> str:
+    if change.action in ("update", "replace", "import"):
+        fields = ", ".join(f"`{cell(mask(item.field))}`" for item in change.fields)
     else:
         fields = "(new)" if change.action == "create" else "(removed)"
-    address = _cell(mask(change.address))
+    fields = " ".join(part for part in (fields, _moved(moved_from, mask)) if part) or "(as it is)"
+    address = cell(mask(change.address))
     return f"| {_ACTIONS[change.action]} | `{address}` | {change.kind} | {fields} |"
+
+
+def _move_row(move: Move, plan: Plan, mask: Mask) -> str:
+    kind = next((c.kind for c in plan.changes if c.address == move.target), "")
+    address = cell(mask(move.target))
+    return f"| {_MOVE} | `{address}` | {kind} | {_moved(move.source, mask)} |"
 
 
 def _head(plan: Plan, mask: Mask, budget: int) -> str:
     parts = [f"**{summary(plan)}**"]
-    parts.extend(f"> Warning: {_cell(mask(warning))}" for warning in plan.warnings)
+    parts.extend(f"> Warning: {cell(mask(warning))}" for warning in plan.warnings)
     if plan.has_changes:
         table = ["| Action | Address | Kind | Changed fields |", "| --- | --- | --- | --- |"]
-        rows = [_row(change, mask) for change in plan.actionable]
+        moved_from = {move.target: move.source for move in plan.moved}
+        rows = [_move_row(move, plan, mask) for move in moves_alone(plan)]
+        rows += [_row(c, mask, moved_from.get(c.address)) for c in plan.actionable]
         used = sum(len(text) + 1 for text in (*parts, *table))
         for index, row in enumerate(rows):
             if used + len(row) + 1 > budget:
@@ -86,15 +109,17 @@ def _blocks(plan: Plan, mask: Mask, budget: int) -> list[str]:
     outside = [line for change in drifted(plan) for line in drift_lines(change, mask)]
     if outside:
         blocks.append(details("Changed outside bimpe-iac (apply will restore it)", outside, budget))
+    moved_from = {move.target: move.source for move in plan.moved}
     for change in plan.actionable:
         title = f"{SYMBOLS[change.action]} {mask(change.address)}"
-        blocks.append(details(title, change_lines(change, mask), budget))
+        lines = change_lines(change, mask, moved_from.get(change.address))
+        blocks.append(details(title, lines, budget))
     return blocks
 
 
 def render_plan_markdown(plan: Plan, *, mask: Mask, limit: int = DEFAULT_LIMIT) -> list[str]:
     """The plan in parts of fewer than `limit` characters; the first holds the summary."""
-    heading = f"### bimpe-iac plan: {_cell(mask(plan.stack))} ({_cell(mask(plan.environment))})"
+    heading = f"### bimpe-iac plan: {cell(mask(plan.stack))} ({cell(mask(plan.environment))})"
     budget = limit - len(heading) - len(_PART_SUFFIX) - _SLACK
     if budget < 1000:
         raise ValueError(f"limit {limit} is too small for a plan comment")

@@ -37,7 +37,9 @@ class FieldDocument(_Model):
 class ChangeDocument(_Model):
     address: str = Field(min_length=1)
     kind: str = Field(min_length=1)
-    action: Literal["create", "update", "delete", "replace", "noop"]
+    action: Literal["create", "update", "delete", "replace", "import", "noop"] = Field(
+        description="An import starts managing the existing object `id`, then updates `fields`."
+    )
     id: str | None
     parent: str | None
     reason: str | None
@@ -54,9 +56,17 @@ class ChangeDocument(_Model):
 
 
 class SummaryDocument(_Model):
+    import_: int = Field(
+        default=0, ge=0, alias="import", description="Present when the plan imports something."
+    )
     add: int = Field(ge=0)
     change: int = Field(ge=0)
     destroy: int = Field(ge=0)
+
+
+class MoveDocument(_Model):
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
 
 
 class PlanDocument(_Model):
@@ -71,6 +81,10 @@ class PlanDocument(_Model):
     created_at: str
     summary: SummaryDocument
     changes: list[ChangeDocument]
+    moved: list[MoveDocument] = Field(
+        default_factory=list,
+        description="Renames from `moved:` blocks, made in the state before the changes.",
+    )
     warnings: list[str]
 
 

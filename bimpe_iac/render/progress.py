@@ -22,6 +22,7 @@ _STARTED = {
     "update": "Modifying...",
     "delete": "Destroying...",
     "replace": "Replacing...",
+    "import": "Importing...",
     "noop": "Checking...",
 }
 _DONE = {
@@ -29,6 +30,7 @@ _DONE = {
     "update": "Modifications complete",
     "delete": "Destruction complete",
     "replace": "Replacement complete",
+    "import": "Import complete",
     "noop": "Check complete",
 }
 _SKIP_REASON = "depends on a failed operation"
@@ -64,9 +66,11 @@ def format_progress(
 
 def format_apply_summary(counts: Mapping[str, int], *, failed: int = 0, skipped: int = 0) -> str:
     """The last line of apply: `counts` of what was done (`add`, `change`, `destroy`, as in
-    `Plan.counts`), and how many operations failed or were skipped."""
+    `Plan.counts`, with `import` when something was imported), and how many operations failed
+    or were skipped."""
+    imported = f"{counts['import']} imported, " if counts.get("import") else ""
     resources = (
-        f"Resources: {counts.get('add', 0)} added, {counts.get('change', 0)} changed, "
+        f"Resources: {imported}{counts.get('add', 0)} added, {counts.get('change', 0)} changed, "
         f"{counts.get('destroy', 0)} destroyed."
     )
     if not failed and not skipped:

@@ -11,19 +11,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bimpe_iac.engine.drift import DELETED_OUTSIDE, outermost
-from bimpe_iac.engine.model import Change, FieldChange, Plan
+from bimpe_iac.engine.model import Change, FieldChange, Move, Plan
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line
 from bimpe_iac.render.valuediff import brief_lines, field_lines, value_lines
 from bimpe_iac.render.values import Mask, masked
 
-SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "import": "<="}
 PHRASES = {
     "create": "will be created",
     "update": "will be updated in place",
     "delete": "will be destroyed",
     "replace": "must be replaced",
+    "import": "will be imported",
 }
+IMPORT_AND_UPDATE = "will be imported, then updated in place"
 DRIFT_HEADING = "Changed outside bimpe-iac (apply will restore it):"
 ACTIONS_HEADING = "bimpe-iac will perform the following actions:"
 NO_CHANGES = "No changes. The live configuration matches the manifests."
@@ -34,8 +36,9 @@ def summary(plan: Plan) -> str:
     if not plan.has_changes:
         return NO_CHANGES
     counts = plan.counts()
+    imported = f"{counts['import']} to import, " if "import" in counts else ""
     return (
-        f"Plan: {counts['add']} to add, {counts['change']} to change, "
+        f"Plan: {imported}{counts['add']} to add, {counts['change']} to change, "
         f"{counts['destroy']} to destroy."
     )
 
@@ -61,17 +64,28 @@ def masked_change(change: Change, mask: Mask) -> Change:
     )
 
 
-def header(change: Change) -> list[Line]:
-    """Two lines: what will happen to the address (and why), then its symbol, kind and id."""
+def header(change: Change, moved_from: str | None = None) -> list[Line]:
+    """Two lines: what will happen to the address (and why), then its symbol, kind and id;
+    between them, where it moved from, if it did."""
     reason = f" ({change.reason})" if change.reason else ""
     symbol = SYMBOLS[change.action]
+    phrase = PHRASES[change.action]
+    if change.action == "import" and change.fields:
+        phrase = IMPORT_AND_UPDATE
     segments = [spell.Segment(f"{change.kind} {change.address}")]
     if change.id:
         segments.append(spell.Segment(f"  [id={change.id}]", "meta"))
+    moved = [Line.of(2, "", f"# (moved from {moved_from})", "meta")] if moved_from else []
     return [
-        Line.of(2, "", f"# {change.address} {PHRASES[change.action]}{reason}", "bold"),
+        Line.of(2, "", f"# {change.address} {phrase}{reason}", "bold"),
+        *moved,
         Line(0, symbol.rjust(3), tuple(segments)),
     ]
+
+
+def move_lines(move: Move, mask: Mask) -> list[Line]:
+    """A rename that changes nothing else."""
+    return [Line.of(2, "", f"# {mask(move.source)} has moved to {mask(move.target)}", "bold")]
 
 
 def body(change: Change) -> list[Line]:
@@ -89,12 +103,18 @@ def body(change: Change) -> list[Line]:
     return result
 
 
-def change_lines(change: Change, mask: Mask) -> list[Line]:
+def change_lines(change: Change, mask: Mask, moved_from: str | None = None) -> list[Line]:
     """The header and fields of one change (empty for a no-op)."""
     if change.action == "noop":
         return []
     shown = masked_change(change, mask)
-    return [*header(shown), *body(shown)]
+    return [*header(shown, None if moved_from is None else mask(moved_from)), *body(shown)]
+
+
+def moves_alone(plan: Plan) -> list[Move]:
+    """The plan's renames of resources it does nothing else to."""
+    acting = {change.address for change in plan.actionable}
+    return [move for move in plan.moved if move.target not in acting]
 
 
 def _deleted_outside(change: Change) -> bool:
@@ -133,8 +153,12 @@ def plan_lines(plan: Plan, mask: Mask) -> list[Line]:
         result.append(Line.of(0, "", ""))
     if plan.has_changes:
         result.append(Line.of(0, "", ACTIONS_HEADING, "bold"))
+        for move in moves_alone(plan):
+            result.extend([Line.of(0, "", ""), *move_lines(move, mask)])
+        moved_from = {move.target: move.source for move in plan.moved}
         for change in plan.actionable:
-            result.extend([Line.of(0, "", ""), *change_lines(change, mask)])
+            lines = change_lines(change, mask, moved_from.get(change.address))
+            result.extend([Line.of(0, "", ""), *lines])
         result.append(Line.of(0, "", ""))
     for warning in plan.warnings:
         result.append(Line.of(0, "", f"Warning: {mask(warning)}", "change"))

@@ -50,6 +50,12 @@ class ActionsKind:
         state = sorted((a["action_name"], bool(a.get("is_enabled"))) for a in listing.values())
         return Live(address, agent_id, {"enabled": enabled}, fingerprint(state))
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        """An adopted agent's actions are its own: their id is the agent's."""
+        if parent_id is None or context.fetched.under(ACTIONS.name, parent_id) is None:
+            return []
+        return [parent_id]
+
     async def _apply(self, client: AsyncBimpeAI, agent_id: str, wanted: list[str]) -> None:
         actions = await client.agents.actions.list(agent_id)
         known = {a.action_name for a in actions}

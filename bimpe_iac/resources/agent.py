@@ -97,6 +97,10 @@ class AgentKind:
         values = {name: obj.get(name) for name in FIELDS}
         return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"))
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        agents = context.fetched.of(AGENTS.name)
+        return [id for id, obj in agents.items() if obj.get("name") == want.values["name"]]
+
     async def create(
         self,
         client: AsyncBimpeAI,

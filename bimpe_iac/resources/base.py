@@ -89,6 +89,11 @@ class ResourceKind(Protocol):
         """The live object at `address`, or None when it does not exist."""
         ...
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        """The ids of live objects that `want` names (same name, and type): what `plan --adopt`
+        imports instead of creating. `parent_id` is the id of `want.parent`, if it has one."""
+        ...
+
     async def create(
         self,
         client: AsyncBimpeAI,

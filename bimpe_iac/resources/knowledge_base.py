@@ -70,6 +70,15 @@ class KnowledgeBaseKind:
         values = normalise({name: obj.get(name) for name in FIELDS})
         return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"))
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        listing = context.fetched.under(KNOWLEDGE_BASES.name, parent_id) if parent_id else None
+        wanted = (want.values["name"], want.values["type"])
+        return [
+            id
+            for id, obj in (listing or {}).items()
+            if (str(obj.get("name", "")).strip(), obj.get("type")) == wanted
+        ]
+
     async def create(
         self,
         client: AsyncBimpeAI,

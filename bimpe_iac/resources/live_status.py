@@ -76,6 +76,12 @@ class LiveStatusKind:
         values = {"status": obj.get("status"), "status_reason": obj.get("status_reason")}
         return Live(address, agent_id, values, fingerprint(values), obj.get("updated_at"))
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        """An adopted agent's status is its own: its id is the agent's."""
+        if parent_id is None or parent_id not in context.fetched.of(AGENTS.name):
+            return []
+        return [parent_id]
+
     async def _set(self, client: AsyncBimpeAI, agent_id: str, values: dict[str, Any]) -> None:
         body: dict[str, Any] = {"status": values["status"]}
         if values.get("status_reason") is not None:

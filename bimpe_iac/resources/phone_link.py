@@ -63,6 +63,10 @@ class PhoneLinkKind:
                 return Live(address, obj["id"], values, fingerprint(obj))
         return None
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        """Never needed: `read` finds a number by itself, managed or not."""
+        return []
+
     async def create(
         self,
         client: AsyncBimpeAI,

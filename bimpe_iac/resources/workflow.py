@@ -66,6 +66,14 @@ class WorkflowKind:
         values = normalise({name: obj.get(name) for name in FIELDS})
         return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"))
 
+    def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
+        return [
+            id
+            for id, obj in context.fetched.of(WORKFLOWS.name).items()
+            if obj.get("visibility") == "private"
+            and str(obj.get("name", "")).strip() == want.values["name"]
+        ]
+
     async def create(
         self,
         client: AsyncBimpeAI,

@@ -1,5 +1,6 @@
 """The local state backend: one JSON file per stack and environment, replaced atomically on
-every write, with the version before it kept as `<file>.backup`.
+every write, with the version before it kept as `<file>.backup`. Those two are its whole
+history: `history` lists them and `read_version` reads either.
 
 Writers are serialized by the state lock (`LocalStateStore.lock`); the lineage and serial checks
 on write catch a run that writes a state it did not read from this file.
@@ -11,12 +12,14 @@ import os
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from bimpe_iac.errors import StateError
+from bimpe_iac.state.backend import DEFAULT_LEASE_S, VersionSummary
 from bimpe_iac.state.codec import UnreadableState, decode_state, encode_state
 from bimpe_iac.state.files import remove_leftovers, write_atomic
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
-from bimpe_iac.state.lock import LockInfo, hold_lock
+from bimpe_iac.state.lock import LockInfo, force_unlock, hold_lock, read_lock
 from bimpe_iac.state.model import StateDocument
 
 BACKUP_SUFFIX = ".backup"
@@ -76,13 +79,19 @@ class LocalStateStore:
             )
         return doc
 
-    def write(self, doc: StateDocument) -> None:
-        """Store `doc`, stamping its `updated_at` and `writer`. Its serial must be higher than
-        the stored one's, and its lineage the same."""
+    @property
+    def location(self) -> str:
+        return f"state file {self.path}"
+
+    def write(self, doc: StateDocument, *, stamp: bool = True) -> None:
+        """Store `doc`, stamping its `updated_at` and `writer` unless not `stamp`. Its serial
+        must be higher than the stored one's, and its lineage the same."""
         self._check_successor(self._stored_header(), doc)
-        stamped = doc.model_copy(
-            update={"updated_at": timestamp(utc_now()), "writer": current_writer(self.command)}
-        )
+        stamped = doc
+        if stamp:
+            stamped = doc.model_copy(
+                update={"updated_at": timestamp(utc_now()), "writer": current_writer(self.command)}
+            )
         data = encode_state(stamped)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,11 +103,65 @@ class LocalStateStore:
         self._known = (_file_version(written), _Header.of(stamped))
         doc.updated_at, doc.writer = stamped.updated_at, stamped.writer
 
+    def history(self, stack: str, environment: str) -> list[VersionSummary]:
+        """The backup's version, then the current one: all this backend keeps."""
+        versions = [self.read(stack, environment)] if self.path.exists() else []
+        backup = self._load_backup()
+        if backup is not None and (backup.stack, backup.environment) == (stack, environment):
+            versions.insert(0, backup)
+        return [_summary(doc) for doc in versions]
+
+    def read_version(self, stack: str, environment: str, serial: int) -> StateDocument:
+        kept = [self.read(stack, environment)] if self.path.exists() else []
+        backup = self._load_backup()
+        if backup is not None and (backup.stack, backup.environment) == (stack, environment):
+            kept.append(backup)
+        for doc in kept:
+            if doc.serial == serial:
+                return doc
+        serials = " and ".join(str(doc.serial) for doc in kept) or "none"
+        raise StateError(
+            f"{self.location} has no version with serial {serial}: the local backend keeps "
+            f"only the current version and the one before it (serials: {serials})"
+        )
+
     def lock(
-        self, command: str, *, timeout_s: float = 0, lease_s: float = 30
+        self, command: str, *, timeout_s: float = 0, lease_s: float = DEFAULT_LEASE_S
     ) -> AbstractContextManager[LockInfo]:
         """Hold the lock on this state file; see `bimpe_iac.state.lock.hold_lock`."""
         return hold_lock(self.path, command, timeout_s=timeout_s, lease_s=lease_s)
+
+    def lock_status(self) -> LockInfo | None:
+        return read_lock(self.path)
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        return force_unlock(self.path, lock_id)
+
+    def close(self) -> None:
+        """Nothing to release: every operation opens and closes its files."""
+
+    def __enter__(self) -> LocalStateStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _load_backup(self) -> StateDocument | None:
+        try:
+            data = self.backup_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read {self.backup_path}: {exc.strerror}") from None
+        try:
+            return decode_state(data)
+        except UnreadableState as exc:
+            raise StateError(f"state backup {self.backup_path} {exc}") from None
 
     def _stored_header(self) -> _Header | None:
         try:
@@ -152,3 +215,13 @@ class LocalStateStore:
                 f"{refuse}: this state's serial {doc.serial} does not advance past the file's "
                 f"{stored.serial}; another run may have written it since this one read it"
             )
+
+
+def _summary(doc: StateDocument) -> VersionSummary:
+    return VersionSummary(
+        serial=doc.serial,
+        lineage=doc.lineage,
+        written_at=doc.updated_at,
+        writer=doc.writer,
+        resources=len(doc.resources),
+    )

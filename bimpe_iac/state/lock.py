@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bimpe_iac.errors import LockError, StateError
+from bimpe_iac.state.backend import locked_message
 from bimpe_iac.state.files import remove_leftovers, temp_path
 from bimpe_iac.state.identity import hostname, pid_namespace, timestamp, username, utc_now
 from bimpe_iac.state.lockfile import (
@@ -222,18 +223,13 @@ def _takeover_note(lock: Path, seen: Seen, reason: str) -> str:
 
 
 def _locked_message(lock: Path, seen: Seen, timeout_s: float) -> str:
-    waited = f"still locked after waiting {timeout_s:g}s; " if timeout_s > 0 else ""
-    wait = "wait longer" if timeout_s > 0 else "wait"
     if seen.info is None:
+        waited = f"still locked after waiting {timeout_s:g}s; " if timeout_s > 0 else ""
         return (
             f"state is locked: lock file {lock} {seen.problem}; {waited}if no run is active, "
             "delete the file"
         )
-    info = seen.info
-    return (
-        f"{waited}state is locked by {info.holder()} (lock id {info.id}); {wait} with "
-        f"--lock-timeout, or if that run is dead: bimpe-iac state force-unlock {info.id}"
-    )
+    return locked_message(seen.info, timeout_s)
 
 
 @contextmanager

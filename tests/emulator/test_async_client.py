@@ -118,7 +118,7 @@ async def test_async_sub_resources(
         assert result.updated_count == 1
         result = await client.agents.actions.disable(agent.id, action_ids=[actions[0].id])
         assert result.updated_count == 1
-        assert len(await client.agents.integrations.list(agent.id)) == 7
+        assert len(await client.agents.integrations.list(agent.id)) == 8
         assert len(await client.agents.channels.list(agent.id)) == 5
 
         sent = await client.conversations.send(

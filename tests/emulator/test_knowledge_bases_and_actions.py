@@ -17,6 +17,9 @@ import pytest
 from bimpeai import AgentCreateResponse, BimpeAI, NotFoundError, ValidationError
 
 BUILTIN_ACTIONS = {
+    "lookup_order",
+    "create_order",
+    "cancel_order",
     "escalate_to_human",
     "flag_conversation",
     "send_email",
@@ -44,6 +47,7 @@ def test_integrations_list_the_builtin_catalog(sdk: BimpeAI, agent: AgentCreateR
     by_type = {i.type: i for i in integrations}
     assert set(by_type) == {
         "handoff",
+        "orders",
         "email",
         "google_calendar",
         "google_sheets",

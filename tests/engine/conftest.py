@@ -169,3 +169,9 @@ def write_stack(root: Path, files: dict[str, str]) -> Path:
 def full_stack(tmp_path: Path) -> Path:
     """A stack that sets every field of every resource kind."""
     return write_stack(tmp_path / "full", FULL_STACK)
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path) -> Callable[[str, dict[str, str]], Path]:
+    """Write a stack from {relative path: text} into a temporary directory."""
+    return lambda name, files: write_stack(tmp_path / name, files)

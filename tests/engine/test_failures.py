@@ -4,10 +4,9 @@ reported with the API's request id, and exits 1; the next run continues from the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from conftest import write_stack
 
 if TYPE_CHECKING:
     from conftest import Bimpe
@@ -34,8 +33,10 @@ agents:
 }
 
 
-def test_failure_skips_dependents_and_the_next_run_continues(bimpe: Bimpe, tmp_path: Path) -> None:
-    stack = write_stack(tmp_path / "partial", STACK)
+def test_failure_skips_dependents_and_the_next_run_continues(
+    bimpe: Bimpe, make_stack: Callable[[str, dict[str, str]], Path]
+) -> None:
+    stack = make_stack("partial", STACK)
     failed = bimpe("apply", stack, "--auto-approve")
     assert failed.exit_code == 1
     assert re.search(r"agents\.broken: .*404.*request id [0-9a-f-]{36}", failed.stderr), (

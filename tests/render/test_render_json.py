@@ -39,6 +39,7 @@ def test_document_shape(plan: Plan) -> None:
         "created_at",
         "summary",
         "changes",
+        "moved",
         "warnings",
     ]
     assert document["format_version"] == 1
