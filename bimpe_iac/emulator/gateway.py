@@ -56,6 +56,7 @@ class Gateway:
         self.faults: Counter[str] = Counter()
         self._last_expiry = 0.0
         self._teams_by_key: dict[str, str] = {}
+        self._in_flight: dict[tuple[str, str], str] = {}
 
     def forget_keys(self) -> None:
         """Drop cached key lookups (after a reset)."""
@@ -203,20 +204,17 @@ class Gateway:
                 headers["idempotent-replayed"] = "true"
                 await _send_buffered(send, status, stored, headers)
                 return
-            self.store.idempotency_begin(team_id, key, fingerprint, time.time())
+            # In flight only in this process's memory: one write fewer per request.
+            self._in_flight[(team_id, key)] = fingerprint
         try:
             status, response_headers, response_body = await _call(self.app, scope, body)
-        except BaseException:
-            if use_key:
-                assert key is not None
-                self.store.idempotency_release(team_id, key)
-            raise
-        if use_key:
-            assert key is not None
-            if status >= 500:
-                self.store.idempotency_release(team_id, key)
-            else:
-                self.store.idempotency_finish(team_id, key, status, response_body)
+            if key is not None and use_key and status < 500:
+                self.store.idempotency_save(
+                    team_id, key, fingerprint, status, response_body, time.time()
+                )
+        finally:
+            if key is not None and use_key:
+                self._in_flight.pop((team_id, key), None)
         if fault == "drop_after_commit":
             raise ConnectionDropped
         await _send_buffered(send, status, response_body, headers, response_headers)
@@ -228,13 +226,18 @@ class Gateway:
         if now - self._last_expiry > 60:
             self.store.idempotency_expire(now - IDEMPOTENCY_TTL_S)
             self._last_expiry = now
+        in_flight = self._in_flight.get((team_id, key))
+        if in_flight is not None:
+            if in_flight != fingerprint:
+                raise ApiError(
+                    409, "conflict", "this Idempotency-Key was used with another request"
+                )
+            raise ApiError(409, "conflict", "a request with this Idempotency-Key is in flight")
         record = self.store.idempotency_get(team_id, key)
         if record is None or record.created_at < now - IDEMPOTENCY_TTL_S:
             return None
         if record.fingerprint != fingerprint:
             raise ApiError(409, "conflict", "this Idempotency-Key was used with another request")
-        if record.state != "done" or record.status is None or record.body is None:
-            raise ApiError(409, "conflict", "a request with this Idempotency-Key is in flight")
         return record.status, record.body
 
     async def _forward(

@@ -83,8 +83,8 @@ class Listing:
 class IdempotencyRecord:
     fingerprint: str
     state: str
-    status: int | None
-    body: bytes | None
+    status: int
+    body: bytes
     created_at: float
 
 
@@ -322,27 +322,15 @@ class Store:
             return None
         return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4])
 
-    def idempotency_begin(self, team_id: str, key: str, fingerprint: str, at: float) -> None:
+    def idempotency_save(
+        self, team_id: str, key: str, fingerprint: str, status: int, body: bytes, at: float
+    ) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO idempotency"
                 " (team_id, key, fingerprint, state, status, body, created_at)"
-                " VALUES (?, ?, ?, 'in_flight', NULL, NULL, ?)",
-                (team_id, key, fingerprint, at),
-            )
-
-    def idempotency_finish(self, team_id: str, key: str, status: int, body: bytes) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE idempotency SET state = 'done', status = ?, body = ?"
-                " WHERE team_id = ? AND key = ?",
-                (status, body, team_id, key),
-            )
-
-    def idempotency_release(self, team_id: str, key: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "DELETE FROM idempotency WHERE team_id = ? AND key = ?", (team_id, key)
+                " VALUES (?, ?, ?, 'done', ?, ?, ?)",
+                (team_id, key, fingerprint, status, body, at),
             )
 
     def idempotency_expire(self, before: float) -> None:
