@@ -15,6 +15,7 @@ from bimpe_iac.commands.emulator import emulator
 from bimpe_iac.commands.export import export_command
 from bimpe_iac.commands.import_ import import_command
 from bimpe_iac.commands.plan import plan_command
+from bimpe_iac.commands.smoke import smoke_command
 from bimpe_iac.commands.state import state_group
 from bimpe_iac.commands.validate import validate
 from bimpe_iac.errors import BimpeIacError
@@ -31,6 +32,7 @@ cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(destroy_command)
 cli.add_command(drift_command)
+cli.add_command(smoke_command)
 cli.add_command(import_command)
 cli.add_command(state_group)
 cli.add_command(export_command)

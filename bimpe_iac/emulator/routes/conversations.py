@@ -88,7 +88,9 @@ def _post(
         raise conflict("pause the AI on this conversation before sending a human reply")
     with store.transaction():
         sent = _append(request, team, conversation, role, text)
-        if role == "user" and conversation["is_ai_chat_paused"]:
+        # A paused agent, like a paused conversation, leaves the customer to a person.
+        ai_off = conversation["is_ai_chat_paused"] or agent.get("status") == "paused"
+        if role == "user" and ai_off:
             conversation["needs_attention"] = True
         elif role == "user":
             workflow = store.get("workflow", agent.get("workflow_id") or "", (team, ""))
