@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from bimpe_iac import __version__
+from bimpe_iac import __version__, ui
 from bimpe_iac.commands import state_backends  # noqa: F401 (adds its commands to `state`)
 from bimpe_iac.commands.apply import apply_command, destroy_command
 from bimpe_iac.commands.clone import clone_command
@@ -23,8 +23,44 @@ from bimpe_iac.errors import BimpeIacError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bimpe-iac")
-def cli() -> None:
-    """Declarative infrastructure as code for BimpeAI agents."""
+@click.option("-q", "--quiet", is_flag=True, help="Say only results and errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Also log what bimpe-iac is doing.")
+@click.option(
+    "--no-input",
+    is_flag=True,
+    envvar="BIMPE_NO_INPUT",
+    help="Never ask: a command that would ask fails instead.",
+)
+def cli(quiet: bool, verbose: bool, no_input: bool) -> None:
+    """Declarative infrastructure as code for BimpeAI agents.
+
+    \b
+    Examples:
+      bimpe-iac validate stacks/support --env prod
+      bimpe-iac plan stacks/support --env prod --out plan.json
+      bimpe-iac apply stacks/support --env prod --plan plan.json
+      bimpe-iac drift stacks/support --env prod
+
+    With no API key in the environment, commands use a local BimpeAI emulator.
+    Environment: BIMPE_API_KEY, BIMPE_BASE_URL, BIMPE_STATE_DSN, NO_COLOR.
+    """
+    ui.configure(quiet=quiet, verbose=verbose, no_input=no_input)
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_command(shell: str) -> None:
+    """Print the shell completion script.
+
+    \b
+    Example:
+      eval "$(bimpe-iac completion bash)"
+    """
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None
+    click.echo(completer(cli, {}, "bimpe-iac", "_BIMPE_IAC_COMPLETE").source())
 
 
 cli.add_command(validate)

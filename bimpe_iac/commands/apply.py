@@ -32,6 +32,7 @@ from bimpe_iac.render.markers import sensitive_lookup
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.resources import KINDS
+from bimpe_iac.ui import UI
 
 
 def _print_progress(
@@ -43,6 +44,9 @@ def _print_progress(
 @contextmanager
 def _progress_display() -> Iterator[Progress]:
     """A live table on a terminal; one line per operation otherwise (logs, CI)."""
+    if UI.quiet:
+        yield lambda change, status, elapsed, detail: None
+        return
     if not sys.stdout.isatty():
         yield _print_progress
         return
@@ -59,7 +63,7 @@ def _progress_display() -> Iterator[Progress]:
 def _confirm(auto_approve: bool, question: str) -> None:
     if auto_approve:
         return
-    if not sys.stdin.isatty():
+    if not UI.can_prompt():
         raise BimpeIacError(
             "not running in a terminal: pass --auto-approve to apply without asking"
         )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bimpe_iac.engine.workspace import Workspace, open_workspace
+from bimpe_iac.ui import UI
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,7 +91,7 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
         log.addHandler(handler)
         log.setLevel(logging.DEBUG)
     workspace = open_workspace(stack_dir, env, parallelism=parallelism, debug_http=debug_http)
-    if workspace.target.embedded:
+    if workspace.target.embedded and not UI.quiet:
         click.echo(
             f"No BIMPE_API_KEY set: using the local BimpeAI emulator"
             f" ({workspace.target.emulator_db}).",

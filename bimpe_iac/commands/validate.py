@@ -22,9 +22,13 @@ from bimpe_iac.manifest import InvalidStackError, load_stack, report
     help="How to print the result.",
 )
 def validate(stack: Path, env: str | None, output_format: str) -> None:
-    """Check the stack in directory STACK; exit 0 when valid, 1 when not."""
-    # SystemExit rather than ctx.exit: the CLI runs click without standalone mode, where
-    # an exit code raised through click is returned, not used.
+    """Check the stack in directory STACK; exit 0 when valid, 1 when not.
+
+    \b
+    Examples:
+      bimpe-iac validate examples/stacks/multi-env --env prod
+      bimpe-iac validate stacks/support --format json
+    """
     sys.exit(run(stack, env, output_format))
 
 
