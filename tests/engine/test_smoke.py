@@ -47,3 +47,35 @@ def test_smoke_before_apply_says_to_apply(bimpe: Bimpe, example: Callable[[str],
     checked = bimpe("smoke", example("support"), "--env", "prod")
     assert checked.exit_code == 1
     assert "manages no agent yet" in checked.stderr
+
+
+@pytest.mark.parametrize(("name", "env"), [("support", "prod"), ("multi-env", "prod")])
+def test_smoke_on_the_embedded_emulator(
+    example: Callable[[str], Path], tmp_path: Path, name: str, env: str
+) -> None:
+    """No API key at all: apply and smoke run on the in-process emulator."""
+    import sys
+
+    from click.testing import CliRunner
+
+    from bimpe_iac.cli import main
+
+    stack = example(name)
+    environ: dict[str, str | None] = {
+        key: None
+        for key in ("BIMPE_API_KEY", "BIMPE_PROD_API_KEY", "BIMPE_BASE_URL", "BIMPE_STATE_DSN")
+    }
+    environ["BIMPE_EMULATOR_DB"] = str(tmp_path / "embedded.db")
+    codes = []
+    for args in (["apply", stack, "--env", env, "--auto-approve"], ["smoke", stack, "--env", env]):
+        with CliRunner().isolation(env=environ) as (out, _, _):
+            argv, sys.argv = sys.argv, ["bimpe-iac", *map(str, args)]
+            try:
+                main()
+            except SystemExit as exit_:
+                codes.append(exit_.code)
+            finally:
+                sys.argv = argv
+            text = out.getvalue().decode()
+    assert codes == [0, 0], text
+    assert "Smoke check passed" in text
