@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from bimpeai import BimpeAIError
 
 from bimpe_iac import __version__, ui
 from bimpe_iac.commands import state_backends  # noqa: F401 (adds its commands to `state`)
@@ -18,7 +19,9 @@ from bimpe_iac.commands.plan import plan_command
 from bimpe_iac.commands.smoke import smoke_command
 from bimpe_iac.commands.state import state_group
 from bimpe_iac.commands.validate import validate
+from bimpe_iac.engine.executor import describe_error
 from bimpe_iac.errors import BimpeIacError
+from bimpe_iac.render.values import visible
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,9 +95,13 @@ def main() -> None:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except BimpeIacError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        # Messages quote what files hold: no control character in them reaches the terminal.
+        click.echo(f"Error: {visible(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except BimpeAIError as exc:  # an API answer or a network failure outside an apply step
+        click.echo(f"Error: {visible(describe_error(exc))}", err=True)
+        sys.exit(1)
     except Exception as exc:  # the boundary: a bug, reported without a traceback on screen
-        click.echo(f"Internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(f"Internal error: {type(exc).__name__}: {visible(str(exc))}", err=True)
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)

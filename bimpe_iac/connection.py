@@ -1,6 +1,7 @@
 """The one place that builds the official SDK client for a target: a remote BimpeAI API (base
 URL plus key) or the embedded emulator. One shared HTTP client per run, sized to the run's
-parallelism; the API key stays inside a Secret and never reaches a repr, a log or an error."""
+parallelism and paced to the API's rate limit (`pacing.py`); the API key stays inside a Secret
+and never reaches a repr, a log or an error."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.emulator.faults import FaultSettings
+from bimpe_iac.pacing import Pacer
 from bimpe_iac.secrets import Secret
 
 DEFAULT_BASE_URL = "https://api.bimpe.ai"
@@ -107,9 +109,11 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
     limits = httpx.Limits(
         max_connections=target.parallelism, max_keepalive_connections=target.parallelism
     )
-    hooks: dict[str, list[object]] = (
-        {"request": [_log_request], "response": [_log_response]} if target.debug_http else {}
-    )
+    pacer = Pacer()
+    hooks: dict[str, list[object]] = {"request": [pacer.before], "response": [pacer.after]}
+    if target.debug_http:
+        hooks["request"].append(_log_request)
+        hooks["response"].append(_log_response)
     emulator = None
     if target.api_key is None:
         from bimpe_iac.emulator.app import create_emulator

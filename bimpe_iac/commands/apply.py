@@ -7,12 +7,15 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
+from bimpeai import AsyncBimpeAI
 
+from bimpe_iac.commands.interrupt import finish_on_interrupt
 from bimpe_iac.commands.options import (
     color_enabled,
     lock_timeout_option,
@@ -22,16 +25,17 @@ from bimpe_iac.commands.options import (
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
-from bimpe_iac.engine.planner import PlanOptions, desired_resources
-from bimpe_iac.engine.run import apply_plan, check_fresh, make_plan, read_context
+from bimpe_iac.engine.planner import PlanOptions
+from bimpe_iac.engine.run import apply_plan, make_plan
+from bimpe_iac.engine.saved_plan import check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, PlanError
 from bimpe_iac.manifest import Stack
-from bimpe_iac.render.json import parse_plan_json
+from bimpe_iac.render.json import plan_from_document, read_plan_document
 from bimpe_iac.render.markers import sensitive_lookup
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
-from bimpe_iac.resources import KINDS
+from bimpe_iac.state.model import StateDocument
 from bimpe_iac.ui import UI
 
 
@@ -77,25 +81,45 @@ def _confirm(auto_approve: bool, question: str) -> None:
 def _planned_environment(path: Path) -> str | None:
     try:
         document = json.loads(path.read_bytes())
-    except (OSError, ValueError) as error:
-        raise PlanError(f"{path} is not a saved plan: {error}") from error
+    except (OSError, ValueError, RecursionError) as error:
+        raise PlanError(f"{path} is not a saved plan: {error}") from None
     environment = document.get("environment") if isinstance(document, dict) else None
     return environment if isinstance(environment, str) else None
 
 
-def load_saved_plan(path: Path, desired: Mapping[str, Desired], stack: Stack) -> Plan:
-    lookup = sensitive_lookup([d.values for d in desired.values()], stack.sensitive_values)
+async def load_saved_plan(
+    client: AsyncBimpeAI, path: Path, stack: Stack, state: StateDocument, *, parallelism: int
+) -> tuple[Plan, dict[str, Desired]]:
+    """The saved plan at `path`, once the same plan made now agrees with it (see
+    `engine/saved_plan.py`), and the resources the manifests want."""
     try:
         text = path.read_bytes()
     except OSError as error:
         raise PlanError(f"{path}: cannot read the saved plan: {error.strerror}") from error
-    plan = parse_plan_json(text, resolve=lookup)
-    if (plan.stack, plan.environment) != (stack.name, stack.environment):
+    try:
+        document = read_plan_document(text)
+    except PlanError as error:
+        raise PlanError(f"{path}: {error}") from None
+    if (document.stack, document.environment) != (stack.name, stack.environment):
         raise PlanError(
-            f"{path} is a plan of {plan.stack} ({plan.environment}),"
+            f"{path} is a plan of {document.stack} ({document.environment}),"
             f" not of {stack.name} ({stack.environment})"
         )
-    return plan
+    options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
+    again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
+    # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
+    # destroy plan wants nothing, but what it removes may hold one).
+    sources: list[Any] = [d.values for d in desired.values()]
+    for change in again.changes:
+        fields = [(item.before, item.after) for item in (*change.fields, *change.drift)]
+        sources += [change.before, change.after, fields]
+    lookup = sensitive_lookup(sources, stack.sensitive_values)
+    try:
+        plan = plan_from_document(document, resolve=lookup)
+        check_saved(plan, again, state)
+    except PlanError as error:
+        raise PlanError(f"{path}: {error}") from None
+    return plan, desired
 
 
 def run_apply(
@@ -115,10 +139,9 @@ def run_apply(
         async def plan_and_apply() -> ApplyResult | None:
             async with open_client(workspace.target) as client:
                 if saved_plan is not None:
-                    context = await read_context(client, stack, state, parallelism=parallelism)
-                    desired = desired_resources(KINDS, context)
-                    plan = load_saved_plan(saved_plan, desired, stack)
-                    await check_fresh(client, plan, context, state, parallelism=parallelism)
+                    plan, desired = await load_saved_plan(
+                        client, saved_plan, stack, state, parallelism=parallelism
+                    )
                 else:
                     plan, desired = await make_plan(
                         client, stack, state, options, parallelism=parallelism
@@ -138,7 +161,8 @@ def run_apply(
                     )
                 click.echo("")
                 started = time.perf_counter()
-                with _progress_display() as progress:
+                stop = asyncio.Event()
+                with _progress_display() as progress, finish_on_interrupt(stop):
                     result = await apply_plan(
                         client,
                         plan,
@@ -148,17 +172,24 @@ def run_apply(
                         stack,
                         parallelism=parallelism,
                         progress=progress,
+                        stop=stop,
                     )
                 for address, reason in sorted(result.failed.items()):
                     click.echo(f"Error: {address}: {reason}", err=True)
                 click.echo("")
                 summary = format_apply_summary(
-                    result.counts(), failed=len(result.failed), skipped=len(result.skipped)
+                    result.counts(),
+                    failed=len(result.failed),
+                    skipped=len(result.skipped),
+                    interrupted=result.interrupted,
                 )
                 click.echo(f"{summary} ({time.perf_counter() - started:.1f}s)")
                 return result
 
-        return asyncio.run(plan_and_apply())
+        result = asyncio.run(plan_and_apply())
+    if result is not None and result.interrupted:
+        raise KeyboardInterrupt  # the CLI's boundary: "Interrupted.", exit 130
+    return result
 
 
 @click.command("apply")

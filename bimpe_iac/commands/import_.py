@@ -44,7 +44,7 @@ def import_command(
         async def run() -> list[str]:
             async with open_client(workspace.target) as client:
                 return await import_resource(
-                    client, stack, state, address, id, write=store.write, parallelism=parallelism
+                    client, stack, state, address, id, store=store, parallelism=parallelism
                 )
 
         left = asyncio.run(run())

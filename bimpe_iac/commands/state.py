@@ -20,7 +20,7 @@ from bimpe_iac.engine.workspace import open_workspace
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.issues import did_you_mean
-from bimpe_iac.render.values import block
+from bimpe_iac.render.values import block, visible
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import StateDocument
 
@@ -74,7 +74,7 @@ def list_command(stack_dir: Path, env: str | None) -> None:
     address_width = max(len(address) for address, _ in rows)
     kind_width = max(len(entry.kind) for _, entry in rows)
     for address, entry in rows:
-        click.echo(f"{address:<{address_width}}  {entry.kind:<{kind_width}}  {entry.id}")
+        click.echo(visible(f"{address:<{address_width}}  {entry.kind:<{kind_width}}  {entry.id}"))
 
 
 @state_group.command("show")
@@ -100,9 +100,9 @@ def show_command(address: str, stack_dir: Path, env: str | None) -> None:
         ("prevent_destroy", json.dumps(entry.prevent_destroy)),
         ("generation", str(entry.generation)),
     ]
-    click.echo(f"# {address}")
+    click.echo(visible(f"# {address}"))
     for name, value in facts:
-        click.echo(f"{name + ':':<17}{stack.mask(value)}")
+        click.echo(f"{name + ':':<17}{visible(stack.mask(value))}")
     click.echo("values (as last applied):")
     for line in block(entry.values) if entry.values else ["(none)"]:
         click.echo(f"  {stack.mask(line)}")

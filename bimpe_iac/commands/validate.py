@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bimpe_iac.manifest import InvalidStackError, load_stack, report
+from bimpe_iac.render.values import visible
 
 
 @click.command()
@@ -37,7 +38,8 @@ def run(stack: Path, env: str | None, output_format: str) -> int:
     try:
         loaded = load_stack(stack, env)
     except InvalidStackError as error:
-        click.echo(report.invalid_json(error) if as_json else report.invalid_text(error))
+        # Messages quote values as written: control characters in them are spelled out.
+        click.echo(report.invalid_json(error) if as_json else visible(report.invalid_text(error)))
         return 1
     click.echo(report.valid_json(loaded) if as_json else report.valid_text(loaded))
     return 0

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from bimpe_iac import __version__
+from bimpe_iac.emulator.envelopes import ErrorBody
 from bimpe_iac.emulator.faults import FaultDice, FaultSettings
 from bimpe_iac.emulator.gateway import API_PREFIX, Gateway
 from bimpe_iac.emulator.hub import MessageHub
@@ -38,6 +39,23 @@ _STATUS_CODES = {
     409: "conflict",
     429: "rate_limited",
     501: "not_implemented",
+}
+
+# The error answers any Console API operation may give, as the OpenAPI document states them.
+_CONSOLE_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "Invalid request: `validation_error` with `path: message` strings, or `bad_request`"),
+        (401, "The API key (or a stream ticket) is missing or not valid"),
+        (404, "No such object in the caller's team"),
+        (409, "A conflict: the object is in use, or an Idempotency-Key was used differently"),
+        (429, "Rate limited: retry after Retry-After seconds"),
+        (500, "An internal error"),
+        (503, "Unavailable for a moment: retry after Retry-After seconds"),
+    )
+}
+_ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: _CONSOLE_ERRORS[status] for status in (400, 401, 404, 409)
 }
 
 
@@ -68,6 +86,26 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(error, _request_id(request))
 
 
+def _without_422(api: FastAPI) -> None:
+    """Validation failures answer 400 (see `_validation_error`): drop the 422 that FastAPI
+    documents for every operation with parameters, and its schemas."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            document = generate()
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    operation["responses"].pop("422", None)
+            schemas = document.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            api.openapi_schema = document
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+
+
 def build_api() -> FastAPI:
     """The routes and error handlers, without state: also what the OpenAPI document describes."""
     api = FastAPI(
@@ -85,12 +123,13 @@ def build_api() -> FastAPI:
         calls.router,
         phone_numbers.router,
     ):
-        api.include_router(router, prefix=API_PREFIX)
-    api.include_router(admin.router)
+        api.include_router(router, prefix=API_PREFIX, responses=_CONSOLE_ERRORS)
+    api.include_router(admin.router, responses=_ADMIN_ERRORS)
     api.add_exception_handler(ApiError, _api_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.add_exception_handler(HTTPException, _http_error)
     api.add_exception_handler(Exception, _unexpected)
+    _without_422(api)
     return api
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -26,6 +27,34 @@ LiveStatus = Literal["development", "live", "paused"]
 ChannelType = Literal[
     "whatsapp", "webchat", "telephony", "test_whatsapp", "test_webchat", "test_telephony"
 ]
+
+
+# What the store keeps is JSON that orjson writes: integers within 64 bits, nesting within its
+# recursion limit. Anything beyond is the client's error (400), not a server failure.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_JSON_DEPTH = 64
+Int = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
+
+
+def storable(value: Any) -> Any:
+    """`value`, once it is known to be JSON the store can write."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise PydanticCustomError("json_depth", f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not INT64_MIN <= item <= INT64_MAX:
+                raise PydanticCustomError("int_range", "integers must fit in 64 bits")
+        elif isinstance(item, dict):
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item)
+    return value
+
+
+JsonValue = Annotated[Any, AfterValidator(storable)]
+"""Free-form JSON (setup steps, templates) the store can write back."""
 
 
 @cache
@@ -131,7 +160,7 @@ class FlowInput(Body):
     name: Name
     description: ShortText | None = None
     category: ShortText | None = None
-    priority: int | None = None
+    priority: Int | None = None
     is_active: bool | None = None
     trigger_keywords: list[FlowTriggerKeywordInput] | None = None
     conversation_steps: list[FlowStepInput] | None = None
@@ -164,8 +193,8 @@ class WorkflowFields(Body):
     actions: list[str] | None = None
     guide: GuideInput | None = None
     faq: list[FaqInput] | None = None
-    setup_steps: list[Any] | None = None
-    setup_time: Annotated[int, Field(ge=0)] | None = None
+    setup_steps: list[JsonValue] | None = None
+    setup_time: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = None
     video_url: Url | None = None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 import uuid
 from collections import Counter
@@ -23,6 +24,7 @@ API_PREFIX = "/api/v1/console"
 ADMIN_PREFIX = "/_emulator"
 IDEMPOTENCY_TTL_S = 24 * 3600
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+log = logging.getLogger(__name__)
 
 
 class ConnectionDropped(Exception):
@@ -277,6 +279,7 @@ async def _read_body(receive: Receive) -> bytes:
 async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[Any], bytes]:
     """Run the app to completion and keep its answer, so it can be stored, replayed or lost."""
     delivered = False
+    started = False
     status = 500
     headers: list[Any] = []
     chunks: list[bytes] = []
@@ -289,14 +292,22 @@ async def _call(app: ASGIApp, scope: Scope, body: bytes) -> tuple[int, list[Any]
         return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: MutableMapping[str, Any]) -> None:
-        nonlocal status, headers
+        nonlocal started, status, headers
         if message["type"] == "http.response.start":
+            started = True
             status = message["status"]
             headers = list(message.get("headers", []))
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception:
+        if not started:
+            raise
+        # The handler of unexpected errors answered (500, the error body), then raised again
+        # for the server's log: log it here and keep that answer.
+        log.exception("%s %s failed", scope["method"], scope["path"])
     return status, headers, b"".join(chunks)
 
 

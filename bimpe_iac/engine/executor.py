@@ -1,24 +1,28 @@
-"""Apply a plan: each change starts once the changes it waits for are done, up to
-`parallelism` at a time. A failed change stops the changes that wait for it; independent
-branches carry on. Every finished operation is written to the state before the next one."""
+"""Apply a plan: each change starts once the changes it waits for are done, with at most
+`parallelism` operations on BimpeAI at a time. A failed change stops the changes that wait for
+it; independent branches carry on. Every finished operation is in the stored state before it
+counts as done (`engine/session.py`). Once `stop` is set (Ctrl-C), no more changes start;
+those under way finish."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bimpeai import APIConnectionError, APIError, AsyncBimpeAI
 
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
 from bimpe_iac.engine.model import Change, Desired, Plan, Ref, count_actions
+from bimpe_iac.engine.retry import once_more
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import BimpeIacError
 from bimpe_iac.resources.base import ResourceKind
 
+T = TypeVar("T")
 Status = Literal["started", "done", "failed", "skipped"]
 Progress = Callable[[Change, Status, float | None, str | None], None]
 
@@ -28,10 +32,12 @@ class ApplyResult:
     done: list[Change] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    """Stopped by Ctrl-C (`stop`); the changes it left unstarted are in `skipped`."""
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and not self.skipped and not self.interrupted
 
     def counts(self) -> dict[str, int]:
         return count_actions(self.done)
@@ -42,12 +48,19 @@ def describe_error(error: BaseException) -> str:
         code = f" {error.code}" if error.code else ""
         return f"BimpeAI answered {error.status}{code}: {error} (request id {error.request_id})"
     if isinstance(error, APIConnectionError):
-        return f"could not reach BimpeAI: {error}"
+        cause = error.__cause__
+        # The transport's own words say why (refused, reset, name not found), not the SDK's.
+        reason = str(cause) if cause is not None and str(cause) else str(error)
+        return f"could not reach BimpeAI ({reason})"
     return str(error)
 
 
 class _Unresolved(Exception):
     pass
+
+
+class _Stopped(Exception):
+    """The run was stopped before this change sent anything."""
 
 
 class Executor:
@@ -61,7 +74,11 @@ class Executor:
         *,
         parallelism: int,
         progress: Progress,
+        stop: asyncio.Event | None = None,
+        mask: Callable[[str], str] = str,
     ) -> None:
+        """`mask` hides sensitive values in what is reported of a failure: an API may quote
+        what it was sent."""
         self.client = client
         self.kinds = kinds
         self.session = session
@@ -69,9 +86,12 @@ class Executor:
         self.desired = desired
         self.limit = asyncio.Semaphore(parallelism)
         self.progress = progress
+        self.stop = stop or asyncio.Event()
+        self.mask = mask
         self.result = ApplyResult()
         self.finished: dict[str, asyncio.Event] = {}
         self.outcome: dict[str, bool] = {}
+        self.started: dict[str, float] = {}
         # The ids an import brings are known before it is recorded: its children need not wait.
         self.imported = {c.address: c.id for c in plan.changes if c.action == "import" and c.id}
 
@@ -82,6 +102,7 @@ class Executor:
         self.finished = {c.address: asyncio.Event() for c in active}
         await asyncio.gather(*(self._run_one(c) for c in active))
         await self._refresh_unchanged()
+        self.result.interrupted = self.stop.is_set()
         return self.result
 
     async def _run_one(self, change: Change) -> None:
@@ -89,29 +110,61 @@ class Executor:
             for dep in change.depends_on:
                 if dep in self.finished:
                     await self.finished[dep].wait()
+            if self.stop.is_set():
+                self._not_started(change)
+                return
             blocked = [d for d in change.depends_on if self.outcome.get(d) is False]
             if blocked:
                 self.outcome[change.address] = False
                 self.result.skipped.append(change.address)
                 self.progress(change, "skipped", None, f"waits for failed {blocked[0]}")
                 return
-            async with self.limit:
-                started = time.perf_counter()
-                self.progress(change, "started", None, None)
-                try:
-                    detail = await self._perform(change)
-                except (BimpeIacError, APIError, APIConnectionError, _Unresolved) as error:
-                    self.outcome[change.address] = False
-                    self.result.failed[change.address] = describe_error(error)
-                    self.progress(
-                        change, "failed", time.perf_counter() - started, describe_error(error)
-                    )
-                    return
+            try:
+                detail = await self._perform(change)
+            except _Stopped:
+                self._not_started(change)
+                return
+            except (BimpeIacError, APIError, APIConnectionError, _Unresolved) as error:
+                self.outcome[change.address] = False
+                reason = self.mask(describe_error(error))
+                self.result.failed[change.address] = reason
+                self.progress(change, "failed", self._elapsed(change), reason)
+                return
             self.outcome[change.address] = True
             self.result.done.append(change)
-            self.progress(change, "done", time.perf_counter() - started, detail)
+            self._mark_started(change)
+            self.progress(change, "done", self._elapsed(change), detail)
         finally:
             self.finished[change.address].set()
+
+    def _not_started(self, change: Change) -> None:
+        """Left for the next run, after Ctrl-C; not shown, as nothing was sent for it."""
+        self.outcome[change.address] = False
+        self.result.skipped.append(change.address)
+        self.result.interrupted = True
+
+    def _mark_started(self, change: Change) -> None:
+        if change.address not in self.started:
+            self.started[change.address] = time.perf_counter()
+            self.progress(change, "started", None, None)
+
+    def _elapsed(self, change: Change) -> float:
+        return time.perf_counter() - self.started.get(change.address, time.perf_counter())
+
+    async def _send(self, change: Change, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run a kind's operation on BimpeAI: at most `parallelism` at a time (an operation
+        waiting for its state to be stored holds no place), once more after a transient
+        failure (`engine/retry.py`). A change starts with its first such operation; after
+        `stop`, none starts."""
+
+        async def limited() -> T:
+            async with self.limit:
+                if self.stop.is_set() and change.address not in self.started:
+                    raise _Stopped
+                self._mark_started(change)
+                return await operation()
+
+        return await once_more(limited)
 
     def _resolve(self, values: dict[str, Any]) -> dict[str, Any]:
         resolved: dict[str, Any] = resolve_refs(values, self.session.id_of)
@@ -152,7 +205,8 @@ class Executor:
     async def _delete(self, change: Change, kind: ResourceKind) -> None:
         entry = self.session.document.resources.get(change.address)
         if entry is not None and not kind.forget_on_delete:
-            await kind.delete(self.client, entry.id, entry.parent_id)
+            id, parent_id = entry.id, entry.parent_id
+            await self._send(change, lambda: kind.delete(self.client, id, parent_id))
         await self.session.forget(change.address)
 
     async def _create(self, change: Change, kind: ResourceKind) -> str:
@@ -168,7 +222,13 @@ class Executor:
             body=values,
         )
         await self.session.begin_create(change.address, key, values)
-        created = await kind.create(self.client, change.address, values, parent_id, key)
+        try:
+            created = await self._send(
+                change, lambda: kind.create(self.client, change.address, values, parent_id, key)
+            )
+        except _Stopped:
+            self.session.abandon(change.address)
+            raise
         await self._record(change, created.id, created.parent_id or parent_id, values, True)
         return created.id
 
@@ -182,7 +242,8 @@ class Executor:
             await self._record(change, change.id, parent_id, change.before or {}, False)
             if not changed:
                 return
-        await kind.update(self.client, change.id, parent_id, changed, values)
+        id = change.id
+        await self._send(change, lambda: kind.update(self.client, id, parent_id, changed, values))
         await self._record(change, change.id, parent_id, values, False)
 
     async def _record(
@@ -201,8 +262,8 @@ class Executor:
         )
 
     async def _refresh_unchanged(self) -> None:
-        """Unchanged resources may still have new lifecycle settings worth remembering."""
-        dirty = False
+        """Unchanged resources may still have new lifecycle settings worth remembering (the
+        session stores them with its last write)."""
         for change in self.plan.changes:
             want = self.desired.get(change.address)
             if change.action != "noop" or want is None:
@@ -213,9 +274,4 @@ class Executor:
                 values = self._resolve(change.after)
                 await self._record(change, change.id, parent_id, values, False)
             else:
-                touched = await self.session.touch(
-                    change.address, want.depends_on, want.lifecycle.prevent_destroy
-                )
-                dirty = dirty or touched
-        if dirty:
-            await self.session.flush()
+                self.session.touch(change.address, want.depends_on, want.lifecycle.prevent_destroy)

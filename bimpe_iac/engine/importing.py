@@ -6,8 +6,6 @@ manifest's, so the next plan shows exactly how the object differs from the manif
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.diff import project
@@ -20,6 +18,7 @@ from bimpe_iac.errors import PlanError, StateError
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.issues import did_you_mean
 from bimpe_iac.resources import KINDS
+from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 
@@ -43,11 +42,11 @@ async def import_resource(
     address: str,
     id: str,
     *,
-    write: Callable[[StateDocument], None],
+    store: StateStore,
     parallelism: int,
 ) -> list[str]:
     """Check that `id` is a live object that `address` can be, then record it in `state` and
-    `write` it. The manifest's resources under `address` that the state does not hold yet
+    store it. The manifest's resources under `address` that the state does not hold yet
     (an agent's knowledge bases, say) are left to import."""
     context = await read_context(client, stack, state, parallelism=parallelism)
     desired = desired_resources(KINDS, context)
@@ -75,15 +74,15 @@ async def import_resource(
             raise PlanError(f"{address} has the id of {want.parent}: import it as {live.id}")
         raise PlanError(f"{address} is {live.id} in BimpeAI, not {id}")
     values = {field: project(value, live.values.get(field)) for field, value in want.values.items()}
-    session = StateSession(state, write, stack.mask)
-    await session.record(
-        address,
-        kind=want.kind,
-        id=id,
-        parent_id=parent_id,
-        values=values,
-        depends_on=want.depends_on,
-        prevent_destroy=want.lifecycle.prevent_destroy,
-        created=False,
-    )
+    async with StateSession(state, store, stack.mask) as session:
+        await session.record(
+            address,
+            kind=want.kind,
+            id=id,
+            parent_id=parent_id,
+            values=values,
+            depends_on=want.depends_on,
+            prevent_destroy=want.lifecycle.prevent_destroy,
+            created=False,
+        )
     return sorted(a for a in desired if a.startswith(address + ".") and a not in state.resources)

@@ -24,6 +24,9 @@ class PlanOptions:
     max_deletions: int | None = None
     adopt: bool = False
     """Import live objects named as the manifest names them instead of creating twins."""
+    within: frozenset[str] | None = None
+    """Like `targets`, for the addresses of a saved plan made again: those neither the
+    manifests nor the state know are left out rather than refused."""
 
 
 def desired_resources(
@@ -115,9 +118,15 @@ def build_plan(
     addresses = sorted(set(desired) | set(state.resources))
 
     def kind_of(address: str) -> ResourceKind:
-        name = desired[address].kind if address in desired else state.resources[address].kind
+        entry = state.resources.get(address)
+        name = desired[address].kind if address in desired else entry.kind if entry else ""
         if name not in kinds:
             raise PlanError(f"{address}: the state holds an unknown kind '{name}'")
+        if entry is not None and entry.kind != name:
+            raise PlanError(
+                f"{address}: the state records kind {entry.kind!r} here, the manifests kind"
+                f" {name!r}; was the state edited by hand?"
+            )
         return kinds[name]
 
     lives = {a: kind_of(a).read(a, state.resources.get(a), context) for a in addresses}
@@ -149,10 +158,14 @@ def build_plan(
     for address in imports:
         changes[address] = _as_import(changes[address])
 
-    if options.targets:
-        unknown = [t for t in options.targets if t not in changes]
+    targets = options.targets
+    if options.within is not None:
+        targets = tuple(sorted(a for a in options.within if a in changes))
+    elif targets:
+        unknown = [t for t in targets if t not in changes]
         if unknown:
             raise PlanError(f"--target {unknown[0]}: no such resource in the manifest or state")
+    if targets or options.within is not None:
         deps: dict[str, set[str]] = {}
         for address in changes:
             found = set(desired[address].depends_on) if address in desired else set()
@@ -160,7 +173,7 @@ def build_plan(
                 found |= set(state.resources[address].depends_on)
             found |= {a for a in changes if a.startswith(address + ".")}
             deps[address] = found
-        keep = _closure(options.targets, deps)
+        keep = _closure(targets, deps)
         changes = {a: c for a, c in changes.items() if a in keep}
 
     _check_safety(changes, desired, state, kinds, options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -14,8 +15,6 @@ from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
 from bimpe_iac.engine.read import read_children, read_live
 from bimpe_iac.engine.session import StateSession
-from bimpe_iac.engine.state_edit import rename
-from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import Stack
 from bimpe_iac.resources import KINDS
 from bimpe_iac.resources.base import PlanContext
@@ -68,55 +67,6 @@ async def adopt(
     return find_adoptions(KINDS, desired, context)
 
 
-def _entries_of(plan: Plan, state: StateDocument) -> dict[str, ResourceState]:
-    """The state as the saved plan sees it: renamed as it says, with its imports."""
-    document = state.model_copy(deep=True)
-    rename(document, plan.moved)
-    entries = dict(document.resources)
-    imports = {c.address: c.id for c in plan.changes if c.action == "import" and c.id}
-    ids = {address: entry.id for address, entry in entries.items()} | imports
-    for change in plan.changes:
-        if change.address in imports:
-            parent_id = ids.get(change.parent) if change.parent else None
-            id = imports[change.address]
-            entries[change.address] = ResourceState(kind=change.kind, id=id, parent_id=parent_id)
-    return entries
-
-
-async def check_fresh(
-    client: AsyncBimpeAI,
-    plan: Plan,
-    context: PlanContext,
-    state: StateDocument,
-    *,
-    parallelism: int,
-) -> None:
-    """Refuse a saved plan when anything it touches changed since it was made. A plan made
-    before any state was written gives the new state its lineage."""
-    if plan.serial == 0 and state.serial == 0:
-        state.lineage = plan.lineage
-    if plan.lineage != state.lineage:
-        raise PlanError(
-            "the saved plan was made for another state (lineage differs); make a new plan"
-        )
-    entries = _entries_of(plan, state)
-    await read_children(client, KINDS.values(), entries.values(), context.fetched, parallelism)
-    context = replace(context, state=entries)
-    stale = []
-    for change in plan.actionable:
-        kind = KINDS[change.kind]
-        live = kind.read(change.address, entries.get(change.address), context)
-        now = live.fingerprint if live is not None else None
-        if now != change.fingerprint:
-            stale.append(change.address)
-    if stale:
-        raise PlanError(
-            "the saved plan is stale: "
-            + ", ".join(stale)
-            + " changed since it was made; run plan again"
-        )
-
-
 async def apply_plan(
     client: AsyncBimpeAI,
     plan: Plan,
@@ -127,9 +77,20 @@ async def apply_plan(
     *,
     parallelism: int,
     progress: Progress,
+    stop: asyncio.Event | None = None,
 ) -> ApplyResult:
-    session = StateSession(state, store.write, stack.mask)
-    executor = Executor(
-        client, KINDS, session, plan, desired, parallelism=parallelism, progress=progress
-    )
-    return await executor.run()
+    """Run the plan's changes, storing the state as they finish; its last write (canonical,
+    `StateSession.close`) happens even when the run is cancelled."""
+    async with StateSession(state, store, stack.mask) as session:
+        executor = Executor(
+            client,
+            KINDS,
+            session,
+            plan,
+            desired,
+            parallelism=parallelism,
+            progress=progress,
+            stop=stop,
+            mask=stack.mask,
+        )
+        return await executor.run()

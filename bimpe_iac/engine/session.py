@@ -1,17 +1,35 @@
-"""The state while an apply runs: every finished operation is recorded and written at once, so
-a crash loses nothing that was done. Sensitive values are masked before they reach the state;
-a digest per field still lets the next run see a change."""
+"""The state while an apply runs: every finished operation is recorded and written before it
+counts as done, so a crash loses nothing that was done. Sensitive values are masked before they
+reach the state; a digest per field still lets the next run see a change.
+
+Writes are grouped (group commit). An operation changes the document in memory, then waits for
+a write that holds its change. One write runs at a time, in a worker thread so that other
+operations go on meanwhile: it stores a snapshot of the document as it was when the write
+began (its serial one higher than the last), and releases every operation whose change that
+snapshot holds once the backend says it is stored. The changes made while it ran go into the
+next write, together. With many operations in flight, one write serves many of them.
+
+A snapshot is cheap to take: the JSON form of each resource and intent is kept ready and redone
+only when it changes, and the writes during the run may be compact (`StateStore.write_snapshot`).
+`close` writes what is left, in the canonical form; an apply closes its session even when
+interrupted.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, cast
 
 from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.state_edit import rename
+from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument, value_hash
+from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 
 def _masked(value: Any, mask: Callable[[str], str]) -> Any:
@@ -26,15 +44,33 @@ def _masked(value: Any, mask: Callable[[str], str]) -> Any:
 
 class StateSession:
     def __init__(
-        self,
-        document: StateDocument,
-        write: Callable[[StateDocument], None],
-        mask: Callable[[str], str],
+        self, document: StateDocument, store: StateStore, mask: Callable[[str], str]
     ) -> None:
         self.document = document
-        self._write = write
+        self._store = store
         self._mask = mask
-        self._lock = asyncio.Lock()
+        self._json = {a: r.model_dump(mode="json") for a, r in document.resources.items()}
+        self._intent_json: dict[str, tuple[Intent, dict[str, Any]]] = {}
+        self._changes = 0
+        """Changes made to the document so far (a count)."""
+        self._stored = 0
+        """How many of those the last finished write holds."""
+        self._writing: asyncio.Task[None] | None = None
+        self._store_lock = threading.Lock()
+        self._writes = 0
+        self._canonical = True
+        self._closing = False
+
+    async def __aenter__(self) -> StateSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     def id_of(self, address: str) -> str | None:
         entry = self.document.resources.get(address)
@@ -47,14 +83,19 @@ class StateSession:
         return self.document.generations.get(address, 0)
 
     async def begin_create(self, address: str, key: str, body: dict[str, Any]) -> None:
-        async with self._lock:
-            self.document.intents[address] = Intent(
-                operation="create",
-                idempotency_key=key,
-                body_hash=value_hash(body),
-                started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            )
-            self._save()
+        self.document.intents[address] = Intent(
+            operation="create",
+            idempotency_key=key,
+            body_hash=value_hash(body),
+            started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        self._changes += 1
+        await self.commit()
+
+    def abandon(self, address: str) -> None:
+        """Drop the intent of a create that was never sent; stored with the next write."""
+        if self.document.intents.pop(address, None) is not None:
+            self._changes += 1
 
     async def record(
         self,
@@ -68,38 +109,44 @@ class StateSession:
         prevent_destroy: bool,
         created: bool,
     ) -> None:
-        async with self._lock:
-            generation = self.generation(address) + (1 if created else 0)
-            self.document.resources[address] = ResourceState(
-                kind=kind,
-                id=id,
-                parent_id=parent_id,
-                values=_masked(values, self._mask),
-                hashes={field: value_hash(value) for field, value in values.items()},
-                depends_on=list(depends_on),
-                prevent_destroy=prevent_destroy,
-                generation=generation,
-            )
-            self.document.generations.pop(address, None)
-            self.document.intents.pop(address, None)
-            self._save()
+        generation = self.generation(address) + (1 if created else 0)
+        entry = ResourceState(
+            kind=kind,
+            id=id,
+            parent_id=parent_id,
+            values=_masked(values, self._mask),
+            hashes={field: value_hash(value) for field, value in values.items()},
+            depends_on=list(depends_on),
+            prevent_destroy=prevent_destroy,
+            generation=generation,
+        )
+        self.document.resources[address] = entry
+        self._json[address] = entry.model_dump(mode="json")
+        self.document.generations.pop(address, None)
+        self.document.intents.pop(address, None)
+        self._changes += 1
+        await self.commit()
 
     async def forget(self, address: str) -> None:
-        async with self._lock:
-            entry = self.document.resources.pop(address, None)
-            if entry is not None and entry.generation:
-                self.document.generations[address] = entry.generation
-            self.document.intents.pop(address, None)
-            self._save()
+        entry = self.document.resources.pop(address, None)
+        self._json.pop(address, None)
+        if entry is not None and entry.generation:
+            self.document.generations[address] = entry.generation
+        self.document.intents.pop(address, None)
+        self._changes += 1
+        await self.commit()
 
     async def rename(self, moves: Iterable[Move]) -> None:
         """Make the plan's renames (those not made yet) and write them."""
-        async with self._lock:
-            if rename(self.document, moves):
-                self._save()
+        if rename(self.document, moves):
+            # A rename rewrites the dependencies of every entry that names a moved address.
+            self._json = {a: r.model_dump(mode="json") for a, r in self.document.resources.items()}
+            self._changes += 1
+            await self.commit()
 
-    async def touch(self, address: str, depends_on: tuple[str, ...], prevent_destroy: bool) -> bool:
-        """Refresh what the state remembers of an unchanged resource; True when it changed."""
+    def touch(self, address: str, depends_on: tuple[str, ...], prevent_destroy: bool) -> bool:
+        """Refresh what the state remembers of an unchanged resource, to be written with the
+        next write (or at `close`); True when it changed."""
         entry = self.document.resources.get(address)
         if entry is None:
             return False
@@ -107,12 +154,65 @@ class StateSession:
             return False
         entry.depends_on = list(depends_on)
         entry.prevent_destroy = prevent_destroy
+        self._json[address] = entry.model_dump(mode="json")
+        self._changes += 1
         return True
 
-    async def flush(self) -> None:
-        async with self._lock:
-            self._save()
+    async def commit(self) -> None:
+        """Return once every change made so far is stored: with the write under way when its
+        snapshot holds them all, else with the next one."""
+        wanted = self._changes
+        while self._stored < wanted:
+            if self._writing is None:
+                self._writing = asyncio.create_task(self._write())
+            # A waiter that is cancelled leaves the write to finish for the others.
+            await asyncio.shield(self._writing)
 
-    def _save(self) -> None:
+    async def close(self) -> None:
+        """Store what is not stored yet, and leave the stored form canonical."""
+        self._closing = True
+        while self._writing is not None:
+            with contextlib.suppress(Exception):  # its waiters were told; the next write retries
+                await asyncio.shield(self._writing)
+        if not self._canonical:
+            self._changes += 1  # the same document again, this time in canonical form
+        await self.commit()
+
+    async def _write(self) -> None:
+        try:
+            holds = self._changes
+            canonical = self._closing
+            snapshot = self._snapshot()
+            stamp = await asyncio.to_thread(self._store_snapshot, snapshot, canonical)
+            self._stored = holds
+            self._canonical = stamp.canonical
+            self.document.updated_at, self.document.writer = stamp.updated_at, stamp.writer
+        finally:
+            self._writing = None
+
+    def _store_snapshot(self, snapshot: Snapshot, canonical: bool) -> Stamp:
+        # In a worker thread. The lock keeps writes in order even when a cancelled write task
+        # let the next one start while its thread was still writing.
+        with self._store_lock:
+            stamp = self._store.write_snapshot(
+                snapshot, compact=not canonical, backup=self._writes == 0
+            )
+            self._writes += 1
+            return stamp
+
+    def _snapshot(self) -> Snapshot:
+        """The document as it is now, with the next serial. Nothing in it changes later: a
+        JSON form is replaced when its resource or intent changes, never changed."""
         self.document.serial += 1
-        self._write(self.document)
+        data = self.document.model_dump(mode="json", exclude={"resources", "intents"})
+        data["resources"] = dict(self._json)
+        # Intents are only ever replaced: one whose object is the same has the same JSON form.
+        intents = {}
+        for address, intent in self.document.intents.items():
+            known = self._intent_json.get(address)
+            if known is None or known[0] is not intent:
+                known = (intent, intent.model_dump(mode="json"))
+            intents[address] = known
+        self._intent_json = intents
+        data["intents"] = {address: known[1] for address, known in intents.items()}
+        return Snapshot(data)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -155,19 +156,16 @@ def _read_file_reference(value: Any, info: ValidationInfo) -> Any:
         unknown = f"unknown field '{extra[0]}' in a file reference; " if extra else ""
         raise manifest_error("file_ref", f"{unknown}write text inline or as {{file: PATH}}")
     relative = value["file"]
-    if not isinstance(relative, str):
+    if not isinstance(relative, str) or not relative:
         raise _file_error(f"expected a file path, got {describe(relative)}")
     context = info.context
     if not isinstance(context, FileContext):
         raise _file_error("file references are only read while loading a stack")
     if Path(relative).is_absolute():
         raise _file_error(f"file path '{relative}' must be relative to this manifest")
-    # resolve() follows symlinks, so a link pointing out of the stack is caught too.
-    target = (context.manifest_dir / relative).resolve()
-    if not target.is_relative_to(context.stack_dir.resolve()):
-        raise _file_error(f"file '{relative}' is outside the stack directory")
+    # A path leading out of the stack, by `..` or a symbolic link, is refused unread.
     try:
-        return read_text(target)
+        return read_text(context.manifest_dir / relative, within=context.stack_dir)
     except TextFileError as exc:
         where = (
             f" at line {exc.position.line}, column {exc.position.column}" if exc.position else ""
@@ -192,8 +190,25 @@ class _TextJsonSchema:
 Text = Annotated[str, BeforeValidator(_read_file_reference), _TextJsonSchema()]
 """A string written inline, or `{file: PATH}` to read it from a UTF-8 file in the stack."""
 
+# Control characters, and the bidirectional formatting characters that reorder text (not the
+# marks, which right-to-left scripts use): a name holding one reads other than it is.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(value: str) -> str:
+    found = _UNPRINTABLE.search(value)
+    if found is not None:
+        where = f"U+{ord(found.group()):04X} at character {found.start() + 1}"
+        message = f"must not hold control characters or bidirectional overrides ({where})"
+        raise manifest_error("unprintable", message)
+    return value
+
+
+Printable = AfterValidator(_printable)
+"""For names and labels: refuses control characters and bidirectional overrides."""
+
 # Lengths the BimpeAI API accepts, checked here so a mistake is found before apply.
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Printable]
 Short = Annotated[str, StringConstraints(max_length=2000)]
 ShortText = Annotated[Text, StringConstraints(max_length=2000)]
 LongText = Annotated[Text, StringConstraints(min_length=1, max_length=200_000)]

@@ -55,7 +55,8 @@ class Issue:
         if self.position:
             where = f"{where}:{self.position.line}:{self.position.column}"
         what = f"{self.address}: {self.message}" if self.address else self.message
-        return f"{where}: {what}"
+        # One issue, one line: a value quoted in the message may hold a line break.
+        return f"{where}: {what}".replace("\n", "\\n")
 
 
 class InvalidStackError(ManifestError):

@@ -37,6 +37,7 @@ from bimpe_iac.manifest.fields import (
     LongText,
     Matches,
     Name,
+    Printable,
     Scalar,
     Short,
     ShortText,
@@ -146,7 +147,7 @@ class FaqSpec(_Model):
     answer: Annotated[ShortText, StringConstraints(min_length=1)]
 
 
-WorkflowTag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+WorkflowTag = Annotated[str, StringConstraints(min_length=1, max_length=50), Printable]
 
 WorkflowField = Literal[
     "name",
@@ -350,7 +351,7 @@ class PhoneLinkSpec(_Resource):
 
     agent: KeyReference
     """The key of an agent in this stack."""
-    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+    label: Annotated[str, StringConstraints(max_length=200), Printable] | None = None
 
 
 Address = Annotated[

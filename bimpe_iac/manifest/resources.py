@@ -62,7 +62,7 @@ class LoadedFile:
 
 def load_resource_file(path: Path, stack_dir: Path, scope: Scope) -> LoadedFile:
     loaded = LoadedFile(path)
-    document, loaded.issues = load_yaml(path)
+    document, loaded.issues = load_yaml(path, within=stack_dir)
     if document is None:
         return loaded
     loaded.document = document

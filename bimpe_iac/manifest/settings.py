@@ -80,7 +80,7 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
     if not path.exists():
         message = f"file does not exist; a stack directory needs a {STACK_FILE} naming the stack"
         return LoadedSettings(None, unknown_vars, issues=[Issue(path, None, "", message)])
-    document, issues = load_yaml(path)
+    document, issues = load_yaml(path, within=directory)
     if document is None:
         return LoadedSettings(None, unknown_vars, issues=issues)
     data = document.data
@@ -118,6 +118,9 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
     parts = {part.root: part.data for part in interpolated}
     target = Target.model_validate(parts.get(("environments", environment, "target"), {}))
     state = StateSettings.model_validate(parts.get(("state",), {}))
+    if state.path is not None and not _inside(directory, state.path):
+        message = f"'{state.path}' must be relative and stay inside the stack directory"
+        return LoadedSettings(None, scope, sensitive, [document.issue(("state", "path"), message)])
     state_path = directory / (state.path or f".bimpe/state/{data['name']}/{environment}.json")
     backend: StateBackend = LocalStateBackend(state_path, declared="state" in data)
     if state.backend == "postgres":
@@ -126,6 +129,17 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
         name=data["name"], environment=environment, target=target, state=backend
     )
     return LoadedSettings(settings, scope, sensitive, issues)
+
+
+def _inside(directory: Path, relative: str) -> bool:
+    """Whether `relative` names a path in `directory`, symbolic links followed: a stack's state
+    is neither read nor written elsewhere."""
+    if "\0" in relative or Path(relative).is_absolute():
+        return False
+    try:
+        return (directory / relative).resolve().is_relative_to(directory.resolve())
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        return False
 
 
 def _choose_environment(

@@ -44,6 +44,12 @@ class Stack:
         """`text` with the value of every sensitive var replaced by `(sensitive)`."""
         return mask(text, self.sensitive_values)
 
+    def __repr__(self) -> str:
+        # Not the generated one: the resources hold the values of sensitive vars.
+        return (
+            f"Stack({self.name!r}, environment={self.environment!r}, directory={self.directory!r})"
+        )
+
     @property
     def knowledge_base_count(self) -> int:
         return sum(len(agent.knowledge_bases) for agent in self.agents.values())

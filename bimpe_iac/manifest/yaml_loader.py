@@ -6,7 +6,8 @@ keys are always strings, taken as written, so `+2348012345678:` stays a phone nu
 
 Only the YAML 1.2 core scalars are recognised: `true`/`false` are booleans but `yes`,
 `no`, `on` and `off` stay strings, and dates stay strings. Alias use and the size of
-the expanded tree are bounded, so a small file cannot expand into a huge one.
+the expanded tree are bounded, so a small file cannot expand into a huge one, and so is
+the nesting depth, so a file of brackets cannot exhaust the stack of whatever walks it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from bimpe_iac.manifest.text_files import TextFileError, read_text
 
 MAX_ALIASES = 100
 MAX_NODES = 100_000
+MAX_DEPTH = 100
+_DEPTH_MESSAGE = f"invalid YAML: values nest more than {MAX_DEPTH} levels deep"
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -32,6 +35,9 @@ _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
 )
 _COLLECTION_TAGS = frozenset(("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"))
+# A `\ud800` escape gives half of a UTF-16 pair, which is no character and cannot be written out.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_MESSAGE = "invalid YAML: a \\ud800 to \\udfff escape is half of a UTF-16 pair"
 
 
 class _LimitExceeded(Exception):
@@ -51,10 +57,18 @@ class _Alias(Node):
 
 class _Loader(yaml.SafeLoader):
     aliases = 0
+    depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         if not self.check_event(yaml.AliasEvent):
-            return super().compose_node(parent, index)
+            if self.depth >= MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise _LimitExceeded(_DEPTH_MESSAGE, _mark_position(mark))
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
         mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         target = super().compose_node(parent, index)
         assert target is not None
@@ -119,10 +133,11 @@ def value_at(data: Any, path: DataPath) -> Any:
     return data
 
 
-def load_yaml(path: Path) -> tuple[Document | None, list[Issue]]:
-    """Load one YAML file. A file that cannot be read or parsed gives no document."""
+def load_yaml(path: Path, *, within: Path | None = None) -> tuple[Document | None, list[Issue]]:
+    """Load one YAML file; with `within`, only if it lies in that directory, symbolic links
+    followed. A file that cannot be read or parsed gives no document."""
     try:
-        text = read_text(path)
+        text = read_text(path, within=within)
     except TextFileError as exc:
         return None, [Issue(path, exc.position, "", f"file {exc.reason}")]
     document = Document(path, text.splitlines(), None)
@@ -161,6 +176,9 @@ class _Builder:
         self.expanding: Position | None = None
 
     def build(self, node: Node, path: DataPath, key: Position | None) -> Any:
+        if len(path) >= MAX_DEPTH:
+            # Aliases nested in aliases can build a tree deeper than any written in the file.
+            raise _LimitExceeded(_DEPTH_MESSAGE, self.expanding or _mark_position(node.start_mark))
         if isinstance(node, _Alias):
             return self._expand(node, path, key)
         self._count(node)
@@ -194,14 +212,17 @@ class _Builder:
         self.document.marks[path] = NodeMarks(key, site, site)
         return value
 
-    def _count(self, node: Node) -> None:
+    def _count(self, node: Node, *, at: Position | None = None) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            position = self.expanding or _mark_position(node.start_mark)
+            position = self.expanding or at or _mark_position(node.start_mark)
             message = f"invalid YAML: aliases expand to more than {MAX_NODES} values"
             raise _LimitExceeded(message, position)
 
     def _scalar(self, node: ScalarNode, path: DataPath) -> Any:
+        if _SURROGATE.search(node.value):
+            self._problem(path, _SURROGATE_MESSAGE)
+            return _SURROGATE.sub("\ufffd", node.value)
         if node.tag not in _SCALAR_TAGS:
             self._problem(path, f"unsupported YAML tag '{_short_tag(node.tag)}'")
             return node.value
@@ -214,13 +235,20 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: DataPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         explicit: dict[str, int] = {}
+        merge = next((k for k, _ in node.value if k.tag == _MERGE_TAG), None)
         for key_node, value_node, merged in self._pairs(node, path, merged=False):
+            if merged and merge is not None:
+                # A merged pair costs work even when a key written before it wins.
+                self._count(key_node, at=_mark_position(merge.start_mark))
             key_node = key_node.target if isinstance(key_node, _Alias) else key_node
             key_position = _mark_position(key_node.start_mark)
             if not isinstance(key_node, ScalarNode):
                 self._problem_at(key_position, path, "a mapping key must be a plain string")
                 continue
             key = key_node.value
+            if _SURROGATE.search(key):
+                self._problem_at(key_position, path, _SURROGATE_MESSAGE)
+                continue
             if key in result:
                 if not merged and key in explicit:
                     message = f"duplicate key '{key}' (first written at line {explicit[key]})"

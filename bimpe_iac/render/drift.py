@@ -14,7 +14,7 @@ from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line, Segment
 from bimpe_iac.render.markdown import cell, details
 from bimpe_iac.render.valuediff import field_lines
-from bimpe_iac.render.values import Mask, compact, masked
+from bimpe_iac.render.values import Mask, compact, masked, visible_json
 
 DRIFT_FORMAT_VERSION = 1
 FIELD_INDENT = 6
@@ -129,7 +129,7 @@ def drift_to_json(report: DriftReport, *, mask: Mask) -> dict[str, Any]:
 
 def render_drift_json(report: DriftReport, *, mask: Mask) -> str:
     document = drift_to_json(report, mask=mask)
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return visible_json(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def _row(item: Drifted, mask: Mask) -> str:

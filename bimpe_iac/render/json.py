@@ -9,7 +9,8 @@ maps a digest to its string, and `bimpe_iac.render.markers.sensitive_lookup` bui
 the values the manifests produce at apply time. Without a sensitive value the round trip is
 exact. `mask` makes a document for reading only, such as `plan --format json` prints. The
 document is checked strictly against `PlanDocument`; every fault is a `PlanError`
-naming the path of the bad value.
+naming the path of the bad value. `read_plan_document` and `plan_from_document` are the two
+halves of `parse_plan_json`, for a reader that needs the document before it can resolve.
 
 A digest of a short, guessable secret can be guessed back: keep sensitive values such as API
 keys long and random, and saved plans private.
@@ -26,12 +27,15 @@ from pydantic import ValidationError
 from bimpe_iac.engine.model import PLAN_FORMAT_VERSION, Change, FieldChange, Move, Plan
 from bimpe_iac.errors import PlanError
 from bimpe_iac.render.markers import Decoder, Resolve, encode, mask_text
-from bimpe_iac.render.values import Mask, masked
+from bimpe_iac.render.values import Mask, masked, visible_json
 
 if TYPE_CHECKING:
     from bimpe_iac.render.plan_document import ChangeDocument, FieldDocument, PlanDocument
 
 MAX_REPORTED_ERRORS = 5
+MAX_DEPTH = 128
+"""Deeper than any plan of a valid stack (manifests nest at most 100 levels)."""
+_TOO_DEEP = f"invalid plan file: values nest more than {MAX_DEPTH} levels deep"
 
 
 def _fields(items: tuple[FieldChange, ...], sensitive: Set[str], path: str) -> list[dict[str, Any]]:
@@ -96,7 +100,7 @@ def render_plan_json(
 ) -> str:
     """`plan_to_json` as indented JSON text."""
     document = plan_to_json(plan, sensitive_values=sensitive_values, mask=mask)
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return visible_json(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -114,9 +118,23 @@ def _validation_message(error: ValidationError) -> str:
     return f"invalid plan file: {listed}"
 
 
+def _too_deep(data: Any) -> bool:
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict | list):
+            items = value.values() if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return False
+
+
 def _validate(data: Any) -> PlanDocument:
     if not isinstance(data, dict):
         raise PlanError("invalid plan file: expected a JSON object")
+    if _too_deep(data):
+        raise PlanError(_TOO_DEEP)
     version = data.get("format_version")
     if type(version) is not int or version != PLAN_FORMAT_VERSION:
         raise PlanError(
@@ -185,7 +203,11 @@ def _addresses(document: PlanDocument) -> frozenset[str]:
 
 def plan_from_json(data: Any, *, resolve: Resolve | None = None) -> Plan:
     """The plan a document holds; `PlanError` naming the bad path when it is malformed."""
-    document = _validate(data)
+    return plan_from_document(_validate(data), resolve=resolve)
+
+
+def plan_from_document(document: PlanDocument, *, resolve: Resolve | None = None) -> Plan:
+    """The plan a checked document holds (see `read_plan_document`)."""
     decoder = Decoder(_addresses(document), resolve)
     plan = Plan(
         stack=document.stack,
@@ -216,10 +238,18 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def parse_plan_json(text: str | bytes, *, resolve: Resolve | None = None) -> Plan:
-    """`plan_from_json` of a document's text; bad JSON is a `PlanError` too."""
+def read_plan_document(text: str | bytes) -> PlanDocument:
+    """A document's text, parsed and checked against `PlanDocument`; bad JSON is a
+    `PlanError` too."""
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as error:
         raise PlanError(f"invalid plan file: not JSON ({error})") from None
-    return plan_from_json(data, resolve=resolve)
+    except RecursionError:
+        raise PlanError(_TOO_DEEP) from None
+    return _validate(data)
+
+
+def parse_plan_json(text: str | bytes, *, resolve: Resolve | None = None) -> Plan:
+    """`plan_from_json` of a document's text; bad JSON is a `PlanError` too."""
+    return plan_from_document(read_plan_document(text), resolve=resolve)

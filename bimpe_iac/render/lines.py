@@ -2,6 +2,7 @@
 
 A renderer builds `Line`s once; `plain`, `ansi` and `diff_code` turn them into text. In plain
 text changed words read `[-old-]` and `{+new+}`; with colour they are highlighted instead.
+Control and bidirectional formatting characters in any text are spelled out (`values.visible`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+from bimpe_iac.render.values import visible
 
 Style = Literal["add", "remove", "change", "word_add", "word_remove", "meta", "bold"]
 
@@ -52,17 +55,19 @@ class Line:
 
 
 def _plain_segment(segment: Segment) -> str:
+    text = visible(segment.text)
     if segment.style == "word_remove":
-        return f"[-{segment.text}-]"
+        return f"[-{text}-]"
     if segment.style == "word_add":
-        return f"{{+{segment.text}+}}"
-    return segment.text
+        return f"{{+{text}+}}"
+    return text
 
 
 def _ansi_segment(segment: Segment) -> str:
-    if segment.style is None or not segment.text:
-        return segment.text
-    return f"\x1b[{_ANSI[segment.style]}m{segment.text}\x1b[0m"
+    text = visible(segment.text)
+    if segment.style is None or not text:
+        return text
+    return f"\x1b[{_ANSI[segment.style]}m{text}\x1b[0m"
 
 
 def _body(line: Line, color: bool) -> str:

@@ -21,7 +21,7 @@ from bimpe_iac.render.text import (
     moves_alone,
     summary,
 )
-from bimpe_iac.render.values import Mask
+from bimpe_iac.render.values import Mask, visible
 
 DEFAULT_LIMIT = 65000
 _PART_SUFFIX = " (part 999 of 999)"
@@ -39,7 +39,7 @@ _BACKTICKS = re.compile(r"`{3,}")
 
 def cell(text: str) -> str:
     """`text` safe inside a table cell (or a heading): escaped, on one line."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+    return html.escape(visible(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _moved(source: str | None, mask: Mask) -> str:

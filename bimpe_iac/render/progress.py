@@ -64,18 +64,22 @@ def format_progress(
     return f"{address}: Skipped ({detail or _SKIP_REASON})"
 
 
-def format_apply_summary(counts: Mapping[str, int], *, failed: int = 0, skipped: int = 0) -> str:
+def format_apply_summary(
+    counts: Mapping[str, int], *, failed: int = 0, skipped: int = 0, interrupted: bool = False
+) -> str:
     """The last line of apply: `counts` of what was done (`add`, `change`, `destroy`, as in
     `Plan.counts`, with `import` when something was imported), and how many operations failed
-    or were skipped."""
+    or were skipped (not started, when `interrupted`)."""
     imported = f"{counts['import']} imported, " if counts.get("import") else ""
     resources = (
         f"Resources: {imported}{counts.get('add', 0)} added, {counts.get('change', 0)} changed, "
         f"{counts.get('destroy', 0)} destroyed."
     )
+    noun = "operation" if failed == 1 else "operations"
+    if interrupted:
+        return f"Apply interrupted: {failed} {noun} failed, {skipped} not started. {resources}"
     if not failed and not skipped:
         return f"Apply complete! {resources}"
-    noun = "operation" if failed == 1 else "operations"
     return f"Apply failed: {failed} {noun} failed, {skipped} skipped. {resources}"
 
 

@@ -16,7 +16,12 @@ INLINE_WIDTH = 72
 TEXT_WIDTH = 80
 """Strings longer than this, or with a line break, read as text blocks."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Bidirectional formatting characters: marks, embeddings, overrides and isolates. Unseen,
+# they reorder how the text around them reads.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# Surrogates too: half of a UTF-16 pair is no character, and cannot be written out.
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_RAW_IN_JSON = re.compile(rf"[\x7f-\x9f{_BIDI}\ud800-\udfff]")
 
 
 def no_mask(text: str) -> str:
@@ -35,8 +40,21 @@ def masked(value: Any, mask: Mask) -> Any:
 
 
 def visible(text: str) -> str:
-    """`text` with control characters spelled out, so a value cannot drive the terminal."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    """`text` with control characters (but tab and line feed) and bidirectional formatting
+    characters spelled out (`\\x1b`, `\\u202e`), so a value can neither drive the terminal nor
+    read differently from what it holds."""
+    return _CONTROL.sub(_spelled, text)
+
+
+def _spelled(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible_json(text: str) -> str:
+    """JSON text with the characters `visible` spells out, and JSON leaves as they are, as
+    `\\u` escapes: the same document, and nothing in it acts on a terminal."""
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def is_text(value: Any) -> bool:

@@ -74,6 +74,10 @@ class Created:
 
 
 class ResourceKind(Protocol):
+    """`create`, `update` and `delete` must be safe to run twice (`engine/retry.py` runs one
+    again after a transient failure): a create sends its idempotency key, an update sets values,
+    a delete of an object already gone succeeds."""
+
     name: str
     collections: tuple[Collection, ...]
     set_fields: frozenset[str]

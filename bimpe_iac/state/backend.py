@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bimpe_iac.state.lockfile import LockInfo
 from bimpe_iac.state.model import StateDocument, Writer
+from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 DEFAULT_LEASE_S = 30.0
 """How long a lock outlives its holder's last heartbeat."""
@@ -47,6 +48,17 @@ class StateStore(Protocol):
         """Store `doc` as the new current version. Its serial must be higher than the stored
         one's, and its lineage the same. With `stamp`, its `updated_at` and `writer` are set to
         now and this process; without, they are kept (as a migration does)."""
+        ...
+
+    def write_snapshot(
+        self, snapshot: Snapshot, *, compact: bool = False, backup: bool = True
+    ) -> Stamp:
+        """Store `snapshot` as `write` stores a document (checked the same way, and stamped).
+        With `compact`, a backend may store a quicker, non-canonical form (the local file:
+        one line of JSON); the stamp says whether it did. Without `backup`, a backend that
+        keeps only the version before the current one (the local file) leaves that one as it
+        is: the state session writes its first version with it and the rest without, so what
+        is kept is the state from before the run. Backends that keep every version ignore it."""
         ...
 
     def history(self, stack: str, environment: str) -> list[VersionSummary]:

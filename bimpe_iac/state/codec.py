@@ -1,5 +1,8 @@
 """State documents to and from bytes: pretty JSON with sorted keys, so a state file diffs
-cleanly in version control, and every way a file can be unreadable told in one sentence."""
+cleanly in version control, and every way a file can be unreadable told in one sentence.
+
+A compact form (one line, keys in any order) is quicker to write; an apply stores it while its
+operations run and the canonical form at its end. Readers take both: either is plain JSON."""
 
 from __future__ import annotations
 
@@ -19,10 +22,13 @@ class UnreadableState(Exception):
 
 
 def encode_state(doc: StateDocument) -> bytes:
-    body = orjson.dumps(
-        doc.model_dump(mode="json"), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-    )
-    return body + b"\n"
+    return encode_json(doc.model_dump(mode="json"))
+
+
+def encode_json(data: dict[str, Any], *, compact: bool = False) -> bytes:
+    """A state document's JSON form as bytes: canonical (indented, keys sorted) or compact."""
+    option = 0 if compact else orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    return orjson.dumps(data, option=option) + b"\n"
 
 
 def decode_state(data: bytes) -> StateDocument:

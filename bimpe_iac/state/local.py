@@ -1,6 +1,10 @@
 """The local state backend: one JSON file per stack and environment, replaced atomically on
-every write, with the version before it kept as `<file>.backup`. Those two are its whole
-history: `history` lists them and `read_version` reads either.
+every write, with an earlier version kept as `<file>.backup`. Those two are its whole history:
+`history` lists them and `read_version` reads either.
+
+The backup is the version a write replaced, except for the writes of a running apply after its
+first (`write_snapshot(..., backup=False)`): those leave it, so during and after an apply the
+backup holds the state as it was before that apply.
 
 Writers are serialized by the state lock (`LocalStateStore.lock`); the lineage and serial checks
 on write catch a run that writes a state it did not read from this file.
@@ -16,11 +20,12 @@ from types import TracebackType
 
 from bimpe_iac.errors import StateError
 from bimpe_iac.state.backend import DEFAULT_LEASE_S, VersionSummary
-from bimpe_iac.state.codec import UnreadableState, decode_state, encode_state
+from bimpe_iac.state.codec import UnreadableState, decode_state, encode_json
 from bimpe_iac.state.files import remove_leftovers, write_atomic
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lock import LockInfo, force_unlock, hold_lock, read_lock
 from bimpe_iac.state.model import StateDocument
+from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 BACKUP_SUFFIX = ".backup"
 
@@ -42,7 +47,7 @@ class _Header:
     serial: int
 
     @classmethod
-    def of(cls, doc: StateDocument) -> _Header:
+    def of(cls, doc: StateDocument | Snapshot) -> _Header:
         return cls(doc.stack, doc.environment, doc.lineage, doc.serial)
 
 
@@ -86,22 +91,34 @@ class LocalStateStore:
     def write(self, doc: StateDocument, *, stamp: bool = True) -> None:
         """Store `doc`, stamping its `updated_at` and `writer` unless not `stamp`. Its serial
         must be higher than the stored one's, and its lineage the same."""
-        self._check_successor(self._stored_header(), doc)
-        stamped = doc
+        written = self._store(Snapshot.of(doc), stamp=stamp, compact=False, backup=True)
+        doc.updated_at, doc.writer = written.updated_at, written.writer
+
+    def write_snapshot(
+        self, snapshot: Snapshot, *, compact: bool = False, backup: bool = True
+    ) -> Stamp:
+        """Store `snapshot` as `write` does; `compact` writes one line of JSON, and without
+        `backup` the backup file is left as it is."""
+        return self._store(snapshot, stamp=True, compact=compact, backup=backup)
+
+    def _store(self, snapshot: Snapshot, *, stamp: bool, compact: bool, backup: bool) -> Stamp:
+        self._check_successor(self._stored_header(), snapshot)
         if stamp:
-            stamped = doc.model_copy(
-                update={"updated_at": timestamp(utc_now()), "writer": current_writer(self.command)}
-            )
-        data = encode_state(stamped)
+            written = Stamp(timestamp(utc_now()), current_writer(self.command), not compact)
+            snapshot = snapshot.stamped(written)
+        else:
+            written = Stamp.of(snapshot, canonical=not compact)
+        data = encode_json(snapshot.data, compact=compact)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            remove_leftovers(self.path)
-            remove_leftovers(self.backup_path)
-            written = write_atomic(self.path, data, backup=self.backup_path)
+            if backup:  # once per run is enough: a leftover is untidy, not harmful
+                remove_leftovers(self.path)
+                remove_leftovers(self.backup_path)
+            status = write_atomic(self.path, data, backup=self.backup_path if backup else None)
         except OSError as exc:
             raise StateError(f"cannot write state file {self.path}: {exc.strerror}") from None
-        self._known = (_file_version(written), _Header.of(stamped))
-        doc.updated_at, doc.writer = stamped.updated_at, stamped.writer
+        self._known = (_file_version(status), _Header.of(snapshot))
+        return written
 
     def history(self, stack: str, environment: str) -> list[VersionSummary]:
         """The backup's version, then the current one: all this backend keeps."""
@@ -194,7 +211,7 @@ class LocalStateStore:
         self._known = (version, _Header.of(doc))
         return doc
 
-    def _check_successor(self, stored: _Header | None, doc: StateDocument) -> None:
+    def _check_successor(self, stored: _Header | None, doc: Snapshot) -> None:
         refuse = f"refusing to write state file {self.path}"
         if stored is None:
             if doc.serial < 1:

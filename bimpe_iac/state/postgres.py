@@ -21,13 +21,14 @@ from psycopg.rows import TupleRow
 
 from bimpe_iac.errors import StateError
 from bimpe_iac.state.backend import DEFAULT_LEASE_S, VersionSummary
-from bimpe_iac.state.codec import UnreadableState, decode_state, encode_state
+from bimpe_iac.state.codec import UnreadableState, decode_state, encode_json
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lockfile import LockInfo
 from bimpe_iac.state.migrations import migrate
 from bimpe_iac.state.model import StateDocument, Writer
 from bimpe_iac.state.pg_connection import connect, database_errors, describe_dsn
 from bimpe_iac.state.pg_lock import force_pg_unlock, hold_pg_lock, read_pg_lock
+from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 _KEY = "stack = %(stack)s AND environment = %(environment)s"
 
@@ -69,13 +70,24 @@ class PostgresStateStore:
         return self._decode(row[0], stack, environment)
 
     def write(self, doc: StateDocument, *, stamp: bool = True) -> None:
-        stamped = doc
+        written = self._store(Snapshot.of(doc), stamp=stamp)
+        doc.updated_at, doc.writer = written.updated_at, written.writer
+
+    def write_snapshot(
+        self, snapshot: Snapshot, *, compact: bool = False, backup: bool = True
+    ) -> Stamp:
+        """Store `snapshot` as a new version; every version is kept as it is (jsonb, which has
+        no layout to make canonical), so `compact` and `backup` change nothing."""
+        return self._store(snapshot, stamp=True)
+
+    def _store(self, snapshot: Snapshot, *, stamp: bool) -> Stamp:
         if stamp:
-            stamped = doc.model_copy(
-                update={"updated_at": timestamp(utc_now()), "writer": current_writer(self.command)}
-            )
-        self._run("cannot write to", lambda conn: self._insert(conn, stamped))
-        doc.updated_at, doc.writer = stamped.updated_at, stamped.writer
+            written = Stamp(timestamp(utc_now()), current_writer(self.command))
+            snapshot = snapshot.stamped(written)
+        else:
+            written = Stamp.of(snapshot)
+        self._run("cannot write to", lambda conn: self._insert(conn, snapshot))
+        return written
 
     def history(self, stack: str, environment: str) -> list[VersionSummary]:
         rows = self._run(
@@ -189,9 +201,10 @@ class PostgresStateStore:
         values = {"stack": stack, "environment": environment, **params}
         return self._run("cannot read from", lambda conn: conn.execute(query, values).fetchone())
 
-    def _insert(self, conn: psycopg.Connection[TupleRow], doc: StateDocument) -> None:
+    def _insert(self, conn: psycopg.Connection[TupleRow], doc: Snapshot) -> None:
         key = {"stack": doc.stack, "environment": doc.environment}
-        document = encode_state(doc).decode()
+        document = encode_json(doc.data, compact=True).decode()
+        writer = doc.data.get("writer")
         with conn.transaction():
             # A placeholder head (serial -1) for a first write; a concurrent first write waits
             # here until this transaction ends, and then sees the real head.
@@ -223,7 +236,7 @@ class PostgresStateStore:
                     "serial": doc.serial,
                     "lineage": doc.lineage,
                     "document": document,
-                    "writer": _json(doc.writer.model_dump() if doc.writer else None),
+                    "writer": _json(writer),
                 },
             )
             conn.execute(
@@ -242,7 +255,7 @@ class PostgresStateStore:
             )
         return doc
 
-    def _check_successor(self, serial: int, lineage: str, doc: StateDocument) -> None:
+    def _check_successor(self, serial: int, lineage: str, doc: Snapshot) -> None:
         if serial < 0:
             return  # the first version of this state
         refuse = f"refusing to write {self.location}"

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from bimpe_iac.render.values import visible
+
 RunValidate = Callable[..., Result]
 
 CORPUS = Path(__file__).parent / "invalid"
@@ -65,6 +67,7 @@ def test_json_output_holds_the_same_errors(
         if error["line"] is not None:
             where += f":{error['line']}:{error['column']}"
         what = f"{error['address']}: {error['message']}" if error["address"] else error["message"]
-        rendered.append(f"{where}: {what}")
+        # JSON holds messages as they are; text spells out what would act on a terminal.
+        rendered.append(visible(f"{where}: {what}".replace("\n", "\\n")))
     expected = (case / "expected.txt").read_text(encoding="utf-8").splitlines()[:-1]
     assert rendered == expected

@@ -38,7 +38,7 @@ from bimpe_iac.emulator.common import (
     store_of,
     team_of,
 )
-from bimpe_iac.emulator.envelopes import Envelope, Paged
+from bimpe_iac.emulator.envelopes import Envelope, ErrorBody, Paged
 from bimpe_iac.emulator.responses import ApiError, invalid, not_found, ok
 from bimpe_iac.emulator.routes import workflows
 from bimpe_iac.emulator.store import Store, now_iso
@@ -185,7 +185,12 @@ async def list_agents(request: Request, q: Annotated[ListQuery, Depends(list_que
     return q.respond(listing.items, listing.total)
 
 
-@router.post("", response_model=Envelope[AgentCreateResponse], status_code=201)
+@router.post(
+    "",
+    response_model=Envelope[AgentCreateResponse],
+    status_code=201,
+    responses={403: {"model": ErrorBody, "description": "The team's agent limit is reached"}},
+)
 async def create_agent(request: Request, body: CreateAgent) -> Response:
     team = team_of(request)
     store = store_of(request)

@@ -88,7 +88,12 @@ async def list_calls(
     return q.respond(items, listing.total)
 
 
-@router.post("", response_model=Envelope[MakeCallResult], status_code=201)
+@router.post(
+    "",
+    response_model=Envelope[MakeCallResult],
+    status_code=201,
+    responses={200: {"model": Envelope[MakeCallResult], "description": "The call failed at once"}},
+)
 async def make_call(request: Request, agent_id: str, body: MakeCall) -> Response:
     team = team_of(request)
     store = store_of(request)

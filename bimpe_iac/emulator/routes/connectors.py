@@ -48,11 +48,20 @@ from bimpeai import (
     PipedreamIntegration,
 )
 from fastapi import APIRouter, Request
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 from starlette.responses import Response
 
-from bimpe_iac.emulator.bodies import URL_PATTERN, Body, Name, ShortText, Url
+from bimpe_iac.emulator.bodies import (
+    INT64_MAX,
+    URL_PATTERN,
+    Body,
+    JsonValue,
+    Name,
+    ShortText,
+    Url,
+    storable,
+)
 from bimpe_iac.emulator.common import new_id, store_of, team_of
 from bimpe_iac.emulator.envelopes import Envelope
 from bimpe_iac.emulator.responses import ApiError, conflict, invalid, not_found, ok
@@ -153,7 +162,13 @@ class ParameterDefinition(Body):
     description: ShortText
     required: bool | None = None
     items: ParameterDefinition | None = None
-    properties: dict[str, Any] | None = None
+    properties: dict[str, JsonValue] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_deep(cls, data: Any) -> Any:
+        """`items` nest: bounded before pydantic walks them, as the store could not write them."""
+        return storable(data)
 
 
 class ResponseMapping(Body):
@@ -169,14 +184,14 @@ class CreateCustomApiTool(Body):
     description: ShortText | None = None
     url_params: list[ParameterDefinition] | None = None
     body_params: list[ParameterDefinition] | None = None
-    headers_template: dict[str, Any] | None = None
-    body_template: dict[str, Any] | None = None
+    headers_template: dict[str, JsonValue] | None = None
+    body_template: dict[str, JsonValue] | None = None
     auth_type: AuthType | None = None
-    auth_config: dict[str, Any] | None = None
+    auth_config: dict[str, JsonValue] | None = None
     response_mapping: ResponseMapping | None = None
     category: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     require_human_approval: bool | None = None
-    timeout: Annotated[int, Field(ge=1)] | None = None
+    timeout: Annotated[int, Field(ge=1, le=INT64_MAX)] | None = None
 
 
 class ConfigureMcpServer(Body):

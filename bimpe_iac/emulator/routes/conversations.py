@@ -267,7 +267,9 @@ async def retrieve_message(
     return ok(_public_message(message))
 
 
-@router.post("/{conversation_id}/stream-ticket", response_model=Envelope[StreamTicket])
+@router.post(
+    "/{conversation_id}/stream-ticket", response_model=Envelope[StreamTicket], status_code=201
+)
 async def stream_ticket(request: Request, agent_id: str, conversation_id: str) -> Response:
     team = team_of(request)
     store = store_of(request)

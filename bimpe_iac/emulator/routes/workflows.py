@@ -19,12 +19,14 @@ from bimpe_iac.emulator.common import (
     team_of,
 )
 from bimpe_iac.emulator.envelopes import Envelope, Paged
-from bimpe_iac.emulator.responses import conflict, not_found, ok
+from bimpe_iac.emulator.responses import conflict, invalid, not_found, ok
 from bimpe_iac.emulator.store import PUBLIC_TEAM, Store, now_iso
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 KIND = "workflow"
 SORTABLE = ("created_at", "updated_at", "name")
+# Fields a workflow always has a value for: an update may change them, not null them.
+NOT_NULL = ("name", "system_prompt", "rules", "flows", "setup_steps")
 
 
 def present(workflow: dict[str, Any], team_id: str) -> dict[str, Any]:
@@ -130,7 +132,11 @@ async def update_workflow(request: Request, workflow_id: str, body: UpdateWorkfl
     team = team_of(request)
     store = store_of(request)
     workflow = _owned(store, team, workflow_id)
-    workflow.update(_fields(body.model_dump(exclude_unset=True)))
+    changes = body.model_dump(exclude_unset=True)
+    nulled = [field for field in NOT_NULL if field in changes and changes[field] is None]
+    if nulled:
+        raise invalid(*(f"{field}: may not be null" for field in nulled))
+    workflow.update(_fields(changes))
     workflow["updated_at"] = now_iso()
     store.replace(workflow)
     return ok(present(workflow, team), "Workflow updated")

@@ -1,0 +1,66 @@
+"""A state document in its JSON form, as a running apply hands it to a backend.
+
+Dumping a whole `StateDocument` on every write costs time in proportion to its size; the state
+session (`engine/session.py`) keeps each resource's JSON form ready instead and assembles a
+`Snapshot` from those parts, so a write costs little more than encoding the bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bimpe_iac.state.model import StateDocument, Writer
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """`data` is what `StateDocument.model_dump(mode="json")` gives for the version to store;
+    its values are never changed once the snapshot is made (a writer stamps a copy)."""
+
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, doc: StateDocument) -> Snapshot:
+        return cls(doc.model_dump(mode="json"))
+
+    @property
+    def stack(self) -> str:
+        return str(self.data["stack"])
+
+    @property
+    def environment(self) -> str:
+        return str(self.data["environment"])
+
+    @property
+    def lineage(self) -> str:
+        return str(self.data["lineage"])
+
+    @property
+    def serial(self) -> int:
+        return int(self.data["serial"])
+
+    def stamped(self, stamp: Stamp) -> Snapshot:
+        writer = None if stamp.writer is None else stamp.writer.model_dump()
+        return Snapshot({**self.data, "updated_at": stamp.updated_at, "writer": writer})
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When a version was written and by whom, and the form its backend stored."""
+
+    updated_at: str | None
+    writer: Writer | None
+    canonical: bool = True
+    """False when the stored bytes are not the canonical form (a compact local file): the last
+    write of a run then stores the canonical form again."""
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, *, canonical: bool = True) -> Stamp:
+        """The stamp a snapshot already carries."""
+        writer = snapshot.data.get("writer")
+        return cls(
+            snapshot.data.get("updated_at"),
+            None if writer is None else Writer.model_validate(writer),
+            canonical,
+        )
