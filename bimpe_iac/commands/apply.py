@@ -35,6 +35,7 @@ from bimpe_iac.render.json import plan_from_document, read_plan_document
 from bimpe_iac.render.markers import sensitive_lookup
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
+from bimpe_iac.render.values import visible
 from bimpe_iac.state.model import StateDocument
 from bimpe_iac.ui import UI
 
@@ -42,7 +43,8 @@ from bimpe_iac.ui import UI
 def _print_progress(
     change: Change, status: Status, elapsed: float | None, detail: str | None
 ) -> None:
-    click.echo(format_progress(change.address, change.action, status, elapsed, detail))
+    line = format_progress(change.address, change.action, status, elapsed, detail)
+    click.echo(visible(line))
 
 
 @contextmanager
@@ -59,7 +61,9 @@ def _progress_display() -> Iterator[Progress]:
         def update(
             change: Change, status: Status, elapsed: float | None, detail: str | None
         ) -> None:
-            live.update(change.address, status, detail)
+            live.update(
+                visible(change.address), status, None if detail is None else visible(detail)
+            )
 
         yield update
 
@@ -175,7 +179,7 @@ def run_apply(
                         stop=stop,
                     )
                 for address, reason in sorted(result.failed.items()):
-                    click.echo(f"Error: {address}: {reason}", err=True)
+                    click.echo(visible(f"Error: {address}: {reason}"), err=True)
                 click.echo("")
                 summary = format_apply_summary(
                     result.counts(),
@@ -188,7 +192,7 @@ def run_apply(
 
         result = asyncio.run(plan_and_apply())
     if result is not None and result.interrupted:
-        raise KeyboardInterrupt  # the CLI's boundary: "Interrupted.", exit 130
+        raise KeyboardInterrupt  # as Ctrl-C anywhere: "Aborted.", exit 130
     return result
 
 

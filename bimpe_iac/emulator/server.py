@@ -28,6 +28,9 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    # Listening at once lets clients connect (and wait) from the moment the URL is printed,
+    # before the server loop starts accepting.
+    sock.listen(1024)
     sock.set_inheritable(True)
     return sock
 

@@ -3,6 +3,7 @@ replace, delete or no-op, then work out which changes must wait for which."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -89,6 +90,22 @@ def _decide(
     )
 
 
+# Ids go into the paths of API requests: one from the state must not climb out of its own.
+_NOT_AN_ID = re.compile(r"^\.{0,2}$|[/\\?#%\s\x00-\x1f\x7f]")
+
+
+def _check_entry(address: str, entry: ResourceState, kind: str) -> None:
+    """Refuse a state entry that a hand edit made unsafe to act on."""
+    problem = None
+    if entry.kind != kind:
+        problem = f"records kind {entry.kind!r} here, the manifests kind {kind!r}"
+    for id in (entry.id, entry.parent_id):
+        if id is not None and _NOT_AN_ID.search(id):
+            problem = f"records id {id!r} here, which no BimpeAI object has"
+    if problem is not None:
+        raise PlanError(f"{address}: the state {problem}; was the state edited by hand?")
+
+
 def _as_import(change: Change) -> Change:
     if change.action not in ("update", "noop"):
         raise PlanError(f"{change.address}: cannot adopt {change.id}: it would be {change.action}d")
@@ -122,11 +139,8 @@ def build_plan(
         name = desired[address].kind if address in desired else entry.kind if entry else ""
         if name not in kinds:
             raise PlanError(f"{address}: the state holds an unknown kind '{name}'")
-        if entry is not None and entry.kind != name:
-            raise PlanError(
-                f"{address}: the state records kind {entry.kind!r} here, the manifests kind"
-                f" {name!r}; was the state edited by hand?"
-            )
+        if entry is not None:
+            _check_entry(address, entry, name)
         return kinds[name]
 
     lives = {a: kind_of(a).read(a, state.resources.get(a), context) for a in addresses}

@@ -588,22 +588,49 @@ def test_free_text_keeps_its_characters_but_output_spells_them_out(
     assert document["changes"][0]["after"]["description"] == text
 
 
+def _state_of(stack: Path) -> tuple[Path, dict[str, Any]]:
+    state_file = stack / ".bimpe" / "state" / "hostile" / "default.json"
+    return state_file, json.loads(state_file.read_text(encoding="utf-8"))
+
+
 def test_a_state_file_cannot_drive_the_terminal(stack: Path, live: dict[str, str | None]) -> None:
     write(stack, {"resources.yaml": "workflows:\n  main: {name: Main, system_prompt: Hi}\n"})
     assert bimpe("apply", ".", "--auto-approve", env=live).code == 0
-    state_file = stack / ".bimpe" / "state" / "hostile" / "default.json"
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    state_file, state = _state_of(stack)
     entry = state["resources"]["workflows.main"]
-    entry["values"]["name"] = "Ma\x1b[2Jin\u202e"
-    state["resources"]["workflows.\x1b]0;x\x07\u202e"] = {**entry, "id": "wf_\x1b[31m"}
+    gone = {**entry, "id": "wf_0000000000000000", "values": {"name": "Ma\x1b[2Jin\u202e"}}
+    state["resources"]["workflows.\x1b]0;x\x07\u202e"] = gone
     state_file.write_text(json.dumps(state), encoding="utf-8")
 
-    outcome = bimpe("plan", ".", env=live)
+    planned = bimpe("plan", ".", env=live)
+    applied = bimpe("apply", ".", "--auto-approve", env=live)
 
-    assert outcome.code == 0, outcome.text
-    assert_clean(outcome)
-    assert "workflows.\\x1b]0;x\\x07\\u202e will be destroyed" in outcome.stdout
-    assert "[id=wf_\\x1b[31m]" in outcome.stdout
+    for outcome in (planned, applied):
+        assert outcome.code == 0, outcome.text
+        assert_clean(outcome)
+    assert "# workflows.\\x1b]0;x\\x07\\u202e will be destroyed" in planned.stdout
+    assert '- name: "Ma\\u001b[2Jin\\u202e"' in planned.stdout
+    assert "workflows.\\x1b]0;x\\x07\\u202e: Destroying..." in applied.stdout
+
+
+@pytest.mark.parametrize("id", ["../agents/agt_0123", "wf_\x1b[31m", "wf_1?force=1", "..", ""])
+def test_an_id_from_the_state_never_reaches_a_request(
+    stack: Path, live: dict[str, str | None], emulator: RunningEmulator, team: Team, id: str
+) -> None:
+    write(stack, {"resources.yaml": "workflows:\n  main: {name: Main, system_prompt: Hi}\n"})
+    assert bimpe("apply", ".", "--auto-approve", env=live).code == 0
+    write(stack, {"resources.yaml": "workflows: {}\n"})
+    state_file, state = _state_of(stack)
+    state["resources"]["workflows.main"]["id"] = id
+    state_file.write_text(json.dumps(state), encoding="utf-8")
+
+    for command in ("plan", "apply"):
+        assert_refused(
+            bimpe(command, ".", "--auto-approve") if command == "apply" else bimpe(command, "."),
+            f"Error: workflows.main: the state records id {id!r} here, which no BimpeAI object",
+        )
+    with BimpeAI(api_key=team.api_key, base_url=emulator.url) as sdk:
+        assert "Main" in {workflow.name for workflow in sdk.workflows.list().data}
 
 
 # --- state files -------------------------------------------------------------------------------
