@@ -73,9 +73,7 @@ def stack_options(func: F) -> F:
         help="How many API calls run at once.",
     )(func)
     func = click.option("--env", "env", default=None, help="The environment of stack.yaml.")(func)
-    func = click.argument(
-        "stack_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".")
-    )(func)
+    func = click.argument("stack_dir", type=click.Path(path_type=Path), default=Path("."))(func)
     return func
 
 

@@ -185,3 +185,15 @@ def test_multi_env_applies_both_environments_and_keeps_the_secret_out(
     ]
     for state in (stack / ".bimpe" / "state").rglob("*.json"):
         assert "oncall-7f3k9" not in state.read_text()
+
+
+def test_apply_plan_file_from_the_stack_directory(
+    bimpe: Bimpe, full_stack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = tmp_path / "saved.plan.json"
+    assert bimpe("plan", full_stack, "--out", saved).exit_code == 0
+    monkeypatch.chdir(full_stack)
+    applied = bimpe("apply", saved)
+    assert applied.exit_code == 0, applied.output + applied.stderr
+    assert "Apply complete!" in applied.output
+    assert plan_summary(bimpe("plan", ".").output).startswith("No changes.")
