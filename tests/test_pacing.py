@@ -138,4 +138,6 @@ def test_a_run_at_the_rate_limit_paces_itself(
     throttled = [a for a in answers if a.startswith("<- 429")]
     assert len(answers) - len(throttled) == 60
     assert len(throttled) <= 2, throttled
-    assert 1.5 < elapsed < 10
+    # 60 requests in 1 s windows of 20 span at least two window boundaries, so more than
+    # 1 s unless the run started at the very end of a window.
+    assert 0.9 < elapsed < 10
