@@ -208,7 +208,8 @@ def contend(conn: Connection, path: Path, start_at: float) -> None:
     try:
         with hold_lock(path, "contender", on_takeover=notes.append):
             conn.send(("won", notes))
-            time.sleep(0.3)
+            # Hold long enough that a contender slowed down by a busy machine still finds it held.
+            time.sleep(1.5)
     except LockError:
         conn.send(("locked", notes))
 
@@ -216,7 +217,7 @@ def contend(conn: Connection, path: Path, start_at: float) -> None:
 def test_only_one_contender_takes_over_a_stale_lock(spawn: Spawn, path: Path) -> None:
     for _ in range(3):
         write_lock(path, expires_in_s=-1)
-        start_at = time.monotonic() + 0.2
+        start_at = time.monotonic() + 0.5
         contenders = [spawn(contend, path, start_at) for _ in range(6)]
 
         results = [contender.receive() for contender in contenders]
