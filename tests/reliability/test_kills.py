@@ -1,0 +1,91 @@
+"""SIGKILL at 20 random moments: each cycle changes the stack (one agent added, one removed),
+kills an apply at a random time, checks the state file still parses, then runs a fresh apply.
+After every cycle the team holds exactly what the manifests say: no duplicate, no orphan."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from bimpeai import BimpeAI
+
+from bimpe_iac.emulator.server import RunningEmulator
+
+CYCLES = 20
+WINDOW = 3
+
+
+def _write(stack: Path, cycle: int) -> set[str]:
+    """The stack of one cycle; returns the agent names it declares."""
+    stack.mkdir(exist_ok=True)
+    (stack / "stack.yaml").write_text("name: kills\nenvironments:\n  test: {}\n")
+    names = {f"Agent {n}" for n in range(cycle, cycle + WINDOW)}
+    lines = ["workflows:", "  main: {name: Main, system_prompt: You help.}", "agents:"]
+    for n in range(cycle, cycle + WINDOW):
+        lines += [
+            f"  a-{n}:",
+            "    workflow: main",
+            f"    name: Agent {n}",
+            "    description: Survives kills",
+            "    actions: [send_email]",
+            "    knowledge_bases:",
+            f"      faq: {{type: text, name: FAQ {n}, content: Answers {n}.}}",
+            f"      more: {{type: text, name: More {n}, content: More answers {n}.}}",
+        ]
+    (stack / "resources.yaml").write_text("\n".join(lines) + "\n")
+    return names
+
+
+def _apply(stack: Path, running: RunningEmulator) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BIMPE_API_KEY": running.emulator.api_key,
+        "BIMPE_BASE_URL": running.url,
+        "NO_COLOR": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bimpe_iac", "apply", str(stack), "--auto-approve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_twenty_random_kills_leave_no_duplicate_and_no_orphan(
+    start_emulator: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    running = start_emulator(latency_ms=80)
+    stack = tmp_path / "kills"
+    state = stack / ".bimpe" / "state" / "kills" / "test.json"
+    chance = random.Random(20)
+    killed_mid_run = 0
+    with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
+        for cycle in range(CYCLES):
+            wanted = _write(stack, cycle)
+            process = _apply(stack, running)
+            time.sleep(chance.uniform(0.5, 1.6))
+            if process.poll() is None:
+                killed_mid_run += 1
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            if state.exists():
+                json.loads(state.read_text())
+            assert _apply(stack, running).wait(timeout=120) == 0
+
+            agents = sdk.agents.list(limit=100).data
+            assert Counter(a.name for a in agents) == Counter(wanted), f"cycle {cycle}"
+            assert [w.name for w in sdk.workflows.list(scope="owned").data] == ["Main"]
+            for agent in agents:
+                kbs = Counter(kb.name for kb in sdk.agents.knowledge_bases.list(agent.id))
+                number = agent.name.split()[-1]
+                assert kbs == {f"FAQ {number}": 1, f"More {number}": 1}, f"cycle {cycle}"
+    print(f"\n{CYCLES} cycles, {killed_mid_run} kills landed while apply was running")
+    assert killed_mid_run >= CYCLES // 4
