@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 from bimpeai import BimpeAI
-from click.testing import CliRunner
+from cli_runner import Outcome, invoke
 
-from bimpe_iac.cli import main
 from bimpe_iac.emulator.server import RunningEmulator
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "stacks"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    exit_code: int
-    output: str
-    stderr: str
 
 
 @dataclass
@@ -43,20 +35,7 @@ class Bimpe:
         }
 
     def __call__(self, *args: str | Path, input: str | None = None) -> Outcome:
-        runner = CliRunner()
-        with runner.isolation(input=input, env=self.environ) as (out, err, _):
-            code = 0
-            import sys
-
-            argv = sys.argv
-            sys.argv = ["bimpe-iac", *map(str, args)]
-            try:
-                main()
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else 1
-            finally:
-                sys.argv = argv
-            return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+        return invoke(*args, env=self.environ, input=input)
 
 
 @pytest.fixture

@@ -4,15 +4,11 @@ CLI run with a chosen environment."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bimpeai import BimpeAI
-from click.testing import CliRunner
-
-from bimpe_iac.cli import main
+from cli_runner import Outcome, invoke
 
 LINKED_NUMBER = "+15550100001"
 VOLATILE = {"id", "created_at", "updated_at", "test_channel_code", "integration_id", "is_owner"}
@@ -20,27 +16,9 @@ VOLATILE = {"id", "created_at", "updated_at", "test_channel_code", "integration_
 WORKFLOW_SETS = ("tags", "integrations", "channels", "actions")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    exit_code: int
-    output: str
-    stderr: str
-
-
 def run_cli(environ: dict[str, str | None], *args: str | Path) -> Outcome:
-    """The CLI in-process with exactly these environment variables set (None unsets one)."""
-    runner = CliRunner()
-    with runner.isolation(env={"NO_COLOR": "1", **environ}) as (out, err, _):
-        code = 0
-        argv = sys.argv
-        sys.argv = ["bimpe-iac", *map(str, args)]
-        try:
-            main()
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            sys.argv = argv
-        return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+    """The CLI in-process with these environment variables set (None unsets one)."""
+    return invoke(*args, env=environ)
 
 
 def build_team(sdk: BimpeAI) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from cli_runner import invoke
 
 if TYPE_CHECKING:
     from conftest import Bimpe
@@ -54,28 +55,14 @@ def test_smoke_on_the_embedded_emulator(
     example: Callable[[str], Path], tmp_path: Path, name: str, env: str
 ) -> None:
     """No API key at all: apply and smoke run on the in-process emulator."""
-    import sys
-
-    from click.testing import CliRunner
-
-    from bimpe_iac.cli import main
-
     stack = example(name)
     environ: dict[str, str | None] = {
         key: None
         for key in ("BIMPE_API_KEY", "BIMPE_PROD_API_KEY", "BIMPE_BASE_URL", "BIMPE_STATE_DSN")
     }
     environ["BIMPE_EMULATOR_DB"] = str(tmp_path / "embedded.db")
-    codes = []
-    for args in (["apply", stack, "--env", env, "--auto-approve"], ["smoke", stack, "--env", env]):
-        with CliRunner().isolation(env=environ) as (out, _, _):
-            argv, sys.argv = sys.argv, ["bimpe-iac", *map(str, args)]
-            try:
-                main()
-            except SystemExit as exit_:
-                codes.append(exit_.code)
-            finally:
-                sys.argv = argv
-            text = out.getvalue().decode()
-    assert codes == [0, 0], text
-    assert "Smoke check passed" in text
+    applied = invoke("apply", stack, "--env", env, "--auto-approve", env=environ)
+    assert applied.exit_code == 0, applied.text
+    checked = invoke("smoke", stack, "--env", env, env=environ)
+    assert checked.exit_code == 0, checked.text
+    assert "Smoke check passed" in checked.output

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +29,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 from bimpeai import BimpeAI
-from click.testing import CliRunner
+from cli_runner import Outcome, invoke
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from bimpe_iac.cli import main
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
@@ -50,42 +48,19 @@ FUZZ = settings(
 )
 
 
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
-
-
 def bimpe(*args: str | Path, env: dict[str, str | None] | None = None) -> Outcome:
-    """Run the CLI in-process as a user would; its output must be UTF-8."""
-    environ: dict[str, str | None] = {
-        "NO_COLOR": "1",
+    """The CLI in-process, with no API key or state DSN unless `env` gives one."""
+    no_account: dict[str, str | None] = {
         "BIMPE_API_KEY": None,
         "BIMPE_BASE_URL": None,
         "BIMPE_STATE_DSN": None,
-        **(env or {}),
     }
-    with CliRunner().isolation(env=environ) as (out, err, _):
-        argv = sys.argv
-        sys.argv = ["bimpe-iac", *map(str, args)]
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            sys.argv = argv
-        return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+    return invoke(*args, env={**no_account, **(env or {})})
 
 
 def assert_handled(outcome: Outcome) -> None:
     """Exit 0 or 1, no traceback, no internal error, no raw control character."""
-    assert outcome.code in (0, 1), outcome.text
+    assert outcome.exit_code in (0, 1), outcome.text
     assert "Traceback" not in outcome.text
     assert "Internal error" not in outcome.text, outcome.text
     raw = RAW.search(outcome.text)
@@ -231,12 +206,12 @@ def fuzz_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def check_validate(directory: Path) -> None:
     outcome = bimpe("validate", ".")
-    event(f"exit {outcome.code}")
+    event(f"exit {outcome.exit_code}")
     assert_handled(outcome)
-    if outcome.code == 0:
+    if outcome.exit_code == 0:
         return
-    *issues, summary = outcome.stdout.rstrip("\n").split("\n")
-    assert re.fullmatch(r"\d+ errors? in stack \.", summary), outcome.stdout
+    *issues, summary = outcome.output.rstrip("\n").split("\n")
+    assert re.fullmatch(r"\d+ errors? in stack \.", summary), outcome.output
     for issue in issues:
         assert LOCATED.match(issue), f"not located: {issue!r}"
 
@@ -356,7 +331,7 @@ def applied(
     team = admin.new_team("fuzz state")
     env: dict[str, str | None] = {"BIMPE_API_KEY": team.api_key, "BIMPE_BASE_URL": emulator.url}
     done = bimpe("apply", directory, "--auto-approve", env=env)
-    assert done.code == 0, done.text
+    assert done.exit_code == 0, done.text
     state_file = directory / ".bimpe" / "state" / "fuzz" / "default.json"
     return Applied(directory, env, state_file, state_file.read_bytes())
 
@@ -370,9 +345,9 @@ def test_plan_handles_any_state_file(applied: Applied, data: st.DataObject) -> N
     finally:
         applied.state_file.write_bytes(applied.state)
 
-    event(f"exit {outcome.code}")
+    event(f"exit {outcome.exit_code}")
     assert_handled(outcome)
-    if outcome.code == 1:
+    if outcome.exit_code == 1:
         named = str(applied.state_file) in outcome.stderr or "the state" in outcome.stderr
         assert named, outcome.text
 
@@ -395,7 +370,7 @@ def saved_plan(
     env: dict[str, str | None] = {"BIMPE_API_KEY": team.api_key, "BIMPE_BASE_URL": emulator.url}
     path = directory.parent / "saved.json"
     planned = bimpe("plan", directory, "--out", path, env=env)
-    assert planned.code == 0, planned.text
+    assert planned.exit_code == 0, planned.text
     return SavedPlan(directory, path.read_bytes(), emulator, admin)
 
 
@@ -415,9 +390,9 @@ def test_apply_handles_any_saved_plan(saved_plan: SavedPlan, data: st.DataObject
 
     outcome = bimpe("apply", directory, "--plan", path, env=env)
 
-    event(f"exit {outcome.code}")
+    event(f"exit {outcome.exit_code}")
     assert_handled(outcome)
-    if outcome.code == 1:
+    if outcome.exit_code == 1:
         assert str(path) in outcome.stderr, outcome.text
         assert not (directory / ".bimpe" / "state" / "fuzz" / "default.json").exists()
         with BimpeAI(api_key=team.api_key, base_url=saved_plan.emulator.url) as sdk:
@@ -428,6 +403,6 @@ def test_apply_handles_any_saved_plan(saved_plan: SavedPlan, data: st.DataObject
         change["address"] for change in json.loads(mutated)["changes"] if change["action"] != "noop"
     }
     again = bimpe("plan", directory, "--format", "json", env=env)
-    assert again.code == 0, again.text
-    left = {c["address"] for c in json.loads(again.stdout)["changes"] if c["action"] != "noop"}
+    assert again.exit_code == 0, again.text
+    left = {c["address"] for c in json.loads(again.output)["changes"] if c["action"] != "noop"}
     assert not acted & left, f"applied, yet still to do: {sorted(acted & left)}"

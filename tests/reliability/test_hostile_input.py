@@ -35,9 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from bimpeai import BimpeAI
-from click.testing import CliRunner
+from cli_runner import Outcome, invoke
 
-from bimpe_iac.cli import main
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
@@ -50,37 +49,14 @@ SECRET = "OUTSIDE-THE-STACK-7f3a9c"
 FIFTY_MB = 50 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
-
-
 def bimpe(*args: str | Path, env: dict[str, str | None] | None = None) -> Outcome:
-    """Run the CLI in-process as a user would; its output must be UTF-8."""
-    environ: dict[str, str | None] = {
-        "NO_COLOR": "1",
+    """The CLI in-process, with no API key or state DSN unless `env` gives one."""
+    no_account: dict[str, str | None] = {
         "BIMPE_API_KEY": None,
         "BIMPE_BASE_URL": None,
         "BIMPE_STATE_DSN": None,
-        **(env or {}),
     }
-    with CliRunner().isolation(env=environ) as (out, err, _):
-        argv = sys.argv
-        sys.argv = ["bimpe-iac", *map(str, args)]
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            sys.argv = argv
-        return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+    return invoke(*args, env={**no_account, **(env or {})})
 
 
 def assert_clean(outcome: Outcome) -> None:
@@ -91,7 +67,7 @@ def assert_clean(outcome: Outcome) -> None:
 
 
 def assert_refused(outcome: Outcome, *fragments: str) -> None:
-    assert outcome.code == 1, outcome.text
+    assert outcome.exit_code == 1, outcome.text
     assert_clean(outcome)
     for fragment in fragments:
         assert fragment in outcome.text, outcome.text
@@ -243,7 +219,7 @@ def test_nesting_within_the_limit_is_valid(stack: Path) -> None:
 
     outcome = bimpe("validate", ".")
 
-    assert outcome.code == 0, outcome.text
+    assert outcome.exit_code == 0, outcome.text
     assert_clean(outcome)
 
 
@@ -484,7 +460,7 @@ def test_links_that_stay_inside_the_stack_still_work(tmp_path: Path) -> None:
 
     outcome = bimpe("validate", tmp_path / "alias")
 
-    assert outcome.code == 0, outcome.text
+    assert outcome.exit_code == 0, outcome.text
     assert "1 workflow" in outcome.text
 
 
@@ -578,13 +554,13 @@ def test_free_text_keeps_its_characters_but_output_spells_them_out(
 
     for fmt in ("text", "json", "markdown"):
         outcome = bimpe("plan", ".", "--format", fmt, env=live)
-        assert outcome.code == 0, outcome.text
+        assert outcome.exit_code == 0, outcome.text
         assert_clean(outcome)
-    text_plan = bimpe("plan", ".", env=live).stdout
+    text_plan = bimpe("plan", ".", env=live).output
     # Inline values are JSON strings, where C0 controls read \\u001b; the rest read \\x9b.
     assert "\\u202eevil\\u202c \\u001b[2J\\u0007 \\x9b31m done" in text_plan
     assert "\u05e9\u05dc\u05d5\u05dd\\u200f bot" in text_plan
-    document = json.loads(bimpe("plan", ".", "--format", "json", env=live).stdout)
+    document = json.loads(bimpe("plan", ".", "--format", "json", env=live).output)
     assert document["changes"][0]["after"]["description"] == text
 
 
@@ -595,7 +571,7 @@ def _state_of(stack: Path) -> tuple[Path, dict[str, Any]]:
 
 def test_a_state_file_cannot_drive_the_terminal(stack: Path, live: dict[str, str | None]) -> None:
     write(stack, {"resources.yaml": "workflows:\n  main: {name: Main, system_prompt: Hi}\n"})
-    assert bimpe("apply", ".", "--auto-approve", env=live).code == 0
+    assert bimpe("apply", ".", "--auto-approve", env=live).exit_code == 0
     state_file, state = _state_of(stack)
     entry = state["resources"]["workflows.main"]
     gone = {**entry, "id": "wf_0000000000000000", "values": {"name": "Ma\x1b[2Jin\u202e"}}
@@ -606,11 +582,11 @@ def test_a_state_file_cannot_drive_the_terminal(stack: Path, live: dict[str, str
     applied = bimpe("apply", ".", "--auto-approve", env=live)
 
     for outcome in (planned, applied):
-        assert outcome.code == 0, outcome.text
+        assert outcome.exit_code == 0, outcome.text
         assert_clean(outcome)
-    assert "# workflows.\\x1b]0;x\\x07\\u202e will be destroyed" in planned.stdout
-    assert '- name: "Ma\\u001b[2Jin\\u202e"' in planned.stdout
-    assert "workflows.\\x1b]0;x\\x07\\u202e: Destroying..." in applied.stdout
+    assert "# workflows.\\x1b]0;x\\x07\\u202e will be destroyed" in planned.output
+    assert '- name: "Ma\\u001b[2Jin\\u202e"' in planned.output
+    assert "workflows.\\x1b]0;x\\x07\\u202e: Destroying..." in applied.output
 
 
 @pytest.mark.parametrize("id", ["../agents/agt_0123", "wf_\x1b[31m", "wf_1?force=1", "..", ""])
@@ -618,7 +594,7 @@ def test_an_id_from_the_state_never_reaches_a_request(
     stack: Path, live: dict[str, str | None], emulator: RunningEmulator, team: Team, id: str
 ) -> None:
     write(stack, {"resources.yaml": "workflows:\n  main: {name: Main, system_prompt: Hi}\n"})
-    assert bimpe("apply", ".", "--auto-approve", env=live).code == 0
+    assert bimpe("apply", ".", "--auto-approve", env=live).exit_code == 0
     write(stack, {"resources.yaml": "workflows: {}\n"})
     state_file, state = _state_of(stack)
     state["resources"]["workflows.main"]["id"] = id
@@ -725,7 +701,7 @@ def saved(
     env: dict[str, str | None] = {"BIMPE_API_KEY": team.api_key, "BIMPE_BASE_URL": emulator.url}
     path = tmp_path / "plan.json"
     planned = bimpe("plan", ".", "--out", path, env=env)
-    assert planned.code == 0, planned.text
+    assert planned.exit_code == 0, planned.text
     document = json.loads(path.read_text(encoding="utf-8"))
     with BimpeAI(api_key=team.api_key, base_url=emulator.url) as sdk:
         yield Saved(directory, path, document, env, sdk)
@@ -833,22 +809,22 @@ def test_edits_to_what_only_explains_the_plan_apply_exactly(saved: Saved, sort_k
 
     outcome = bimpe("apply", ".", "--plan", path, env=saved.env)
 
-    assert outcome.code == 0, outcome.text
+    assert outcome.exit_code == 0, outcome.text
     assert_clean(outcome)
     again = bimpe("plan", ".", "--detailed-exitcode", env=saved.env)
-    assert again.code == 0, again.text
-    assert "No changes." in again.stdout
+    assert again.exit_code == 0, again.text
+    assert "No changes." in again.output
 
 
 def test_a_saved_destroy_plan_applies_with_its_sensitive_values(saved: Saved) -> None:
-    assert bimpe("apply", ".", "--plan", saved.path, env=saved.env).code == 0
+    assert bimpe("apply", ".", "--plan", saved.path, env=saved.env).exit_code == 0
     destroy = saved.path.with_name("destroy.json")
-    assert bimpe("plan", ".", "--destroy", "--out", destroy, env=saved.env).code == 0
+    assert bimpe("plan", ".", "--destroy", "--out", destroy, env=saved.env).exit_code == 0
     assert "$sensitive" in destroy.read_text(encoding="utf-8")
 
     outcome = bimpe("apply", ".", "--plan", destroy, env=saved.env)
 
-    assert outcome.code == 0, outcome.text
+    assert outcome.exit_code == 0, outcome.text
     assert saved.sdk.agents.list().data == []
 
 

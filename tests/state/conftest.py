@@ -3,20 +3,15 @@ process (they start in milliseconds, with everything already imported)."""
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.process
-import os
-import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from forked import Child
 
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument
 
 STACK, ENVIRONMENT = "support", "prod"
-
-_fork = multiprocessing.get_context("fork")
 
 
 def _make_state(resources: int = 3, *, serial: int = 1) -> StateDocument:
@@ -51,41 +46,6 @@ def make_state() -> Callable[..., StateDocument]:
     """`make_state(resources=3, serial=1)`: a state of stack "support", environment "prod",
     like one an apply leaves: agents with prompts, hashes and dependencies, an intent."""
     return _make_state
-
-
-class Child:
-    """A forked process running `target(conn, *args)`, which talks back through `conn`."""
-
-    def __init__(self, target: Callable[..., None], *args: Any) -> None:
-        self._parent, child_end = _fork.Pipe()
-        self.process: multiprocessing.process.BaseProcess = _fork.Process(
-            target=target, args=(child_end, *args), daemon=True
-        )
-        self.process.start()
-        child_end.close()
-
-    @property
-    def pid(self) -> int:
-        assert self.process.pid is not None
-        return self.process.pid
-
-    def receive(self, timeout_s: float = 10) -> Any:
-        if not self._parent.poll(timeout_s):
-            raise TimeoutError(f"child {self.pid} said nothing for {timeout_s}s")
-        return self._parent.recv()
-
-    def send(self, message: Any) -> None:
-        self._parent.send(message)
-
-    def kill(self) -> None:
-        """SIGKILL, then reap: the process is gone when this returns."""
-        if self.process.is_alive():
-            os.kill(self.pid, signal.SIGKILL)
-        self.process.join(10)
-
-    def join(self, timeout_s: float = 10) -> int | None:
-        self.process.join(timeout_s)
-        return self.process.exitcode
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from forked import Child
 from pg_cluster import Cluster, find_bindir, start_cluster
-from pg_support import ENVIRONMENT, STACK, Child
+from pg_support import ENVIRONMENT, STACK
 
 from bimpe_iac.state.postgres import PostgresStateStore
 

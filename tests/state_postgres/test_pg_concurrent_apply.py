@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 from bimpeai import BimpeAI
-from pg_support import Child, write_stack
+from forked import Child
+from pg_support import write_stack
 
 from bimpe_iac.emulator.server import RunningEmulator
 from bimpe_iac.state.backend import StateStore
