@@ -1,7 +1,7 @@
 """Requests per second the emulator serves to the official async SDK on loopback.
 
 Starts `bimpe-iac emulator serve` in its own process on a fresh database, then runs 16 concurrent
-clients (tasks sharing one SDK client, as the engine does) against `agents.list` and
+clients (tasks sharing one SDK client built as the engine builds it) against `agents.list` and
 `agents.create`. Prints one line per job. Targets on a 2-core machine: 800 GETs/s, 300 creates/s.
 
     python bench/emulator_throughput.py [--requests 4000] [--concurrency 16]
@@ -20,9 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import httpx
-from bimpeai import AsyncBimpeAI
-from httpx_aiohttp import HttpxAiohttpClient
+from bimpe_iac.connection import Target, open_client
+from bimpe_iac.secrets import Secret
 
 TARGETS = {"agents.list": 800.0, "agents.create": 300.0}
 
@@ -83,11 +82,8 @@ async def run_job(
 
 
 async def bench(url: str, key: str, total: int, concurrency: int, server_pid: int) -> None:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with (
-        HttpxAiohttpClient(limits=limits, timeout=30) as http,
-        AsyncBimpeAI(api_key=key, base_url=url, http_client=http) as client,
-    ):
+    target = Target(base_url=url, api_key=Secret(key), parallelism=concurrency)
+    async with open_client(target) as client:
         workflow = await client.workflows.create(name="Bench", system_prompt="You help.")
         for i in range(20):
             await client.agents.create(

@@ -5,9 +5,7 @@ and never reaches a repr, a log or an error."""
 
 from __future__ import annotations
 
-import logging
 import os
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,13 +15,13 @@ import httpx
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.emulator.faults import FaultSettings
+from bimpe_iac.http_client import ApiHttpClient, log_request, log_response
 from bimpe_iac.pacing import Pacer
 from bimpe_iac.secrets import Secret
 
 DEFAULT_BASE_URL = "https://api.bimpe.ai"
 DEFAULT_EMULATOR_DB = Path(".bimpe") / "emulator.db"
 EMBEDDED_URL = "http://emulator.invalid"
-http_log = logging.getLogger("bimpe_iac.http")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,32 +75,6 @@ def resolve_target(
     )
 
 
-def redacted_headers(headers: httpx.Headers) -> dict[str, str]:
-    return {
-        name: ("Bearer ***" if name.lower() == "authorization" else value)
-        for name, value in headers.items()
-    }
-
-
-async def _log_request(request: httpx.Request) -> None:
-    request.extensions["bimpe_started"] = time.perf_counter()
-    http_log.debug(
-        "-> %s %s headers=%s", request.method, request.url, redacted_headers(request.headers)
-    )
-
-
-async def _log_response(response: httpx.Response) -> None:
-    started = response.request.extensions.get("bimpe_started", time.perf_counter())
-    http_log.debug(
-        "<- %s %s %s request-id=%s %.1f ms",
-        response.status_code,
-        response.request.method,
-        response.request.url,
-        response.headers.get("x-request-id"),
-        (time.perf_counter() - started) * 1000,
-    )
-
-
 @asynccontextmanager
 async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
     """An async SDK client for the target, closed (with its emulator, if any) on exit."""
@@ -112,8 +84,8 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
     pacer = Pacer()
     hooks: dict[str, list[object]] = {"request": [pacer.before], "response": [pacer.after]}
     if target.debug_http:
-        hooks["request"].append(_log_request)
-        hooks["response"].append(_log_response)
+        hooks["request"].append(log_request)
+        hooks["response"].append(log_response)
     emulator = None
     if target.api_key is None:
         from bimpe_iac.emulator.app import create_emulator
@@ -128,13 +100,12 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
         )
         key, base_url = emulator.api_key, EMBEDDED_URL
     else:
-        # aiohttp's connection pool costs a fraction of httpcore's per request under concurrency.
-        from httpx_aiohttp import HttpxAiohttpClient
-
-        http = HttpxAiohttpClient(
-            limits=limits,
-            timeout=target.timeout_s,
-            event_hooks=hooks,  # type: ignore[arg-type]
+        http = ApiHttpClient(
+            parallelism=target.parallelism,
+            timeout_s=target.timeout_s,
+            pacer=pacer,
+            event_hooks=hooks,
+            log_http=target.debug_http,
         )
         key, base_url = target.api_key.reveal(), target.base_url
     client = AsyncBimpeAI(

@@ -50,6 +50,13 @@ class Pacer:
         """How many times a request was held back."""
 
     async def before(self, request: httpx.Request) -> None:
+        request.extensions[_SENT] = await self.acquire()
+
+    async def after(self, response: httpx.Response) -> None:
+        self.observe(response.headers, response.request.extensions.get(_SENT))
+
+    async def acquire(self) -> int:
+        """Wait until the window has room for one more request; its number in sending order."""
         while True:
             now = self._clock()
             if now >= self._reset_at and self._remaining is not None:
@@ -63,18 +70,17 @@ class Pacer:
             await self._sleep(wait)
         if self._remaining is not None:
             self._remaining -= 1
-        request.extensions[_SENT] = self._sent
         self._sent += 1
+        return self._sent - 1
 
-    async def after(self, response: httpx.Response) -> None:
-        headers = response.headers
+    def observe(self, headers: httpx.Headers, sent: object) -> None:
+        """Take in the limit an answer reports; `sent` is its request's `acquire` number."""
         remaining = _number(headers.get("x-ratelimit-remaining"))
         reset_at = _number(headers.get("x-ratelimit-reset"))
         if remaining is None or reset_at is None:
             return
         self._limit = _number(headers.get("x-ratelimit-limit")) or self._limit
         # The figure is from when this request arrived: those sent after it use up more.
-        sent = response.request.extensions.get(_SENT)
         if isinstance(sent, int):
             remaining -= self._sent - sent - 1
         if reset_at > self._reset_at:

@@ -1,5 +1,10 @@
 """The front door of the emulator, as plain ASGI: request ids, authentication, rate limit,
-latency, injected faults, idempotency keys and request counters, in that order."""
+latency, injected faults, idempotency keys and request counters, in that order.
+
+Latency is modelled as a network between client and API: half of it on the way in, before the
+request is handled, and the answer leaves no sooner than the whole latency after the request
+arrived. The emulator's own work thus overlaps the way back, as a real API's servers work in
+parallel, instead of queueing behind one process and adding to every request's time."""
 
 from __future__ import annotations
 
@@ -78,6 +83,7 @@ class Gateway:
                 self._check_admin(scope)
                 await self._forward(scope, receive, send, headers)
             elif path.startswith(API_PREFIX):
+                send = self._answer_after_latency(send)
                 await self._console(scope, receive, send, headers)
             else:
                 await self._forward(scope, receive, send, headers)
@@ -95,6 +101,24 @@ class Gateway:
                     "headers": [(b"content-length", b"64")],
                 }
             )
+
+    def _answer_after_latency(self, send: Send) -> Send:
+        latency = self.dice.settings.latency_ms / 1000
+        if not latency:
+            return send
+        loop = asyncio.get_running_loop()
+        due = loop.time() + latency
+        waited = False
+
+        async def delayed(message: Message) -> None:
+            nonlocal waited
+            if not waited:
+                waited = True
+                if (wait := due - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+            await send(message)
+
+        return delayed
 
     def _check_admin(self, scope: Scope) -> None:
         if _header(scope, b"authorization") != f"Bearer {self.admin_token}":
@@ -114,20 +138,20 @@ class Gateway:
     async def _console(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
     ) -> None:
-        latency = self.dice.settings.latency_ms / 1000
+        way_in = self.dice.settings.latency_ms / 2000
         if scope["method"] == "GET" and scope["path"].endswith("/stream"):
             # The stream authenticates by its ticket and is never faulted.
             self.requests[self._route_of(scope)] += 1
-            if latency:
-                await asyncio.sleep(latency)
+            if way_in:
+                await asyncio.sleep(way_in)
             await self._forward(scope, receive, send, headers)
             return
         try:
             team_id, key = self._authenticate(scope)
             scope["state"]["team_id"] = team_id
             self._rate_limit(key, headers)
-            if latency:
-                await asyncio.sleep(latency)
+            if way_in:
+                await asyncio.sleep(way_in)
             fault = self.dice.draw()
             if fault is not None:
                 self.faults[fault] += 1

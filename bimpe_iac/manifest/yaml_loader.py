@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from bimpe_iac.manifest.issues import DataPath, Issue, Position, format_address
 from bimpe_iac.manifest.text_files import TextFileError, read_text
@@ -55,21 +58,26 @@ class _Alias(Node):
         self.target = target
 
 
-class _Loader(yaml.SafeLoader):
+class _Limits(Composer):
+    """Composition that bounds nesting depth and alias use, shared by both loaders.
+
+    It stands before the parser in each loader's bases, so PyYAML's composer (not
+    libyaml's) builds the nodes from whichever parser's events."""
+
     aliases = 0
     depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if not self.check_event(yaml.AliasEvent):
+        events: Any = self
+        if not events.check_event(yaml.AliasEvent):
             if self.depth >= MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-                raise _LimitExceeded(_DEPTH_MESSAGE, _mark_position(mark))
+                raise _LimitExceeded(_DEPTH_MESSAGE, _mark_position(events.peek_event().start_mark))
             self.depth += 1
             try:
                 return super().compose_node(parent, index)
             finally:
                 self.depth -= 1
-        mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        mark = events.peek_event().start_mark
         target = super().compose_node(parent, index)
         assert target is not None
         self.aliases += 1
@@ -79,15 +87,36 @@ class _Loader(yaml.SafeLoader):
         return _Alias(target, mark)
 
 
-_Loader.yaml_implicit_resolvers = {
+class _PythonLoader(_Limits, yaml.SafeLoader):
+    """PyYAML's own parser: slow, but its error messages are the ones we report."""
+
+
+if yaml.__with_libyaml__:
+    from yaml._yaml import CParser
+
+    class _FastLoader(_Limits, CParser, SafeConstructor, Resolver):
+        """libyaml's parser with PyYAML's composer, so limits and alias sites still apply."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    _LOADERS: tuple[type[Any], ...] = (_FastLoader, _PythonLoader)
+else:  # pragma: no cover - PyYAML wheels ship libyaml
+    _LOADERS = (_PythonLoader,)
+
+_Limits.yaml_implicit_resolvers = {  # type: ignore[attr-defined]
     first: [
         (tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, "tag:yaml.org,2002:timestamp")
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+for _first in "tTfF":
+    _Limits.yaml_implicit_resolvers.setdefault(_first, []).append(  # type: ignore[attr-defined]
+        (_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
 
 
 class NodeMarks(NamedTuple):
@@ -140,16 +169,15 @@ def load_yaml(path: Path, *, within: Path | None = None) -> tuple[Document | Non
         text = read_text(path, within=within)
     except TextFileError as exc:
         return None, [Issue(path, exc.position, "", f"file {exc.reason}")]
-    document = Document(path, text.splitlines(), None)
-    loader: _Loader | None = None
+    lines = text.splitlines()
+    fast = _LOADERS[0]
+    if fast is not _PythonLoader:
+        try:
+            return _compose(fast(text), Document(path, lines, None))
+        except Exception:
+            pass  # PyYAML's own parser then reports the problem, in its words
     try:
-        loader = _Loader(text)
-        root = loader.get_single_node()
-        if root is None:
-            return document, []
-        builder = _Builder(loader, document)
-        document.data = builder.build(root, (), None)
-        return document, builder.issues
+        return _compose(_PythonLoader(text), Document(path, lines, None))
     except yaml.MarkedYAMLError as exc:
         return None, [Issue(path, _mark_position(exc.problem_mark), "", _syntax_message(exc))]
     except yaml.reader.ReaderError as exc:
@@ -158,15 +186,24 @@ def load_yaml(path: Path, *, within: Path | None = None) -> tuple[Document | Non
         return None, [Issue(path, position, "", f"invalid YAML: {reason}")]
     except _LimitExceeded as exc:
         return None, [Issue(path, exc.position, "", exc.message)]
+
+
+def _compose(loader: Any, document: Document) -> tuple[Document | None, list[Issue]]:
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return document, []
+        builder = _Builder(loader, document)
+        document.data = builder.build(root, (), None)
+        return document, builder.issues
     finally:
-        if loader is not None:
-            loader.dispose()
+        loader.dispose()
 
 
 class _Builder:
     """Turns composed nodes into plain data, recording marks and problems as it goes."""
 
-    def __init__(self, loader: _Loader, document: Document) -> None:
+    def __init__(self, loader: Any, document: Document) -> None:
         self.loader = loader
         self.document = document
         self.issues: list[Issue] = []
