@@ -10,7 +10,12 @@ own process with a per-request latency, and runs three jobs as separate processe
 
 For each it prints wall time, requests, the network bound (the fewest requests the job needs,
 times the latency, divided by the parallelism; apply adds its dependency depth times the
-latency), wall / bound, client CPU per resource and the client's peak memory.
+latency), wall / bound, client CPU per resource and the client's peak memory; then the
+requests by route, how the cost grows with N, a sequential run (parallelism 1) for
+comparison, and an apply against an emulator limited to 50 requests/s, which the client must
+finish without a failed operation within 1.2 x requests / 50 seconds.
+
+Wall time is the whole command, from process start (interpreter and imports included) to exit.
 
     python bench/scale.py --quick          # N = 10, 100
     python bench/scale.py                  # N = 10, 100, 500, 1000
@@ -55,7 +60,8 @@ class Emulator:
         return response.json()["data"]
 
 
-def serve(db: Path, latency_ms: float) -> Emulator:
+def serve(db: Path, latency_ms: float, rate_limit: int | None = None) -> Emulator:
+    limit = ["--rate-limit", str(rate_limit)] if rate_limit else []
     process = subprocess.Popen(
         [
             sys.executable,
@@ -71,6 +77,7 @@ def serve(db: Path, latency_ms: float) -> Emulator:
             str(latency_ms),
             "--admin-token",
             ADMIN_TOKEN,
+            *limit,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -138,6 +145,7 @@ class Run:
     peak_mb: float
     requests: dict[str, int]
     exit_code: int
+    rate_limited: int = 0
 
 
 def run_cli(emulator: Emulator, args: list[str], parallelism: int) -> Run:
@@ -165,6 +173,7 @@ def run_cli(emulator: Emulator, args: list[str], parallelism: int) -> Run:
         usage.ru_maxrss / 1024,
         counters["requests"],
         code,
+        int(counters.get("rate_limited", 0)),
     )
 
 
@@ -172,16 +181,19 @@ def fewest(job: str, n: int) -> tuple[int, int]:
     """The fewest requests a job needs, and its dependency depth (levels of waiting)."""
     workflows = max(1, n // 10)
     links = len(range(0, n, 10))
-    lists = (
-        math.ceil((workflows + 3) / PAGE)
-        + math.ceil(n / PAGE)
-        + math.ceil(max(1, links + 4) / PAGE)
-    )
     if job == "apply":
-        # Creates: workflows, agents, 2 knowledge bases each; actions: read ids, enable; links.
-        return lists + workflows + n + 2 * n + 2 * n + links, 3
-    # A plan (with or without changes) only reads: the lists, then each agent's two lists.
+        # From empty, each list is one page (the workflows list holds the 3 public ones). Then
+        # creates: workflows, agents, 2 knowledge bases each; actions: read ids, enable; links.
+        return 3 + workflows + n + 2 * n + 2 * n + links, 3
+    # A plan reads each list whole (the team owns 4 demo numbers besides the linked ones), then
+    # each managed agent's knowledge bases and actions.
+    lists = math.ceil((workflows + 3) / PAGE) + math.ceil(n / PAGE) + math.ceil((links + 4) / PAGE)
     return lists + 2 * n, 0
+
+
+def seed_numbers(emulator: Emulator, n: int) -> None:
+    for index in range(0, n, 10):
+        emulator.admin("POST", "/teams/team_default/phone-numbers", {"e164": phone(index)})
 
 
 def main() -> None:
@@ -191,6 +203,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=25.0)
     parser.add_argument("--parallelism", type=int, default=16)
     parser.add_argument("--baseline", type=int, default=100, help="N of the sequential run")
+    parser.add_argument(
+        "--rate-limited", type=int, default=100, help="N of the run limited to 50 requests/s"
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([10, 100] if args.quick else [10, 100, 500, 1000])
     latency = args.latency_ms / 1000
@@ -203,15 +218,13 @@ def main() -> None:
         f" {'bound s':>8} {'wall/bound':>10} {'CPU ms/res':>10} {'peak MB':>8}"
     )
     print(header)
-    print("-" * len(header))
+    print("-" * len(header), flush=True)
+    results: dict[tuple[int, str], tuple[int, Run]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             emulator = serve(Path(tmp) / f"emulator-{n}.db", args.latency_ms)
             try:
-                for index in range(0, n, 10):
-                    emulator.admin(
-                        "POST", "/teams/team_default/phone-numbers", {"e164": phone(index)}
-                    )
+                seed_numbers(emulator, n)
                 stack = Path(tmp) / f"stack-{n}"
                 resources = generate(stack, n)
                 jobs = [
@@ -219,42 +232,100 @@ def main() -> None:
                     ("noop", ["plan", str(stack), "--detailed-exitcode"]),
                 ]
                 for job, cli in jobs:
-                    report(
-                        n, job, resources, run_cli(emulator, cli, args.parallelism), args, latency
-                    )
+                    run = run_cli(emulator, cli, args.parallelism)
+                    results[(n, job)] = (resources, run)
+                    report(n, job, resources, run, args, latency)
                 change_one_percent(stack, n)
-                report(
-                    n,
-                    "change",
-                    resources,
-                    run_cli(emulator, ["plan", str(stack)], args.parallelism),
-                    args,
-                    latency,
-                )
+                run = run_cli(emulator, ["plan", str(stack)], args.parallelism)
+                results[(n, "change")] = (resources, run)
+                report(n, "change", resources, run, args, latency)
             finally:
                 emulator.process.terminate()
                 emulator.process.wait()
+        print_routes(results)
+        print_growth(results, sizes)
         if args.baseline:
-            emulator = serve(Path(tmp) / "baseline.db", args.latency_ms)
-            try:
-                for index in range(0, args.baseline, 10):
-                    emulator.admin(
-                        "POST", "/teams/team_default/phone-numbers", {"e164": phone(index)}
-                    )
-                stack = Path(tmp) / "stack-baseline"
-                generate(stack, args.baseline)
-                serial = run_cli(emulator, ["apply", str(stack), "--auto-approve"], 1)
-                noop_serial = run_cli(emulator, ["plan", str(stack)], 1)
-                noop_parallel = run_cli(emulator, ["plan", str(stack)], args.parallelism)
-            finally:
-                emulator.process.terminate()
-                emulator.process.wait()
+            baseline(Path(tmp), args)
+        if args.rate_limited:
+            rate_limited(Path(tmp), args)
+
+
+def print_routes(results: dict[tuple[int, str], tuple[int, Run]]) -> None:
+    print("\nrequests by route")
+    for (n, job), (_, run) in results.items():
+        routes = ", ".join(f"{route} {count}" for route, count in sorted(run.requests.items()))
+        print(f"{n:>5} {job:<7} {routes}")
+
+
+def print_growth(results: dict[tuple[int, str], tuple[int, Run]], sizes: list[int]) -> None:
+    """Wall and CPU per resource at each N, and the marginal cost of the resources added
+    since the N before: flat figures mean cost grows linearly."""
+    ordered = sorted(sizes)
+    print("\ncost per resource (marginal: for the resources added since the N before)")
+    header = f"{'job':<7} {'N':>5} {'resources':>9} {'wall ms/res':>11} {'marginal':>9}"
+    header += f" {'CPU ms/res':>10} {'marginal':>9}"
+    print(header)
+    print("-" * len(header))
+    for job in ("apply", "noop", "change"):
+        before: tuple[int, Run] | None = None
+        for n in ordered:
+            resources, run = results[(n, job)]
+            wall, cpu = run.wall_s / resources * 1000, run.cpu_s / resources * 1000
+            if before is None:
+                marginal_wall = marginal_cpu = "-"
+            else:
+                added = resources - before[0]
+                marginal_wall = f"{(run.wall_s - before[1].wall_s) / added * 1000:.2f}"
+                marginal_cpu = f"{(run.cpu_s - before[1].cpu_s) / added * 1000:.2f}"
             print(
-                f"\nsequential baseline, N={args.baseline}: apply {serial.wall_s:.2f} s;"
-                f" no-op plan {noop_serial.wall_s:.2f} s at parallelism 1 vs"
-                f" {noop_parallel.wall_s:.2f} s at {args.parallelism}"
-                f" ({noop_serial.wall_s / noop_parallel.wall_s:.1f}x faster)"
+                f"{job:<7} {n:>5} {resources:>9} {wall:>11.2f} {marginal_wall:>9}"
+                f" {cpu:>10.2f} {marginal_cpu:>9}"
             )
+            before = (resources, run)
+
+
+def baseline(tmp: Path, args: argparse.Namespace) -> None:
+    emulator = serve(tmp / "baseline.db", args.latency_ms)
+    try:
+        seed_numbers(emulator, args.baseline)
+        stack = tmp / "stack-baseline"
+        generate(stack, args.baseline)
+        serial = run_cli(emulator, ["apply", str(stack), "--auto-approve"], 1)
+        noop_serial = run_cli(emulator, ["plan", str(stack)], 1)
+        noop_parallel = run_cli(emulator, ["plan", str(stack)], args.parallelism)
+    finally:
+        emulator.process.terminate()
+        emulator.process.wait()
+    print(
+        f"\nsequential baseline, N={args.baseline}: apply {serial.wall_s:.2f} s;"
+        f" no-op plan {noop_serial.wall_s:.2f} s at parallelism 1 vs"
+        f" {noop_parallel.wall_s:.2f} s at {args.parallelism}"
+        f" ({noop_serial.wall_s / noop_parallel.wall_s:.1f}x faster)"
+    )
+
+
+def rate_limited(tmp: Path, args: argparse.Namespace, limit: int = 50) -> None:
+    """An apply against an emulator that allows `limit` requests per second: the client paces
+    itself from the X-RateLimit headers, so it meets (almost) no 429 and fails nothing."""
+    n = args.rate_limited
+    emulator = serve(tmp / "rate-limited.db", args.latency_ms, rate_limit=limit)
+    try:
+        seed_numbers(emulator, n)
+        stack = tmp / "stack-rate-limited"
+        resources = generate(stack, n)
+        run = run_cli(emulator, ["apply", str(stack), "--auto-approve"], args.parallelism)
+    finally:
+        emulator.process.terminate()
+        emulator.process.wait()
+    total = sum(run.requests.values())
+    allowed = 1.2 * total / limit
+    verdict = "within" if run.wall_s <= allowed and run.exit_code == 0 else "NOT within"
+    print(
+        f"\nrate limited to {limit} requests/s, N={n} apply ({resources} resources):"
+        f" {run.wall_s:.2f} s for {total} requests (exit {run.exit_code});"
+        f" {run.rate_limited} answered 429; limit 1.2 x {total}/{limit} = {allowed:.2f} s:"
+        f" {verdict}"
+    )
 
 
 def report(
@@ -267,7 +338,8 @@ def report(
     print(
         f"{n:>5} {job:<7} {resources:>9} {run.wall_s:>8.2f} {total:>8} {least:>7}"
         f" {bound:>8.2f} {run.wall_s / bound:>10.2f} {run.cpu_s / resources * 1000:>10.2f}"
-        f" {run.peak_mb:>8.0f}{flag}"
+        f" {run.peak_mb:>8.0f}{flag}",
+        flush=True,
     )
 
 

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
-from bimpeai import BimpeAIError
 
 from bimpe_iac import __version__, ui
-from bimpe_iac.commands import state_backends  # noqa: F401 (adds its commands to `state`)
-from bimpe_iac.commands.apply import apply_command, destroy_command
-from bimpe_iac.commands.clone import clone_command
-from bimpe_iac.commands.drift import drift_command
-from bimpe_iac.commands.emulator import emulator
-from bimpe_iac.commands.export import export_command
-from bimpe_iac.commands.import_ import import_command
-from bimpe_iac.commands.plan import plan_command
-from bimpe_iac.commands.smoke import smoke_command
-from bimpe_iac.commands.state import state_group
-from bimpe_iac.commands.validate import validate
-from bimpe_iac.engine.executor import describe_error
 from bimpe_iac.errors import BimpeIacError
 from bimpe_iac.render.values import visible
 
+# Each command's module, imported only when the command runs (or help lists it): a command
+# then loads what it uses, not what every other command uses.
+COMMANDS = {
+    "validate": "bimpe_iac.commands.validate:validate",
+    "plan": "bimpe_iac.commands.plan:plan_command",
+    "apply": "bimpe_iac.commands.apply:apply_command",
+    "destroy": "bimpe_iac.commands.apply:destroy_command",
+    "drift": "bimpe_iac.commands.drift:drift_command",
+    "smoke": "bimpe_iac.commands.smoke:smoke_command",
+    "import": "bimpe_iac.commands.import_:import_command",
+    "state": "bimpe_iac.commands.state_backends:state_group",
+    "export": "bimpe_iac.commands.export:export_command",
+    "clone": "bimpe_iac.commands.clone:clone_command",
+    "emulator": "bimpe_iac.commands.emulator:emulator",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or cmd_name in self.commands:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bimpe-iac")
 @click.option("-q", "--quiet", is_flag=True, help="Say only results and errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also log what bimpe-iac is doing.")
@@ -66,19 +84,6 @@ def completion_command(shell: str) -> None:
     click.echo(completer(cli, {}, "bimpe-iac", "_BIMPE_IAC_COMPLETE").source())
 
 
-cli.add_command(validate)
-cli.add_command(plan_command)
-cli.add_command(apply_command)
-cli.add_command(destroy_command)
-cli.add_command(drift_command)
-cli.add_command(smoke_command)
-cli.add_command(import_command)
-cli.add_command(state_group)
-cli.add_command(export_command)
-cli.add_command(clone_command)
-cli.add_command(emulator)
-
-
 def main() -> None:
     """Run the CLI; map known errors to exit 1, Ctrl-C to 130, anything unexpected to 3."""
     try:
@@ -98,10 +103,19 @@ def main() -> None:
         # Messages quote what files hold: no control character in them reaches the terminal.
         click.echo(f"Error: {visible(str(exc))}", err=True)
         sys.exit(exc.exit_code)
-    except BimpeAIError as exc:  # an API answer or a network failure outside an apply step
-        click.echo(f"Error: {visible(describe_error(exc))}", err=True)
-        sys.exit(1)
-    except Exception as exc:  # the boundary: a bug, reported without a traceback on screen
+    except Exception as exc:  # the boundary
+        if _from_the_api(exc):  # an API answer or a network failure outside an apply step
+            from bimpe_iac.engine.executor import describe_error
+
+            click.echo(f"Error: {visible(describe_error(exc))}", err=True)
+            sys.exit(1)
+        # A bug, reported without a traceback on screen.
         click.echo(f"Internal error: {type(exc).__name__}: {visible(str(exc))}", err=True)
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _from_the_api(exc: Exception) -> bool:
+    """Whether the SDK raised it; a command that never loaded the SDK raised none of its."""
+    sdk = sys.modules.get("bimpeai")
+    return sdk is not None and isinstance(exc, sdk.BimpeAIError)

@@ -327,6 +327,9 @@ class ApiHttpClient(httpx.AsyncClient):
                 waited = f"no answer from {origin.authority} in {timeout_s:g} s"
                 raise httpx.ReadTimeout(waited) from exc
         response = httpx.Response(status, headers=answer_headers, content=answer)
+        if not any(b"charset=" in value.lower() for _, value in answer_headers):
+            # JSON is UTF-8 (RFC 8259); saying so spares httpx parsing Content-Type per answer.
+            response.encoding = "utf-8"
         self._pacer.observe(response.headers, sent)
         if self._log_http:
             _log_answer(response, method, url, started)

@@ -40,11 +40,29 @@ from bimpe_iac.state.model import StateDocument
 from bimpe_iac.ui import UI
 
 
-def _print_progress(
-    change: Change, status: Status, elapsed: float | None, detail: str | None
-) -> None:
-    line = format_progress(change.address, change.action, status, elapsed, detail)
-    click.echo(visible(line))
+class _ProgressLines:
+    """One line per operation, for logs and CI: written in batches, at least every quarter of a
+    second, because a thousand separate writes to a pipe cost more than the operations."""
+
+    FLUSH_EVERY_S = 0.25
+
+    def __init__(self) -> None:
+        self._pending: list[str] = []
+        self._flushed_at = time.monotonic()
+
+    def __call__(
+        self, change: Change, status: Status, elapsed: float | None, detail: str | None
+    ) -> None:
+        line = format_progress(change.address, change.action, status, elapsed, detail)
+        self._pending.append(visible(line))
+        if time.monotonic() - self._flushed_at >= self.FLUSH_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            click.echo("\n".join(self._pending))
+            self._pending.clear()
+        self._flushed_at = time.monotonic()
 
 
 @contextmanager
@@ -54,7 +72,11 @@ def _progress_display() -> Iterator[Progress]:
         yield lambda change, status, elapsed, detail: None
         return
     if not sys.stdout.isatty():
-        yield _print_progress
+        lines = _ProgressLines()
+        try:
+            yield lines
+        finally:
+            lines.flush()
         return
     with LiveProgress() as live:
 

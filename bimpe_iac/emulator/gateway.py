@@ -61,6 +61,8 @@ class Gateway:
         self.limiter = RateLimiter()
         self.requests: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.rate_limited = 0
+        """Answers 429 because a key went over the rate limit (not injected ones)."""
         self._last_expiry = 0.0
         self._teams_by_key: dict[str, str] = {}
         self._in_flight: dict[tuple[str, str], str] = {}
@@ -186,6 +188,7 @@ class Gateway:
         headers["x-ratelimit-reset"] = str(decision.reset_at)
         if not decision.allowed:
             headers["retry-after"] = str(max(1, decision.reset_at - int(time.time())))
+            self.rate_limited += 1
             raise ApiError(429, "rate_limited", f"rate limit of {limit} requests per second")
 
     def _fail_early(self, fault: FaultKind | None, headers: dict[str, str]) -> None:

@@ -129,9 +129,12 @@ def build_plan(
     state: StateDocument,
     options: PlanOptions = PlanOptions(),
     imports: Collection[str] = (),
+    desired: Mapping[str, Desired] | None = None,
 ) -> Plan:
-    """`imports`: addresses whose state entry `state` holds only for this plan (adopted)."""
-    desired = desired_resources(kinds, context)
+    """`imports`: addresses whose state entry `state` holds only for this plan (adopted);
+    `desired`: `desired_resources(kinds, context)`, when the caller has it already."""
+    if desired is None:
+        desired = desired_resources(kinds, context)
     addresses = sorted(set(desired) | set(state.resources))
 
     def kind_of(address: str) -> ResourceKind:

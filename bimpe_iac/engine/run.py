@@ -52,8 +52,9 @@ async def make_plan(
         # The plan reads adopted objects as if managed; only apply records them.
         state = state.model_copy(update={"resources": {**state.resources, **adopted}})
         context = replace(context, state=state.resources)
-    plan = build_plan(KINDS, context, state, options, imports=adopted)
-    return replace(plan, moved=moved), desired_resources(KINDS, context)
+    desired = desired_resources(KINDS, context)
+    plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)
+    return replace(plan, moved=moved), desired
 
 
 async def adopt(

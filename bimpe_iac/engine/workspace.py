@@ -14,7 +14,6 @@ from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
 from bimpe_iac.manifest.settings import StateBackend
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.local import LocalStateStore
-from bimpe_iac.state.postgres import PostgresStateStore
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,8 @@ def open_store(backend: StateBackend, stack: Stack, environ: Mapping[str, str]) 
             f"the state backend is postgres, but {backend.dsn_env} is not set: set it to the "
             "state database's connection string (postgresql://user:password@host:5432/db)"
         )
+    from bimpe_iac.state.postgres import PostgresStateStore  # psycopg loads only when used
+
     return PostgresStateStore(dsn, stack.name, stack.environment)
 
 

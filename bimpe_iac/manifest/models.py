@@ -78,7 +78,10 @@ class _Resource(_Model):
     @property
     def source(self) -> SourceLocation | None:
         """Where the resource's key is written; set for every resource of a loaded stack."""
-        return self._source
+        # Straight from pydantic's private store: `self._source` takes its slow __getattr__.
+        private = self.__pydantic_private__ or {}
+        source = private.get("_source")
+        return source if isinstance(source, SourceLocation) else None
 
     def __eq__(self, other: object) -> bool:
         # Two resources are equal when they say the same, wherever they are written.

@@ -46,7 +46,7 @@ def _check(words: list[str]) -> None:
     command: click.Command = cli
     while isinstance(command, click.Group) and words and not words[0].startswith("-"):
         name = words.pop(0)
-        found = command.commands.get(name)
+        found = command.get_command(click.Context(command), name)
         assert found is not None, f"no command {name!r} under {command.name!r}"
         command = found
     assert not isinstance(command, click.Group), f"{command.name} needs a subcommand"

@@ -16,15 +16,11 @@ import pytest
 
 from bimpe_iac.engine.model import Change, FieldChange, Move, Plan
 from bimpe_iac.errors import PlanError
-from bimpe_iac.render import (
-    format_apply_summary,
-    format_progress,
-    plan_document,
-    plan_from_json,
-    plan_to_json,
-    render_plan_markdown,
-    render_plan_text,
-)
+from bimpe_iac.render import plan_document
+from bimpe_iac.render.json import plan_from_json, plan_to_json
+from bimpe_iac.render.markdown import render_plan_markdown
+from bimpe_iac.render.progress import format_apply_summary, format_progress
+from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.render.values import no_mask
 
 SCHEMA = json.loads(Path(plan_document.SCHEMA_PATH).read_text(encoding="utf-8"))

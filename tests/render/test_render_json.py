@@ -16,13 +16,8 @@ from hypothesis import strategies as st
 
 from bimpe_iac.engine.model import Change, FieldChange, Plan, Ref
 from bimpe_iac.errors import PlanError
-from bimpe_iac.render import (
-    parse_plan_json,
-    plan_document,
-    plan_from_json,
-    plan_to_json,
-    render_plan_json,
-)
+from bimpe_iac.render import plan_document
+from bimpe_iac.render.json import parse_plan_json, plan_from_json, plan_to_json, render_plan_json
 
 SCHEMA = json.loads(Path(plan_document.SCHEMA_PATH).read_text(encoding="utf-8"))
 

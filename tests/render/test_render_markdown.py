@@ -10,7 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from bimpe_iac.engine.model import Change, FieldChange, Plan
-from bimpe_iac.render import render_plan_markdown, render_plan_text
+from bimpe_iac.render.markdown import render_plan_markdown
+from bimpe_iac.render.text import render_plan_text
 
 FENCE = re.compile(r"^(`{3,})(diff)?$", re.MULTILINE)
 LIMIT = 65000

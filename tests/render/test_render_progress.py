@@ -9,8 +9,13 @@ import pytest
 from rich.console import Console
 
 from bimpe_iac.engine.model import Action
-from bimpe_iac.render import LiveProgress, format_apply_summary, format_progress
-from bimpe_iac.render.progress import Status, format_elapsed
+from bimpe_iac.render.progress import (
+    LiveProgress,
+    Status,
+    format_apply_summary,
+    format_elapsed,
+    format_progress,
+)
 
 
 @pytest.mark.parametrize(

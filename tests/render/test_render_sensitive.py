@@ -10,15 +10,10 @@ import pytest
 
 from bimpe_iac.engine.model import Change, FieldChange, Plan
 from bimpe_iac.errors import PlanError
-from bimpe_iac.render import (
-    plan_from_json,
-    plan_to_json,
-    render_plan_json,
-    render_plan_markdown,
-    render_plan_text,
-    sensitive_lookup,
-)
-from bimpe_iac.render.markers import digest
+from bimpe_iac.render.json import plan_from_json, plan_to_json, render_plan_json
+from bimpe_iac.render.markdown import render_plan_markdown
+from bimpe_iac.render.markers import digest, sensitive_lookup
+from bimpe_iac.render.text import render_plan_text
 
 
 def test_a_secret_in_a_changed_prompt_never_shows(

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bimpe_iac.engine.model import Change, FieldChange, Plan, Ref
-from bimpe_iac.render import render_plan_text
-from bimpe_iac.render.text import NO_CHANGES
+from bimpe_iac.render.text import NO_CHANGES, render_plan_text
 
 
 def no_mask(text: str) -> str:

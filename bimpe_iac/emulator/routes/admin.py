@@ -117,7 +117,13 @@ async def fulfil(request: Request, request_id: str, body: Fulfilment) -> Respons
 @router.get("/counters")
 async def counters(request: Request) -> Response:
     gateway = request.app.state.gateway
-    return ok({"requests": dict(gateway.requests), "faults": dict(gateway.faults)})
+    return ok(
+        {
+            "requests": dict(gateway.requests),
+            "faults": dict(gateway.faults),
+            "rate_limited": gateway.rate_limited,
+        }
+    )
 
 
 @router.delete("/counters")
@@ -125,6 +131,7 @@ async def reset_counters(request: Request) -> Response:
     gateway = request.app.state.gateway
     gateway.requests.clear()
     gateway.faults.clear()
+    gateway.rate_limited = 0
     return ok(None, "Counters reset")
 
 
