@@ -16,7 +16,6 @@ answering is sent again once on a new connection, as browsers and urllib3 do.
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import logging
 import ssl
 import time
@@ -27,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies
 
 import httpx
+import orjson
 
 from bimpe_iac.pacing import Pacer
 
@@ -300,26 +300,23 @@ class ApiHttpClient(httpx.AsyncClient):
         query = "&".join(q for q in (parts.query, urlencode(params) if params else "") if q)
         if query:
             target = f"{target}?{query}"
-        items = list(httpx.Headers(headers).multi_items()) if headers is not None else []
-        payload = b""
-        if body is not None:
-            payload = jsonlib.dumps(
-                body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            ).encode()
-            if not any(name.lower() == "content-type" for name, _ in items):
-                items.append(("Content-Type", "application/json"))
-        head = [f"{method} {target} HTTP/1.1", f"Host: {origin.authority}"]
-        head += [f"{name}: {value}" for name, value in items]
+        raw = _raw_headers(headers)
+        payload = b"" if body is None else orjson.dumps(body)
+        lines = [f"{method} {target} HTTP/1.1\r\nHost: {origin.authority}".encode()]
+        lines += [name + b": " + value for name, value in raw]
+        if body is not None and not any(name.lower() == b"content-type" for name, _ in raw):
+            lines.append(b"Content-Type: application/json")
         if body is not None or method in ("POST", "PUT", "PATCH"):
-            head.append(f"Content-Length: {len(payload)}")
-        message = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+            lines.append(b"Content-Length: %d" % len(payload))
+        message = b"\r\n".join(lines) + b"\r\n\r\n" + payload
 
         async with origin.slots:
             # Counted once it has a connection, so that the pacer sees what is really sent.
             sent = await self._pacer.acquire()
             started = time.perf_counter()
             if self._log_http:
-                http_log.debug("-> %s %s headers=%s", method, url, redacted(items))
+                named = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw]
+                http_log.debug("-> %s %s headers=%s", method, url, redacted(named))
             try:
                 async with asyncio.timeout(timeout_s):
                     status, answer_headers, answer = await _exchange(origin, method, message)
@@ -330,7 +327,12 @@ class ApiHttpClient(httpx.AsyncClient):
         if not any(b"charset=" in value.lower() for _, value in answer_headers):
             # JSON is UTF-8 (RFC 8259); saying so spares httpx parsing Content-Type per answer.
             response.encoding = "utf-8"
-        self._pacer.observe(response.headers, sent)
+        limits = {
+            name.lower().decode("latin-1"): value.decode("latin-1")
+            for name, value in answer_headers
+            if name[:12].lower() == b"x-ratelimit-"
+        }
+        self._pacer.observe(limits, sent)
         if self._log_http:
             _log_answer(response, method, url, started)
         return response
@@ -362,6 +364,16 @@ async def _exchange(
             else:
                 connection.close()
     raise httpx.ReadError(f"{origin.authority} closed every connection before answering")
+
+
+def _raw_headers(headers: httpx._types.HeaderTypes | None) -> list[tuple[bytes, bytes]]:
+    if headers is None:
+        return []
+    raw = headers.raw if isinstance(headers, httpx.Headers) else httpx.Headers(headers).raw
+    written = b"".join(name + value for name, value in raw)
+    if b"\r" in written or b"\n" in written:
+        raise httpx.LocalProtocolError("a request header holds a line break")
+    return raw
 
 
 class _LazyTransport(httpx.AsyncBaseTransport):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 
@@ -73,7 +73,7 @@ class Pacer:
         self._sent += 1
         return self._sent - 1
 
-    def observe(self, headers: httpx.Headers, sent: object) -> None:
+    def observe(self, headers: Mapping[str, str], sent: object) -> None:
         """Take in the limit an answer reports; `sent` is its request's `acquire` number."""
         remaining = _number(headers.get("x-ratelimit-remaining"))
         reset_at = _number(headers.get("x-ratelimit-reset"))

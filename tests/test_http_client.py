@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 from bimpeai import APIConnectionError, APITimeoutError, AsyncBimpeAI
 
@@ -147,3 +148,25 @@ def test_requests_it_does_not_shorten_take_httpx_path() -> None:
             server.close()
 
     assert asyncio.run(run()) == 204
+
+
+def test_a_header_with_a_line_break_is_refused_before_sending() -> None:
+    """Nothing can smuggle a second header, or a second request, into the one sent."""
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read(1000))
+        writer.close()
+
+    async def run() -> None:
+        server, url = await _serve(handler)
+        _, http = _client(url)
+        try:
+            with pytest.raises(httpx.LocalProtocolError):
+                await http.request("GET", f"{url}/x", headers={"X-Note": "a\r\nX-Admin: yes"})
+        finally:
+            await http.aclose()
+            server.close()
+
+    asyncio.run(run())
+    assert received == []

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, cast
 
+import orjson
+
 from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.state_edit import rename
 from bimpe_iac.state.backend import StateStore
@@ -50,6 +52,7 @@ class StateSession:
         self._store = store
         self._mask = mask
         self._json = {a: r.model_dump(mode="json") for a, r in document.resources.items()}
+        self._encoded = {a: orjson.dumps(j) for a, j in self._json.items()}
         self._intent_json: dict[str, tuple[Intent, dict[str, Any]]] = {}
         self._changes = 0
         """Changes made to the document so far (a count)."""
@@ -121,7 +124,7 @@ class StateSession:
             generation=generation,
         )
         self.document.resources[address] = entry
-        self._json[address] = entry.model_dump(mode="json")
+        self._keep_json(address, entry)
         self.document.generations.pop(address, None)
         self.document.intents.pop(address, None)
         self._changes += 1
@@ -130,6 +133,7 @@ class StateSession:
     async def forget(self, address: str) -> None:
         entry = self.document.resources.pop(address, None)
         self._json.pop(address, None)
+        self._encoded.pop(address, None)
         if entry is not None and entry.generation:
             self.document.generations[address] = entry.generation
         self.document.intents.pop(address, None)
@@ -141,6 +145,7 @@ class StateSession:
         if rename(self.document, moves):
             # A rename rewrites the dependencies of every entry that names a moved address.
             self._json = {a: r.model_dump(mode="json") for a, r in self.document.resources.items()}
+            self._encoded = {a: orjson.dumps(j) for a, j in self._json.items()}
             self._changes += 1
             await self.commit()
 
@@ -154,9 +159,13 @@ class StateSession:
             return False
         entry.depends_on = list(depends_on)
         entry.prevent_destroy = prevent_destroy
-        self._json[address] = entry.model_dump(mode="json")
+        self._keep_json(address, entry)
         self._changes += 1
         return True
+
+    def _keep_json(self, address: str, entry: ResourceState) -> None:
+        self._json[address] = entry.model_dump(mode="json")
+        self._encoded[address] = orjson.dumps(self._json[address])
 
     async def commit(self) -> None:
         """Return once every change made so far is stored: with the write under way when its
@@ -215,4 +224,4 @@ class StateSession:
             intents[address] = known
         self._intent_json = intents
         data["intents"] = {address: known[1] for address, known in intents.items()}
-        return Snapshot(data)
+        return Snapshot(data, dict(self._encoded))

@@ -21,7 +21,7 @@ from psycopg.rows import TupleRow
 
 from bimpe_iac.errors import StateError
 from bimpe_iac.state.backend import DEFAULT_LEASE_S, VersionSummary
-from bimpe_iac.state.codec import UnreadableState, decode_state, encode_json
+from bimpe_iac.state.codec import UnreadableState, decode_state
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lockfile import LockInfo
 from bimpe_iac.state.migrations import migrate
@@ -203,7 +203,7 @@ class PostgresStateStore:
 
     def _insert(self, conn: psycopg.Connection[TupleRow], doc: Snapshot) -> None:
         key = {"stack": doc.stack, "environment": doc.environment}
-        document = encode_json(doc.data, compact=True).decode()
+        document = doc.compact_json().decode()
         writer = doc.data.get("writer")
         with conn.transaction():
             # A placeholder head (serial -1) for a first write; a concurrent first write waits

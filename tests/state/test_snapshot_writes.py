@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from bimpe_iac.errors import StateError
@@ -34,6 +35,22 @@ def test_a_compact_write_reads_back_the_same(tmp_path: Path, make_state: MakeSta
     read = LocalStateStore(path).read("support", "prod")
     assert read.resources == doc.resources and read.intents == doc.intents
     assert (read.updated_at, read.writer) == (stamp.updated_at, stamp.writer)
+
+
+def test_a_compact_write_from_ready_encoded_resources_reads_back_the_same(
+    tmp_path: Path, make_state: MakeState
+) -> None:
+    """As a running apply writes: each resource's JSON kept encoded, the document joined."""
+    path = tmp_path / "prod.json"
+    store, doc = LocalStateStore(path), make_state(resources=5)
+    data = doc.model_dump(mode="json")
+    encoded = {address: orjson.dumps(entry) for address, entry in data["resources"].items()}
+
+    store.write_snapshot(Snapshot(data, encoded), compact=True)
+
+    assert orjson.loads(path.read_bytes())["resources"] == data["resources"]
+    read = LocalStateStore(path).read("support", "prod")
+    assert read.resources == doc.resources and read.intents == doc.intents
 
 
 def test_without_backup_the_backup_stays(tmp_path: Path, make_state: MakeState) -> None:
