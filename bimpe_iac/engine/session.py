@@ -7,7 +7,9 @@ a write that holds its change. One write runs at a time, in a worker thread so t
 operations go on meanwhile: it stores a snapshot of the document as it was when the write
 began (its serial one higher than the last), and releases every operation whose change that
 snapshot holds once the backend says it is stored. The changes made while it ran go into the
-next write, together. With many operations in flight, one write serves many of them.
+next write, together. With many operations in flight, one write serves many of them. A write
+starts no sooner than twice its predecessor's duration after it, so writing a big state takes at
+most a third of the run and its cost stays in proportion to the state, not to its square.
 
 A snapshot is cheap to take: the JSON form of each resource and intent is kept ready and redone
 only when it changes, and the writes during the run may be compact (`StateStore.write_snapshot`).
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -32,6 +35,9 @@ from bimpe_iac.engine.state_edit import rename
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument, value_hash
 from bimpe_iac.state.snapshot import Snapshot, Stamp
+
+WRITE_PAUSE_FACTOR = 2.0
+"""After a write that took t seconds, the next starts no sooner than this times t later."""
 
 
 def _masked(value: Any, mask: Callable[[str], str]) -> Any:
@@ -63,6 +69,7 @@ class StateSession:
         self._writes = 0
         self._canonical = True
         self._closing = False
+        self._next_write_at = 0.0
 
     async def __aenter__(self) -> StateSession:
         return self
@@ -189,10 +196,19 @@ class StateSession:
 
     async def _write(self) -> None:
         try:
+            if not self._closing:
+                # Writing takes at most a third of the time: a big state is slower to write, so
+                # its writes wait longer and each carries more changes (group commit again).
+                rest = self._next_write_at - time.monotonic()
+                if rest > 0:
+                    await asyncio.sleep(rest)
             holds = self._changes
             canonical = self._closing
+            started = time.monotonic()
             snapshot = self._snapshot()
             stamp = await asyncio.to_thread(self._store_snapshot, snapshot, canonical)
+            took = time.monotonic() - started
+            self._next_write_at = started + took * (1 + WRITE_PAUSE_FACTOR)
             self._stored = holds
             self._canonical = stamp.canonical
             self.document.updated_at, self.document.writer = stamp.updated_at, stamp.writer
