@@ -205,7 +205,7 @@ class StateSession:
             holds = self._changes
             canonical = self._closing
             started = time.monotonic()
-            snapshot = self._snapshot()
+            snapshot = self._snapshot(canonical)
             stamp = await asyncio.to_thread(self._store_snapshot, snapshot, canonical)
             took = time.monotonic() - started
             self._next_write_at = started + took * (1 + WRITE_PAUSE_FACTOR)
@@ -225,12 +225,12 @@ class StateSession:
             self._writes += 1
             return stamp
 
-    def _snapshot(self) -> Snapshot:
+    def _snapshot(self, canonical: bool) -> Snapshot:
         """The document as it is now, with the next serial. Nothing in it changes later: a
-        JSON form is replaced when its resource or intent changes, never changed."""
+        JSON form is replaced when its resource or intent changes, never changed. Only a
+        canonical write needs the resources as data; the others join their encoded forms."""
         self.document.serial += 1
         data = self.document.model_dump(mode="json", exclude={"resources", "intents"})
-        data["resources"] = dict(self._json)
         # Intents are only ever replaced: one whose object is the same has the same JSON form.
         intents = {}
         for address, intent in self.document.intents.items():
@@ -240,4 +240,7 @@ class StateSession:
             intents[address] = known
         self._intent_json = intents
         data["intents"] = {address: known[1] for address, known in intents.items()}
+        if canonical:
+            data["resources"] = dict(self._json)
+            return Snapshot(data)
         return Snapshot(data, dict(self._encoded))

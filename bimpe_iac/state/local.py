@@ -108,7 +108,7 @@ class LocalStateStore:
             snapshot = snapshot.stamped(written)
         else:
             written = Stamp.of(snapshot, canonical=not compact)
-        data = snapshot.compact_json() if compact else encode_json(snapshot.data)
+        data = snapshot.compact_json() if compact else encode_json(snapshot.full_data())
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if backup:  # once per run is enough: a leftover is untidy, not harmful

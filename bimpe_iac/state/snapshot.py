@@ -18,12 +18,20 @@ from bimpe_iac.state.model import StateDocument, Writer
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """`data` is what `StateDocument.model_dump(mode="json")` gives for the version to store;
-    its values are never changed once the snapshot is made (a writer stamps a copy)."""
+    """`data` is what `StateDocument.model_dump(mode="json")` gives for the version to store,
+    except that with `encoded_resources` its resources are those instead; its values are never
+    changed once the snapshot is made (a writer stamps a copy)."""
 
     data: dict[str, Any]
     encoded_resources: Mapping[str, bytes] | None = field(default=None, compare=False)
-    """Each entry of `data["resources"]` as compact JSON, when the maker kept them ready."""
+    """Each resource entry as compact JSON, when the maker kept them ready."""
+
+    def full_data(self) -> dict[str, Any]:
+        """`data` with the resources in it."""
+        if self.encoded_resources is None:
+            return self.data
+        resources = {a: orjson.loads(e) for a, e in self.encoded_resources.items()}
+        return {**self.data, "resources": resources}
 
     def compact_json(self) -> bytes:
         """The compact JSON form (one line, keys in any order). From ready-encoded resources

@@ -55,7 +55,7 @@ class SlowStore:
                 self.active -= 1
 
     def stored(self, address: str) -> bool:
-        return bool(self.versions) and address in self.versions[-1][0].data["resources"]
+        return bool(self.versions) and address in self.versions[-1][0].full_data()["resources"]
 
 
 def session_on(store: Any) -> StateSession:
@@ -100,7 +100,7 @@ def test_operations_in_flight_share_writes_and_each_returns_once_stored() -> Non
     assert store.most_active == 1
     assert [v[1] for v in store.versions] == [True] * (writes - 1) + [False]  # compact, canonical
     assert [v[2] for v in store.versions] == [True] + [False] * (writes - 1)  # backup once
-    last = store.versions[-1][0].data
+    last = store.versions[-1][0].full_data()
     assert len(last["resources"]) == 64 and last["intents"] == {}
     assert session.document.serial == writes
 
@@ -121,7 +121,7 @@ def test_a_failed_write_fails_its_waiters_and_the_next_write_stores_them() -> No
     results = asyncio.run(run())
 
     assert all(isinstance(r, StateError) for r in results), results
-    assert set(store.versions[-1][0].data["resources"]) == {
+    assert set(store.versions[-1][0].full_data()["resources"]) == {
         "agents.first",
         "agents.b0",
         "agents.b1",
@@ -145,8 +145,8 @@ def test_a_cancelled_waiter_leaves_the_write_to_finish() -> None:
         await session.close()
 
     asyncio.run(run())
-    assert "agents.cancelled" in store.versions[0][0].data["resources"]
-    assert "agents.other" in store.versions[-1][0].data["resources"]
+    assert "agents.cancelled" in store.versions[0][0].full_data()["resources"]
+    assert "agents.other" in store.versions[-1][0].full_data()["resources"]
 
 
 def test_the_local_backup_is_the_state_from_before_the_run(tmp_path: Path) -> None:
