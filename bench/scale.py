@@ -182,9 +182,11 @@ def fewest(job: str, n: int) -> tuple[int, int]:
     workflows = max(1, n // 10)
     links = len(range(0, n, 10))
     if job == "apply":
-        # From empty, each list is one page (the workflows list holds the 3 public ones). Then
-        # creates: workflows, agents, 2 knowledge bases each; actions: read ids, enable; links.
-        return 3 + workflows + n + 2 * n + 2 * n + links, 3
+        # From empty, the workflows list (the 3 public ones) and the agents list are a page each;
+        # the team's numbers exist before. Then creates: workflows, agents, 2 knowledge bases
+        # each; actions: read ids, enable; links.
+        lists = 2 + math.ceil((links + 4) / PAGE)
+        return lists + workflows + n + 2 * n + 2 * n + links, 3
     # A plan reads each list whole (the team owns 4 demo numbers besides the linked ones), then
     # each managed agent's knowledge bases and actions.
     lists = math.ceil((workflows + 3) / PAGE) + math.ceil(n / PAGE) + math.ceil((links + 4) / PAGE)
