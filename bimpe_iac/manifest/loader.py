@@ -4,7 +4,7 @@ checked across files, and reported all at once."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ def load_stack(
         phone_numbers=_specs(resources, "phone_numbers"),
         moved=tuple(move.block for move in moves),
         sensitive_values=loaded_settings.sensitive_values,
-        locations=_locations(files),
+        locations=_Locations(files),
     )
 
 
@@ -105,12 +105,34 @@ def _specs(resources: Mapping[tuple[str, str], Declared], section: str) -> dict[
     return {key: declared.spec for (s, key), declared in resources.items() if s == section}
 
 
-def _locations(files: list[LoadedFile]) -> dict[str, SourceLocation]:
-    locations = {}
-    for loaded in files:
-        if loaded.document is None:
-            continue
-        for path, marks in loaded.document.marks.items():
-            line, column = marks.key or marks.start
-            locations[format_address(path)] = SourceLocation(loaded.path, line, column)
-    return locations
+class _Locations(Mapping[str, SourceLocation]):
+    """Where each address is written, worked out on first use: most runs never ask."""
+
+    def __init__(self, files: list[LoadedFile]) -> None:
+        self._files: list[LoadedFile] | None = files
+        self._found: dict[str, SourceLocation] = {}
+
+    def _all(self) -> dict[str, SourceLocation]:
+        if self._files is not None:
+            for loaded in self._files:
+                if loaded.document is None:
+                    continue
+                for path, marks in loaded.document.marks.items():
+                    line, column = marks.key or marks.start
+                    self._found[format_address(path)] = SourceLocation(loaded.path, line, column)
+            self._files = None
+        return self._found
+
+    def __getitem__(self, address: str) -> SourceLocation:
+        return self._all()[address]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[dict[str, SourceLocation]], tuple[dict[str, SourceLocation]]]:
+        return (dict, (self._all(),))
