@@ -89,7 +89,9 @@ class _Origin:
         self.scheme = scheme
         self.host = host
         self.port = port
-        self.authority = host if port in (80, 443) else f"{host}:{port}"
+        named = f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
+        default = 443 if scheme == "https" else 80
+        self.authority = named if port == default else f"{named}:{port}"
         self.idle: deque[_Connection] = deque()
         self.slots = asyncio.Semaphore(size)
         self._tls: ssl.SSLContext | None = None

@@ -170,3 +170,32 @@ def test_a_header_with_a_line_break_is_refused_before_sending() -> None:
 
     asyncio.run(run())
     assert received == []
+
+
+def test_an_ipv6_server_gets_its_host_in_brackets() -> None:
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await _read_request(reader))
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(ENVELOPE), ENVELOPE)
+        )
+        await writer.drain()
+        writer.close()
+
+    async def run() -> None:
+        try:
+            server = await asyncio.start_server(handler, "::1", 0)
+        except OSError:
+            pytest.skip("no IPv6 loopback here")
+        port = server.sockets[0].getsockname()[1]
+        sdk, http = _client(f"http://[::1]:{port}")
+        try:
+            await sdk.agents.list()
+        finally:
+            await http.aclose()
+            server.close()
+        assert f"host: [::1]:{port}".encode() in heads[0].lower()
+
+    asyncio.run(run())
