@@ -122,6 +122,12 @@ def test_agent_limit_of_the_team(admin: Admin, emulator: RunningEmulator) -> Non
         assert [a.name for a in client.agents.list()] == ["one"]
 
 
+def test_an_agent_limit_sqlite_cannot_hold_is_refused(admin: Admin) -> None:
+    response = admin.http.post("/_emulator/teams", json={"name": "huge", "agent_limit": 2**70})
+    assert response.status_code == 400
+    assert "agent_limit" in response.text
+
+
 def test_retrieve_gives_the_detail(sdk: BimpeAI, agent: AgentCreateResponse) -> None:
     kb = sdk.agents.knowledge_bases.create(
         agent.id, {"type": "text", "name": "Hours", "content": "Open 9 to 5", "description": "h"}

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/_emulator", tags=["emulator admin"])
 class NewTeam(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    agent_limit: Annotated[int, Field(ge=0)] | None = None
+    agent_limit: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
 
 
 class NewPhoneNumber(BaseModel):
