@@ -20,7 +20,7 @@ from bimpe_iac.engine.model import Change, Desired, Plan, Ref, count_actions
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import BimpeIacError
-from bimpe_iac.resources.base import ResourceKind
+from bimpe_iac.resources.base import CreateRequest, ResourceKind, UpdateRequest
 
 T = TypeVar("T")
 Status = Literal["started", "done", "failed", "skipped"]
@@ -222,10 +222,9 @@ class Executor:
             body=values,
         )
         await self.session.begin_create(change.address, key, values)
+        request = CreateRequest(change.address, values, parent_id, key)
         try:
-            created = await self._send(
-                change, lambda: kind.create(self.client, change.address, values, parent_id, key)
-            )
+            created = await self._send(change, lambda: kind.create(self.client, request))
         except _Stopped:
             self.session.abandon(change.address)
             raise
@@ -242,8 +241,8 @@ class Executor:
             await self._record(change, change.id, parent_id, change.before or {}, False)
             if not changed:
                 return
-        id = change.id
-        await self._send(change, lambda: kind.update(self.client, id, parent_id, changed, values))
+        request = UpdateRequest(change.id, parent_id, changed, values)
+        await self._send(change, lambda: kind.update(self.client, request))
         await self._record(change, change.id, parent_id, values, False)
 
     async def _record(

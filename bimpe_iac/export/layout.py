@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.keys import assign_keys, named
 from bimpe_iac.export.read import Obj, Team
+from bimpe_iac.manifest.models import AgentAttribute
+from bimpe_iac.resources.workflow import SET_FIELDS
 
 WORKFLOW_FIELDS = (
     "name",
@@ -29,7 +31,6 @@ WORKFLOW_FIELDS = (
     "setup_time",
     "video_url",
 )
-WORKFLOW_SET_FIELDS = frozenset({"tags", "integrations", "channels", "actions"})
 RULE_FIELDS = ("id", "name", "trigger", "condition", "response", "action", "enabled")
 FLOW_FIELDS = (
     "name",
@@ -40,19 +41,7 @@ FLOW_FIELDS = (
     "trigger_keywords",
     "conversation_steps",
 )
-AGENT_FIELDS = (
-    "name",
-    "description",
-    "language",
-    "persona",
-    "timezone",
-    "logo",
-    "business_name",
-    "business_address",
-    "business_email",
-    "business_description",
-    "escalation_email",
-)
+AGENT_FIELDS: tuple[str, ...] = get_args(AgentAttribute)
 
 
 @dataclass(frozen=True)
@@ -113,7 +102,7 @@ def _workflow(key: str, workflow: Obj, files: dict[str, str]) -> Obj:
             path = f"prompts/{key}.md"
             files[path] = as_file(value)
             value = {"file": path}
-        elif name in WORKFLOW_SET_FIELDS:
+        elif name in SET_FIELDS:
             value = sorted(set(value))
         elif name == "rules":
             value = [_rule(rule) for rule in value]

@@ -286,8 +286,7 @@ WorkflowReference = Annotated[
     ),
 ]
 
-AgentField = Literal[
-    "workflow",
+AgentAttribute = Literal[
     "name",
     "description",
     "language",
@@ -299,10 +298,9 @@ AgentField = Literal[
     "business_email",
     "business_description",
     "escalation_email",
-    "live_status",
-    "live_status_reason",
-    "actions",
 ]
+"""An agent's own fields, named alike in a manifest and in the API."""
+AgentField = Literal["workflow", AgentAttribute, "live_status", "live_status_reason", "actions"]
 
 
 class AgentLifecycle(_Model):

@@ -3,13 +3,18 @@ action of the agent is disabled. Action ids differ per agent, so they are looked
 
 from __future__ import annotations
 
-from typing import Any
-
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.errors import PlanError
-from bimpe_iac.resources.base import Collection, Created, PlanContext, fingerprint
+from bimpe_iac.resources.base import (
+    Collection,
+    Created,
+    CreateRequest,
+    PlanContext,
+    UpdateRequest,
+    fingerprint,
+)
 from bimpe_iac.resources.collections import ACTIONS
 from bimpe_iac.state.model import ResourceState
 
@@ -72,27 +77,13 @@ class ActionsKind:
         if disable:
             await client.agents.actions.disable(agent_id, action_ids=disable)
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created:
-        assert parent_id is not None
-        await self._apply(client, parent_id, values["enabled"])
-        return Created(parent_id, parent_id)
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
+        assert request.parent_id is not None
+        await self._apply(client, request.parent_id, request.values["enabled"])
+        return Created(request.parent_id, request.parent_id)
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None:
-        await self._apply(client, id, values["enabled"])
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
+        await self._apply(client, request.id, request.values["enabled"])
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         """Removing `actions:` from a manifest stops managing them; nothing is disabled."""

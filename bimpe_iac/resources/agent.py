@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import AgentSpec, PublicWorkflow, WorkflowById
-from bimpe_iac.resources.base import Collection, Created, PlanContext, fingerprint, managed
+from bimpe_iac.manifest.models import AgentAttribute
+from bimpe_iac.resources.base import (
+    Collection,
+    Created,
+    CreateRequest,
+    PlanContext,
+    UpdateRequest,
+    fingerprint,
+    managed,
+)
 from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
 from bimpe_iac.state.model import ResourceState
 
-FIELDS = (
-    "workflow_id",
-    "name",
-    "description",
-    "language",
-    "persona",
-    "timezone",
-    "logo",
-    "business_name",
-    "business_address",
-    "business_email",
-    "business_description",
-    "escalation_email",
-)
+FIELDS: tuple[str, ...] = ("workflow_id", *get_args(AgentAttribute))
 # Manifest fields of an agent that other kinds manage (or that name the workflow).
 NOT_AGENT_FIELDS = {
     "workflow",
@@ -101,26 +97,14 @@ class AgentKind:
         agents = context.fetched.of(AGENTS.name)
         return [id for id, obj in agents.items() if obj.get("name") == want.values["name"]]
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created:
-        agent = await client.agents.create(idempotency_key=idempotency_key, **values)
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
+        agent = await client.agents.create(
+            idempotency_key=request.idempotency_key, **request.values
+        )
         return Created(agent.id)
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None:
-        await client.agents.update(id, **changed)
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
+        await client.agents.update(request.id, **request.changed)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):

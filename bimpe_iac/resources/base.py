@@ -68,6 +68,27 @@ class PlanContext:
 
 
 @dataclass(frozen=True)
+class CreateRequest:
+    """A create to send: the resource's address and values, the id of its parent (if it has
+    one), and the idempotency key that makes sending it twice safe."""
+
+    address: str
+    values: dict[str, Any]
+    parent_id: str | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """An update to send: the object, the fields that changed and all the values wanted."""
+
+    id: str
+    parent_id: str | None
+    changed: dict[str, Any]
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Created:
     id: str
     parent_id: str | None = None
@@ -98,23 +119,9 @@ class ResourceKind(Protocol):
         imports instead of creating. `parent_id` is the id of `want.parent`, if it has one."""
         ...
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created: ...
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created: ...
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None: ...
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None: ...
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None: ...
 

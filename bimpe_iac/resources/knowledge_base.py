@@ -12,7 +12,9 @@ from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.resources.base import (
     Collection,
     Created,
+    CreateRequest,
     PlanContext,
+    UpdateRequest,
     fingerprint,
     managed,
     normalise_text,
@@ -79,31 +81,17 @@ class KnowledgeBaseKind:
             if (str(obj.get("name", "")).strip(), obj.get("type")) == wanted
         ]
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created:
-        assert parent_id is not None
-        body: Any = dict(values)
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
+        assert request.parent_id is not None
+        body: Any = dict(request.values)
         created = await client.agents.knowledge_bases.create(
-            parent_id, body, idempotency_key=idempotency_key
+            request.parent_id, body, idempotency_key=request.idempotency_key
         )
-        return Created(created.id, parent_id)
+        return Created(created.id, request.parent_id)
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None:
-        assert parent_id is not None
-        await client.agents.knowledge_bases.update(parent_id, id, **changed)
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
+        assert request.parent_id is not None
+        await client.agents.knowledge_bases.update(request.parent_id, request.id, **request.changed)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         assert parent_id is not None

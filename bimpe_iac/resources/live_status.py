@@ -8,7 +8,14 @@ from typing import Any
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
-from bimpe_iac.resources.base import Collection, Created, PlanContext, fingerprint
+from bimpe_iac.resources.base import (
+    Collection,
+    Created,
+    CreateRequest,
+    PlanContext,
+    UpdateRequest,
+    fingerprint,
+)
 from bimpe_iac.resources.collections import AGENTS
 from bimpe_iac.state.model import ResourceState
 
@@ -88,27 +95,13 @@ class LiveStatusKind:
             body["status_reason"] = values["status_reason"]
         await client.agents.update_live_status(agent_id, **body)
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created:
-        assert parent_id is not None
-        await self._set(client, parent_id, values)
-        return Created(parent_id, parent_id)
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
+        assert request.parent_id is not None
+        await self._set(client, request.parent_id, request.values)
+        return Created(request.parent_id, request.parent_id)
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None:
-        await self._set(client, id, values)
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
+        await self._set(client, request.id, request.values)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         """Removing `live_status:` stops managing it; the agent keeps its status."""

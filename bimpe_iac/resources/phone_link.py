@@ -10,7 +10,14 @@ from bimpeai import AsyncBimpeAI, NotFoundError
 
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
-from bimpe_iac.resources.base import Collection, Created, PlanContext, fingerprint
+from bimpe_iac.resources.base import (
+    Collection,
+    Created,
+    CreateRequest,
+    PlanContext,
+    UpdateRequest,
+    fingerprint,
+)
 from bimpe_iac.resources.collections import PHONE_NUMBERS
 from bimpe_iac.state.model import ResourceState
 
@@ -67,25 +74,11 @@ class PhoneLinkKind:
         """Never needed: `read` finds a number by itself, managed or not."""
         return []
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created:
-        raise PlanError(f"{address}: the number is not assigned to this team")
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
+        raise PlanError(f"{request.address}: the number is not assigned to this team")
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None:
-        await client.phone_numbers.update(id, **values)
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
+        await client.phone_numbers.update(request.id, **request.values)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):

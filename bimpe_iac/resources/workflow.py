@@ -12,7 +12,9 @@ from bimpe_iac.manifest.models import WorkflowField
 from bimpe_iac.resources.base import (
     Collection,
     Created,
+    CreateRequest,
     PlanContext,
+    UpdateRequest,
     fingerprint,
     managed,
     normalise_text,
@@ -74,26 +76,14 @@ class WorkflowKind:
             and str(obj.get("name", "")).strip() == want.values["name"]
         ]
 
-    async def create(
-        self,
-        client: AsyncBimpeAI,
-        address: str,
-        values: dict[str, Any],
-        parent_id: str | None,
-        idempotency_key: str,
-    ) -> Created:
-        workflow = await client.workflows.create(idempotency_key=idempotency_key, **values)
+    async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
+        workflow = await client.workflows.create(
+            idempotency_key=request.idempotency_key, **request.values
+        )
         return Created(workflow.id)
 
-    async def update(
-        self,
-        client: AsyncBimpeAI,
-        id: str,
-        parent_id: str | None,
-        changed: dict[str, Any],
-        values: dict[str, Any],
-    ) -> None:
-        await client.workflows.update(id, **changed)
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
+        await client.workflows.update(request.id, **request.changed)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
