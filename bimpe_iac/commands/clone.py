@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from bimpe_iac.commands.apply import run_apply
+from bimpe_iac.commands.options import parallelism_option
 from bimpe_iac.connection import Target, open_client, resolve_target
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.workspace import open_workspace
@@ -84,13 +85,7 @@ async def _read(
     help="Only this agent of the source and what it needs; may be repeated.",
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option(
-    "--parallelism",
-    default=16,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="How many API calls run at once.",
-)
+@parallelism_option
 def clone_command(
     stack_dir: Path,
     source_env: str,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from bimpe_iac.commands.options import parallelism_option
 from bimpe_iac.connection import resolve_target
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.keys import slugify
@@ -51,13 +52,7 @@ def check_key(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     is_flag=True,
     help="Write into a directory that is not empty, replacing its manifests, prompts/ and kb/.",
 )
-@click.option(
-    "--parallelism",
-    default=16,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="How many API calls run at once.",
-)
+@parallelism_option
 def export_command(
     out: Path,
     env: str,

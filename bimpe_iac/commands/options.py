@@ -60,18 +60,20 @@ lock_timeout_option = click.option(
     help="How long to wait for the state lock (30s, 2m or seconds); by default, not at all.",
 )
 
+parallelism_option = click.option(
+    "--parallelism",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="How many API calls run at once.",
+)
+
 
 def stack_options(func: F) -> F:
     func = click.option(
         "--debug-http", is_flag=True, help="Log every HTTP request (Authorization redacted)."
     )(func)
-    func = click.option(
-        "--parallelism",
-        default=16,
-        show_default=True,
-        type=click.IntRange(1, 256),
-        help="How many API calls run at once.",
-    )(func)
+    func = parallelism_option(func)
     func = click.option("--env", "env", default=None, help="The environment of stack.yaml.")(func)
     func = click.argument("stack_dir", type=click.Path(path_type=Path), default=Path("."))(func)
     return func

@@ -32,14 +32,14 @@ def state_group() -> None:
     """Inspect and edit the state of a stack."""
 
 
-def _stack_arguments(func: F) -> F:
+def stack_arguments(func: F) -> F:
     func = click.option("--env", "env", default=None, help="The environment of stack.yaml.")(func)
     return click.argument(
         "stack_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".")
     )(func)
 
 
-def _open(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
+def open_state(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
     workspace = open_workspace(stack_dir, env)
     return workspace.stack, workspace.store
 
@@ -52,7 +52,7 @@ def _edit(
     change: Callable[[StateDocument], None],
 ) -> None:
     """Read the state under its lock, `change` it, and write it as the next version."""
-    stack, store = _open(stack_dir, env)
+    stack, store = open_state(stack_dir, env)
     with store, store.lock(command, timeout_s=lock_timeout):
         state = store.read(stack.name, stack.environment)
         change(state)
@@ -61,10 +61,10 @@ def _edit(
 
 
 @state_group.command("list")
-@_stack_arguments
+@stack_arguments
 def list_command(stack_dir: Path, env: str | None) -> None:
     """List the resources the state manages: address, kind and id."""
-    stack, store = _open(stack_dir, env)
+    stack, store = open_state(stack_dir, env)
     with store:
         state = store.read(stack.name, stack.environment)
     if not state.resources:
@@ -79,13 +79,13 @@ def list_command(stack_dir: Path, env: str | None) -> None:
 
 @state_group.command("show")
 @click.argument("address")
-@_stack_arguments
+@stack_arguments
 def show_command(address: str, stack_dir: Path, env: str | None) -> None:
     """Show what the state remembers of ADDRESS.
 
     Sensitive values are masked, as the state stores them.
     """
-    stack, store = _open(stack_dir, env)
+    stack, store = open_state(stack_dir, env)
     with store:
         state = store.read(stack.name, stack.environment)
     entry = state.resources.get(address)
@@ -111,7 +111,7 @@ def show_command(address: str, stack_dir: Path, env: str | None) -> None:
 @state_group.command("mv")
 @click.argument("old")
 @click.argument("new")
-@_stack_arguments
+@stack_arguments
 @lock_timeout_option
 def mv_command(old: str, new: str, stack_dir: Path, env: str | None, lock_timeout: float) -> None:
     """Rename OLD to NEW, children too; nothing is recreated.
@@ -134,7 +134,7 @@ def mv_command(old: str, new: str, stack_dir: Path, env: str | None, lock_timeou
 
 @state_group.command("rm")
 @click.argument("address")
-@_stack_arguments
+@stack_arguments
 @lock_timeout_option
 def rm_command(address: str, stack_dir: Path, env: str | None, lock_timeout: float) -> None:
     """Forget ADDRESS and its children; BimpeAI keeps them.

@@ -11,13 +11,12 @@ from typing import Any, Literal, TypeVar
 import click
 
 from bimpe_iac.commands.options import lock_timeout_option
-from bimpe_iac.commands.state import state_group
+from bimpe_iac.commands.state import open_state, stack_arguments, state_group
 from bimpe_iac.engine.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
 from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
 from bimpe_iac.manifest.settings import StateBackend
-from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.codec import encode_state
 from bimpe_iac.state.identity import timestamp, utc_now
 from bimpe_iac.state.lockfile import LockInfo
@@ -29,26 +28,14 @@ LOCAL_VERSIONS = 2
 """The local backend keeps the current version and the one before it."""
 
 
-def _stack_arguments(func: F) -> F:
-    func = click.option("--env", "env", default=None, help="The environment of stack.yaml.")(func)
-    return click.argument(
-        "stack_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".")
-    )(func)
-
-
-def _open(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
-    stack = load_stack(stack_dir, env)
-    return stack, open_store(state_backend(stack.state, os.environ), stack, os.environ)
-
-
 @click.command("history")
-@_stack_arguments
+@stack_arguments
 def history_command(stack_dir: Path, env: str | None) -> None:
     """List the stored versions of the state, oldest first.
 
     The local backend keeps only the current version and the one before it (its .backup).
     """
-    stack, store = _open(stack_dir, env)
+    stack, store = open_state(stack_dir, env)
     with store:
         versions = store.history(stack.name, stack.environment)
     if not versions:
@@ -66,11 +53,11 @@ def history_command(stack_dir: Path, env: str | None) -> None:
 
 
 @click.command("pull")
-@_stack_arguments
+@stack_arguments
 @click.option("--serial", type=click.IntRange(0), default=None, help="This version, not the last.")
 def pull_command(stack_dir: Path, env: str | None, serial: int | None) -> None:
     """Print the state (or one earlier version of it) as JSON."""
-    stack, store = _open(stack_dir, env)
+    stack, store = open_state(stack_dir, env)
     with store:
         if serial is not None:
             doc = store.read_version(stack.name, stack.environment, serial)
@@ -82,7 +69,7 @@ def pull_command(stack_dir: Path, env: str | None, serial: int | None) -> None:
 
 
 @click.command("migrate")
-@_stack_arguments
+@stack_arguments
 @click.option(
     "--to", "to", type=click.Choice(["local", "postgres"]), required=True, help="The backend."
 )
@@ -135,10 +122,10 @@ def lock_group() -> None:
 
 
 @lock_group.command("status")
-@_stack_arguments
+@stack_arguments
 def lock_status_command(stack_dir: Path, env: str | None) -> None:
     """Show who holds the state's lock, and until when its lease runs."""
-    _, store = _open(stack_dir, env)
+    _, store = open_state(stack_dir, env)
     with store:
         info = store.lock_status()
     if info is None:
@@ -150,11 +137,11 @@ def lock_status_command(stack_dir: Path, env: str | None) -> None:
 
 @click.command("force-unlock")
 @click.argument("lock_id")
-@_stack_arguments
+@stack_arguments
 def force_unlock_command(lock_id: str, stack_dir: Path, env: str | None) -> None:
     """Break the state's lock, if its id is LOCK_ID. Only for a run known to be dead: a
     crashed run's lock also expires by itself once its lease runs out."""
-    _, store = _open(stack_dir, env)
+    _, store = open_state(stack_dir, env)
     with store:
         info = store.force_unlock(lock_id)
     click.echo(f"Unlocked {store.location}; the lock was held by {info.holder()}.")
