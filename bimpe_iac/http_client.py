@@ -2,25 +2,19 @@
 
 The SDK sends every API call through `httpx.AsyncClient.request(method, url, params=, json=,
 headers=, timeout=)` and reads only the status, headers and body of the answer. For that call
-`ApiHttpClient` keeps its own pool of HTTP/1.1 keep-alive connections and skips httpx's request
-building, which costs more CPU than the rest of a call together: a plan of a thousand agents
-spends its time waiting on the network rather than in the client. Everything else (streams,
-other methods, a proxy from the environment) takes httpx's ordinary path.
-
-Errors are httpx's, as the SDK expects: a timeout is `httpx.TimeoutException`, a refused or
-dropped connection `httpx.ConnectError` or `httpx.ReadError`, a malformed answer
-`httpx.RemoteProtocolError`. A request on a kept-alive connection that the server closed before
-answering is sent again once on a new connection, as browsers and urllib3 do.
+`ApiHttpClient` writes the request itself and sends it over its own keep-alive connections
+(`http_pool`), skipping httpx's request building, which costs more CPU than the rest of a call
+together: a plan of a thousand agents spends its time waiting on the network rather than in the
+client. Everything else (streams, other methods, a proxy from the environment) takes httpx's
+ordinary path. A request that gets no answer in time is `httpx.ReadTimeout`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 import typing
-from collections import deque
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies
@@ -28,16 +22,10 @@ from urllib.request import getproxies
 import httpx
 import orjson
 
+from bimpe_iac.http_pool import DEFAULT_PORTS, Origin
 from bimpe_iac.pacing import Pacer
 
 http_log = logging.getLogger("bimpe_iac.http")
-
-MAX_HEAD_BYTES = 64 * 1024
-_HEAD_END = b"\r\n\r\n"
-
-
-class _Stale(Exception):
-    """A kept-alive connection closed before any byte of the answer arrived."""
 
 
 def redacted(headers: typing.Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -71,133 +59,6 @@ def _log_answer(response: httpx.Response, method: str, url: str, started: float)
     )
 
 
-class _Connection:
-    __slots__ = ("reader", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-class _Origin:
-    """Keep-alive connections to one scheme, host and port, at most `size` at a time."""
-
-    def __init__(self, scheme: str, host: str, port: int, size: int) -> None:
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        named = f"[{host}]" if ":" in host else host  # an IPv6 address goes in brackets
-        default = 443 if scheme == "https" else 80
-        self.authority = named if port == default else f"{named}:{port}"
-        self.idle: deque[_Connection] = deque()
-        self.slots = asyncio.Semaphore(size)
-        self._tls: ssl.SSLContext | None = None
-
-    async def connect(self) -> _Connection:
-        tls: ssl.SSLContext | None = None
-        if self.scheme == "https":
-            if self._tls is None:
-                # The trust store httpx would use: certifi, or SSL_CERT_FILE / SSL_CERT_DIR.
-                self._tls = httpx.create_ssl_context(trust_env=True)
-            tls = self._tls
-        try:
-            reader, writer = await asyncio.open_connection(
-                self.host, self.port, ssl=tls, limit=MAX_HEAD_BYTES
-            )
-        except OSError as exc:
-            raise httpx.ConnectError(f"cannot connect to {self.authority}: {exc}") from exc
-        return _Connection(reader, writer)
-
-    def close(self) -> None:
-        while self.idle:
-            self.idle.popleft().close()
-
-
-async def _read_answer(
-    connection: _Connection, method: str, reused: bool
-) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-    """Status, headers, body and whether the connection may be kept."""
-    reader = connection.reader
-    while True:
-        try:
-            head = await reader.readuntil(_HEAD_END)
-        except asyncio.IncompleteReadError as exc:
-            if reused and not exc.partial:
-                raise _Stale from exc
-            raise httpx.ReadError("the server closed the connection") from exc
-        except asyncio.LimitOverrunError as exc:
-            raise httpx.RemoteProtocolError("the answer's headers are too long") from exc
-        except ConnectionError as exc:
-            if reused:
-                raise _Stale from exc
-            raise httpx.ReadError(str(exc)) from exc
-        lines = head[:-4].split(b"\r\n")
-        status_line = lines[0].split(b" ", 2)
-        if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/1."):
-            raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {lines[0]!r:.80}")
-        try:
-            status = int(status_line[1])
-        except ValueError as exc:
-            raise httpx.RemoteProtocolError(f"bad status line: {lines[0]!r:.80}") from exc
-        if 100 <= status < 200:
-            continue  # informational answers precede the real one
-        break
-    headers: list[tuple[bytes, bytes]] = []
-    length: int | None = None
-    chunked = False
-    keep = status_line[0] == b"HTTP/1.1"
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if not sep:
-            raise httpx.RemoteProtocolError(f"bad header line: {line!r:.80}")
-        value = value.strip()
-        lower = name.strip().lower()
-        headers.append((name.strip(), value))
-        if lower == b"content-length":
-            try:
-                length = int(value)
-            except ValueError as exc:
-                raise httpx.RemoteProtocolError("bad Content-Length") from exc
-        elif lower == b"transfer-encoding":
-            chunked = value.lower().endswith(b"chunked")
-        elif lower == b"connection":
-            tokens = value.lower()
-            keep = b"close" not in tokens and (keep or b"keep-alive" in tokens)
-    try:
-        if method == "HEAD" or status in (204, 304):
-            body = b""
-        elif chunked:
-            body = await _read_chunked(reader)
-            headers = [(n, v) for n, v in headers if n.lower() != b"transfer-encoding"]
-        elif length is not None:
-            body = await reader.readexactly(length)
-        else:
-            body = await reader.read()
-            keep = False
-    except (asyncio.IncompleteReadError, ConnectionError) as exc:
-        raise httpx.ReadError("the server closed the connection mid-answer") from exc
-    return status, headers, body, keep
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise httpx.RemoteProtocolError("bad chunk size") from exc
-        if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                pass  # trailers, which nothing here uses
-            return b"".join(parts)
-        parts.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-
-
 class ApiHttpClient(httpx.AsyncClient):
     """An `httpx.AsyncClient` whose plain JSON requests take a short path (module docstring)."""
 
@@ -223,7 +84,7 @@ class ApiHttpClient(httpx.AsyncClient):
         self._timeout_s = timeout_s
         self._pacer = pacer
         self._log_http = log_http
-        self._origins: dict[tuple[str, str, int], _Origin] = {}
+        self._origins: dict[tuple[str, str, int], Origin] = {}
         self._proxied = bool(getproxies())
 
     async def request(
@@ -293,11 +154,11 @@ class ApiHttpClient(httpx.AsyncClient):
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
             raise httpx.UnsupportedProtocol(f"cannot send a request to {url!r}")
-        port = parts.port or (443 if scheme == "https" else 80)
+        port = parts.port or DEFAULT_PORTS[scheme]
         key = (scheme, parts.hostname, port)
         origin = self._origins.get(key)
         if origin is None:
-            origin = self._origins[key] = _Origin(scheme, parts.hostname, port, self._parallelism)
+            origin = self._origins[key] = Origin(scheme, parts.hostname, port, self._parallelism)
         target = parts.path or "/"
         query = "&".join(q for q in (parts.query, urlencode(params) if params else "") if q)
         if query:
@@ -321,17 +182,17 @@ class ApiHttpClient(httpx.AsyncClient):
                 http_log.debug("-> %s %s headers=%s", method, url, redacted(named))
             try:
                 async with asyncio.timeout(timeout_s):
-                    status, answer_headers, answer = await _exchange(origin, method, message)
+                    answer = await origin.exchange(method, message)
             except TimeoutError as exc:
                 waited = f"no answer from {origin.authority} in {timeout_s:g} s"
                 raise httpx.ReadTimeout(waited) from exc
-        response = httpx.Response(status, headers=answer_headers, content=answer)
-        if not any(b"charset=" in value.lower() for _, value in answer_headers):
+        response = httpx.Response(answer.status, headers=answer.headers, content=answer.body)
+        if not any(b"charset=" in value.lower() for _, value in answer.headers):
             # JSON is UTF-8 (RFC 8259); saying so spares httpx parsing Content-Type per answer.
             response.encoding = "utf-8"
         limits = {
             name.lower().decode("latin-1"): value.decode("latin-1")
-            for name, value in answer_headers
+            for name, value in answer.headers
             if name[:12].lower() == b"x-ratelimit-"
         }
         self._pacer.observe(limits, sent)
@@ -344,28 +205,6 @@ class ApiHttpClient(httpx.AsyncClient):
             origin.close()
         self._origins.clear()
         await super().aclose()
-
-
-async def _exchange(
-    origin: _Origin, method: str, message: bytes
-) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    for _ in range(2):
-        reused = bool(origin.idle)
-        connection = origin.idle.pop() if reused else await origin.connect()
-        keep = False
-        try:
-            connection.writer.write(message)
-            status, headers, body, keep = await _read_answer(connection, method, reused)
-            return status, headers, body
-        except _Stale:
-            origin.close()  # the server dropped this idle connection, and likely the others
-            continue
-        finally:
-            if keep:
-                origin.idle.append(connection)
-            else:
-                connection.close()
-    raise httpx.ReadError(f"{origin.authority} closed every connection before answering")
 
 
 def _raw_headers(headers: httpx._types.HeaderTypes | None) -> list[tuple[bytes, bytes]]:

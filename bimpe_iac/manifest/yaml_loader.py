@@ -91,10 +91,11 @@ class _PythonLoader(_Limits, yaml.SafeLoader):
     """PyYAML's own parser: slow, but its error messages are the ones we report."""
 
 
-if yaml.__with_libyaml__:
+_FastLoader: type[Any] | None = None
+if yaml.__with_libyaml__:  # PyYAML's wheels ship it; a build from source may not
     from yaml._yaml import CParser
 
-    class _FastLoader(_Limits, CParser, SafeConstructor, Resolver):
+    class _LibyamlLoader(_Limits, CParser, SafeConstructor, Resolver):
         """libyaml's parser with PyYAML's composer, so limits and alias sites still apply."""
 
         def __init__(self, stream: str) -> None:
@@ -103,9 +104,7 @@ if yaml.__with_libyaml__:
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
 
-    _LOADERS: tuple[type[Any], ...] = (_FastLoader, _PythonLoader)
-else:  # pragma: no cover - PyYAML wheels ship libyaml
-    _LOADERS = (_PythonLoader,)
+    _FastLoader = _LibyamlLoader
 
 _Limits.yaml_implicit_resolvers = {  # type: ignore[attr-defined]
     first: [
@@ -170,10 +169,9 @@ def load_yaml(path: Path, *, within: Path | None = None) -> tuple[Document | Non
     except TextFileError as exc:
         return None, [Issue(path, exc.position, "", f"file {exc.reason}")]
     lines = text.splitlines()
-    fast = _LOADERS[0]
-    if fast is not _PythonLoader:
+    if _FastLoader is not None:
         try:
-            return _compose(fast(text), Document(path, lines, None))
+            return _compose(_FastLoader(text), Document(path, lines, None))
         except Exception:
             pass  # PyYAML's own parser then reports the problem, in its words
     try:
