@@ -12,39 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from served import serve
+
 from bimpe_iac.connection import Target, open_client
 from bimpe_iac.secrets import Secret
 
 TARGETS = {"agents.list": 800.0, "agents.create": 300.0}
-
-
-def start_server(db: Path) -> tuple[subprocess.Popen[str], str, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bimpe_iac", "emulator", "serve", "--port", "0", "--db", str(db)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    url = key = ""
-    deadline = time.monotonic() + 30
-    while not (url and key) and time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if match := re.search(r"BIMPE_BASE_URL=(\S+)", line):
-            url = match.group(1)
-        if match := re.search(r"BIMPE_API_KEY=(\S+)", line):
-            key = match.group(1)
-    if not (url and key):
-        process.kill()
-        raise SystemExit("the emulator did not start")
-    return process, url, key
 
 
 def server_cpu_s(pid: int) -> float:
@@ -109,12 +87,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        process, url, key = start_server(Path(tmp) / "bench.db")
+        emulator = serve(Path(tmp) / "bench.db")
         try:
-            asyncio.run(bench(url, key, args.requests, args.concurrency, process.pid))
+            asyncio.run(
+                bench(
+                    emulator.url,
+                    emulator.key,
+                    args.requests,
+                    args.concurrency,
+                    emulator.process.pid,
+                )
+            )
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            emulator.process.terminate()
+            emulator.process.wait(timeout=10)
 
 
 if __name__ == "__main__":

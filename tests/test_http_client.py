@@ -26,6 +26,17 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
     return await reader.readuntil(b"\r\n\r\n")
 
 
+async def _answer_and_close(writer: asyncio.StreamWriter) -> None:
+    """An empty page of agents, then the connection closed without a word, as a server whose
+    keep-alive timeout passed."""
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+        % (len(ENVELOPE), ENVELOPE)
+    )
+    await writer.drain()
+    writer.close()
+
+
 def _client(url: str, *, timeout_s: float = 5.0) -> tuple[AsyncBimpeAI, ApiHttpClient]:
     pacer = Pacer()
     http = ApiHttpClient(
@@ -80,12 +91,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
         nonlocal connections
         connections += 1
         await _read_request(reader)
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (len(ENVELOPE), ENVELOPE)
-        )
-        await writer.drain()
-        writer.close()
+        await _answer_and_close(writer)
 
     async def run() -> None:
         server, url = await _serve(handler)
@@ -177,12 +183,7 @@ def test_an_ipv6_server_gets_its_host_in_brackets() -> None:
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         heads.append(await _read_request(reader))
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (len(ENVELOPE), ENVELOPE)
-        )
-        await writer.drain()
-        writer.close()
+        await _answer_and_close(writer)
 
     async def run() -> None:
         try:

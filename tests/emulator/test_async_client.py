@@ -28,7 +28,7 @@ from bimpeai import (
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
-    from conftest import Admin, Team
+    from emulator_admin import Admin, Team
 
 pytestmark = pytest.mark.anyio
 

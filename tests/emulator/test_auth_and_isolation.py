@@ -23,7 +23,7 @@ from bimpe_iac.emulator.gateway import API_PREFIX
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
-    from conftest import Admin, Team
+    from emulator_admin import Admin, Team
 
 
 def test_missing_key_on_the_wire(emulator: RunningEmulator) -> None:

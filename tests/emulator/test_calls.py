@@ -16,7 +16,7 @@ import pytest
 from bimpeai import AgentCreateResponse, BimpeAI, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
-    from conftest import Admin, Team
+    from emulator_admin import Admin, Team
 
 
 def paths(error: ValidationError) -> set[str]:

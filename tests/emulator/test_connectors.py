@@ -42,7 +42,7 @@ from bimpe_iac.emulator.gateway import API_PREFIX
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
-    from conftest import Admin, Team
+    from emulator_admin import Admin, Team
 
 PUBLIC_WORKFLOW = "wf_public_support_triage"
 SECRET = "sk_live_DO_NOT_LEAK_4242"

@@ -18,7 +18,7 @@ from bimpeai import Agent, BimpeAI, PaginationMeta, ValidationError
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
-    from conftest import Admin
+    from emulator_admin import Admin
 
 NAMES = ["Delta", "Alpha", "Sales Golf", "Bravo", "Sales Foxtrot", "Charlie", "Sales Echo"]
 

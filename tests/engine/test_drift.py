@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
+from emulator_admin import Admin
 
 if TYPE_CHECKING:
     from conftest import Bimpe
@@ -233,10 +233,10 @@ def test_a_stack_never_applied_has_no_drift(bimpe: Bimpe, full_stack: Path) -> N
 
 
 def _get_counts(bimpe: Bimpe) -> dict[str, int]:
-    admin = {"Authorization": f"Bearer {bimpe.running.emulator.admin_token}"}
-    data = httpx.get(f"{bimpe.running.url}/_emulator/counters", headers=admin).json()["data"]
-    httpx.delete(f"{bimpe.running.url}/_emulator/counters", headers=admin).raise_for_status()
-    return dict(data["requests"])
+    admin = Admin(bimpe.running)
+    requests = dict(admin.counters()["requests"])
+    admin.reset_counters()
+    return requests
 
 
 def test_drift_reads_what_plan_reads(bimpe: Bimpe, full_stack: Path) -> None:

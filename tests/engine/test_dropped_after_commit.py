@@ -7,25 +7,17 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
+from emulator_admin import Admin
 
 if TYPE_CHECKING:
     from conftest import Bimpe
 
 
-def set_faults(bimpe: Bimpe, **settings: object) -> None:
-    response = httpx.put(
-        f"{bimpe.running.url}/_emulator/faults",
-        json=settings,
-        headers={"Authorization": f"Bearer {bimpe.running.emulator.admin_token}"},
-    )
-    response.raise_for_status()
-
-
 def test_dropped_after_commit_never_duplicates(bimpe: Bimpe, full_stack: Path) -> None:
     stack = full_stack
-    set_faults(
-        bimpe, fault_rate=0.3, fault_kinds={"drop_after_commit": 1.0}, seed=11, retry_after_s=0
+    admin = Admin(bimpe.running)
+    admin.set_faults(
+        fault_rate=0.3, fault_kinds={"drop_after_commit": 1.0}, seed=11, retry_after_s=0
     )
     outcomes = []
     for _ in range(4):
@@ -34,7 +26,7 @@ def test_dropped_after_commit_never_duplicates(bimpe: Bimpe, full_stack: Path) -
         if outcome.exit_code == 0:
             break
     assert outcomes[-1] == 0, outcomes
-    set_faults(bimpe)
+    admin.set_faults()
     assert "No changes." in bimpe("plan", stack).output
 
     workflows = Counter(w.name for w in bimpe.sdk.workflows.list(scope="owned").data)

@@ -11,39 +11,19 @@ nothing to do.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bimpeai import BimpeAI
+from cli_process import start_cli
+from full_stack_checks import assert_applied_once
 
 from bimpe_iac.emulator.server import RunningEmulator
-
-
-def _run(stack: Path, running: RunningEmulator, command: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "BIMPE_API_KEY": running.emulator.api_key,
-        "BIMPE_BASE_URL": running.url,
-        "NO_COLOR": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    args = ["--auto-approve"] if command == "apply" else []
-    return subprocess.Popen(
-        [sys.executable, "-m", "bimpe_iac", command, str(stack), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _state(path: Path) -> dict[str, Any]:
@@ -71,25 +51,14 @@ def _interrupt(process: subprocess.Popen[str], signals: int) -> list[str]:
 
 
 def _assert_converges(stack: Path, running: RunningEmulator, state: Path) -> None:
-    final = _run(stack, running, "apply")
+    final = start_cli(running, "apply", stack, capture=True)
     out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err
-    plan = _run(stack, running, "plan")
+    plan = start_cli(running, "plan", stack, capture=True)
     out, err = plan.communicate(timeout=120)
     assert plan.returncode == 0 and "No changes." in out, out + err
 
-    with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
-        assert Counter(w.name for w in sdk.workflows.list(scope="owned").data) == {
-            "Main workflow": 1
-        }
-        agents = sdk.agents.list().data
-        assert Counter(a.name for a in agents) == {"Full bot": 1, "Catalog bot": 1}
-        bot = next(a for a in agents if a.name == "Full bot")
-        kbs = Counter(kb.name for kb in sdk.agents.knowledge_bases.list(bot.id))
-        assert kbs == {"FAQ": 1, "Site": 1}
-    document = _state(state)
-    assert document["intents"] == {}
-    assert len(document["resources"]) == 8
+    assert_applied_once(running, state)
 
 
 @pytest.mark.parametrize("signals", [1, 2], ids=["finish-under-way", "stop-at-once"])
@@ -98,7 +67,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_apply_converges(
 ) -> None:
     running = start_emulator(latency_ms=150)
     state = full_stack / ".bimpe" / "state" / "full" / "test.json"
-    process = _run(full_stack, running, "apply")
+    process = start_cli(running, "apply", full_stack, capture=True)
     out = "".join(_interrupt(process, signals))
     _, err = process.communicate(timeout=60)
 

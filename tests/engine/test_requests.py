@@ -6,21 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
+from emulator_admin import Admin
 
 if TYPE_CHECKING:
     from conftest import Bimpe
 
 
 def _counters(bimpe: Bimpe, method: str = "GET") -> dict[str, int]:
-    admin = {"Authorization": f"Bearer {bimpe.running.emulator.admin_token}"}
-    data = httpx.get(f"{bimpe.running.url}/_emulator/counters", headers=admin).json()["data"]
-    return {k: v for k, v in data["requests"].items() if k.startswith(method)}
+    requests = Admin(bimpe.running).counters()["requests"]
+    return {k: v for k, v in requests.items() if k.startswith(method)}
 
 
 def _reset(bimpe: Bimpe) -> None:
-    admin = {"Authorization": f"Bearer {bimpe.running.emulator.admin_token}"}
-    httpx.delete(f"{bimpe.running.url}/_emulator/counters", headers=admin).raise_for_status()
+    Admin(bimpe.running).reset_counters()
 
 
 def test_noop_plan_issues_the_fewest_requests(bimpe: Bimpe, full_stack: Path) -> None:

@@ -13,21 +13,18 @@ BIMPE_SOAK=1 applies 100 agents instead of 20.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
-import httpx
 import pytest
+import scale  # bench/scale.py
 from bimpeai import BimpeAI
-from click.testing import CliRunner
+from cli_runner import invoke
+from emulator_admin import Admin
 
-from bimpe_iac.cli import main
 from bimpe_iac.emulator.faults import FAULT_KINDS
 from bimpe_iac.emulator.server import RunningEmulator
 
@@ -40,54 +37,6 @@ FAULTS = {
     "rate_limit": 200,
     "retry_after_s": 0,
 }
-
-
-def _load_bench() -> ModuleType:
-    path = Path(__file__).parents[2] / "bench" / "scale.py"
-    spec = importlib.util.spec_from_file_location("bench_scale", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-scale = _load_bench()
-
-
-class Cli:
-    """The CLI run in-process against one emulator, as its default team."""
-
-    def __init__(self, running: RunningEmulator) -> None:
-        self.running = running
-        self.env = {
-            "BIMPE_API_KEY": running.emulator.api_key,
-            "BIMPE_BASE_URL": running.url,
-            "NO_COLOR": "1",
-        }
-
-    def __call__(self, *args: str | Path) -> tuple[int, str, str]:
-        with CliRunner().isolation(env=self.env) as (out, err, _):
-            argv, sys.argv = sys.argv, ["bimpe-iac", *map(str, args)]
-            try:
-                main()
-                code = 0
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else 1
-            finally:
-                sys.argv = argv
-            return code, out.getvalue().decode(), err.getvalue().decode()
-
-    def admin(self, method: str, path: str, body: object = None) -> object:
-        response = httpx.request(
-            method,
-            f"{self.running.url}/_emulator{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {self.running.emulator.admin_token}"},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return response.json()["data"]
 
 
 def _duplicates(sdk: BimpeAI, agents: int) -> int:
@@ -113,25 +62,26 @@ def test_a_faulty_network_converges_without_duplicates(
     start_emulator: Callable[..., RunningEmulator], tmp_path: Path, seed: int
 ) -> None:
     running = start_emulator(tmp_path / "emulator.db")
-    cli = Cli(running)
+    admin = Admin(running)
+    env = {"BIMPE_API_KEY": running.emulator.api_key, "BIMPE_BASE_URL": running.url}
     for index in range(0, AGENTS, 10):
-        cli.admin("POST", "/teams/team_default/phone-numbers", {"e164": scale.phone(index)})
+        admin.call("POST", "/teams/team_default/phone-numbers", {"e164": scale.phone(index)})
     stack = tmp_path / "stack"
     resources = scale.generate(stack, AGENTS)
-    cli.admin("PUT", "/faults", {**FAULTS, "seed": seed})
+    admin.call("PUT", "/faults", {**FAULTS, "seed": seed})
 
     codes = []
     for _ in range(MAX_APPLIES):
-        code, out, err = cli("apply", stack, "--auto-approve")
-        codes.append(code)
-        if code == 0:
+        applied = invoke("apply", stack, "--auto-approve", env=env)
+        codes.append(applied.exit_code)
+        if applied.exit_code == 0:
             break
-    counters = cli.admin("GET", "/counters")
-    cli.admin("PUT", "/faults", {})
-    assert codes[-1] == 0, f"applies: {codes}\n{out[-3000:]}\n{err[-3000:]}"
+    counters = admin.call("GET", "/counters")
+    admin.call("PUT", "/faults", {})
+    assert codes[-1] == 0, f"applies: {codes}\n{applied.text[-6000:]}"
 
-    code, out, err = cli("plan", stack, "--detailed-exitcode")
-    assert code == 0, out[-3000:] + err
+    planned = invoke("plan", stack, "--detailed-exitcode", env=env)
+    assert planned.exit_code == 0, planned.text[-6000:]
     with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
         duplicates = _duplicates(sdk, AGENTS)
     state = json.loads((stack / ".bimpe" / "state" / "scale" / "bench.json").read_text())

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
-    from conftest import Admin
+    from emulator_admin import Admin
 
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 LOCATED = re.compile(r"^(stack\.yaml|resources\.yaml)(:\d+:\d+)?: ")

@@ -33,7 +33,7 @@ from console_world import MARK, World, build_world, console_client, console_oper
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
-    from conftest import Admin
+    from emulator_admin import Admin
 
 OPERATIONS = console_operations()
 

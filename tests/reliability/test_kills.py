@@ -5,17 +5,15 @@ After every cycle the team holds exactly what the manifests say: no duplicate, n
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 from bimpeai import BimpeAI
+from cli_process import start_cli
 
 from bimpe_iac.emulator.server import RunningEmulator
 
@@ -44,21 +42,6 @@ def _write(stack: Path, cycle: int) -> set[str]:
     return names
 
 
-def _apply(stack: Path, running: RunningEmulator) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BIMPE_API_KEY": running.emulator.api_key,
-        "BIMPE_BASE_URL": running.url,
-        "NO_COLOR": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bimpe_iac", "apply", str(stack), "--auto-approve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def test_twenty_random_kills_leave_no_duplicate_and_no_orphan(
     start_emulator: Callable[..., RunningEmulator], tmp_path: Path
 ) -> None:
@@ -70,7 +53,7 @@ def test_twenty_random_kills_leave_no_duplicate_and_no_orphan(
     with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
         for cycle in range(CYCLES):
             wanted = _write(stack, cycle)
-            process = _apply(stack, running)
+            process = start_cli(running, "apply", stack)
             time.sleep(chance.uniform(0.5, 1.6))
             if process.poll() is None:
                 killed_mid_run += 1
@@ -78,7 +61,7 @@ def test_twenty_random_kills_leave_no_duplicate_and_no_orphan(
             process.wait()
             if state.exists():
                 json.loads(state.read_text())
-            assert _apply(stack, running).wait(timeout=120) == 0
+            assert start_cli(running, "apply", stack).wait(timeout=120) == 0
 
             agents = sdk.agents.list(limit=100).data
             assert Counter(a.name for a in agents) == Counter(wanted), f"cycle {cycle}"

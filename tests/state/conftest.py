@@ -3,11 +3,9 @@ process (they start in milliseconds, with everything already imported)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from forked import Child
 
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument
 
@@ -46,18 +44,3 @@ def make_state() -> Callable[..., StateDocument]:
     """`make_state(resources=3, serial=1)`: a state of stack "support", environment "prod",
     like one an apply leaves: agents with prompts, hashes and dependencies, an intent."""
     return _make_state
-
-
-@pytest.fixture
-def spawn() -> Iterator[Callable[..., Child]]:
-    """Start child processes; any still running at the end of the test is killed."""
-    children: list[Child] = []
-
-    def start(target: Callable[..., None], *args: Any) -> Child:
-        child = Child(target, *args)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        child.kill()

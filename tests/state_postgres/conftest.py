@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from forked import Child
 from pg_cluster import Cluster, find_bindir, start_cluster
 from pg_support import ENVIRONMENT, STACK
 
@@ -45,18 +43,3 @@ def dsn(cluster: Cluster) -> str:
 def store(dsn: str) -> Iterator[PostgresStateStore]:
     with PostgresStateStore(dsn, STACK, ENVIRONMENT) as opened:
         yield opened
-
-
-@pytest.fixture
-def spawn() -> Iterator[Callable[..., Child]]:
-    """Start child processes; any still running at the end of the test is killed."""
-    children: list[Child] = []
-
-    def start(target: Callable[..., None], *args: Any) -> Child:
-        child = Child(target, *args)
-        children.append(child)
-        return child
-
-    yield start
-    for child in children:
-        child.kill()
