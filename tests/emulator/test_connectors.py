@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -38,7 +38,6 @@ from bimpeai import (
 )
 from bimpeai.types.agents import CustomApiCreateToolBody
 
-from bimpe_iac.emulator.gateway import API_PREFIX
 from bimpe_iac.emulator.server import RunningEmulator
 
 if TYPE_CHECKING:
@@ -69,17 +68,6 @@ def new_agent(client: BimpeAI) -> str:
 @pytest.fixture
 def agent_id(sdk: BimpeAI) -> str:
     return new_agent(sdk)
-
-
-@pytest.fixture
-def raw(emulator: RunningEmulator, team: Team) -> Iterator[httpx.Client]:
-    """Plain HTTP as the test team, to read response bodies exactly as sent."""
-    with httpx.Client(
-        base_url=f"{emulator.url}{API_PREFIX}",
-        headers={"Authorization": f"Bearer {team.api_key}"},
-        timeout=30,
-    ) as client:
-        yield client
 
 
 def orders_api(sdk: BimpeAI, agent_id: str, **body: Any) -> str:
@@ -510,13 +498,13 @@ def _database_text(emulator: RunningEmulator, team_id: str) -> str:
 
 
 def test_secrets_never_come_back_nor_are_stored(
-    raw: httpx.Client, agent_id: str, emulator: RunningEmulator, team: Team
+    http: httpx.Client, agent_id: str, emulator: RunningEmulator, team: Team
 ) -> None:
     base = f"/agents/{agent_id}/integrations"
     bodies: list[str] = []
 
     def call(method: str, path: str, body: Any = None) -> Any:
-        response = raw.request(method, f"{base}{path}", json=body)
+        response = http.request(method, f"{base}{path}", json=body)
         assert response.status_code < 300, response.text
         bodies.append(response.text)
         return response.json()["data"]
@@ -548,9 +536,9 @@ def test_secrets_never_come_back_nor_are_stored(
         f"/mcp_server/{mcp['id']}/tools",
     ):
         call("GET", path)
-    bodies.append(raw.get(f"/agents/{agent_id}/integrations").text)
-    bodies.append(raw.get(f"/agents/{agent_id}").text)
-    bodies.append(raw.get(f"/agents/{agent_id}/actions").text)
+    bodies.append(http.get(f"/agents/{agent_id}/integrations").text)
+    bodies.append(http.get(f"/agents/{agent_id}").text)
+    bodies.append(http.get(f"/agents/{agent_id}/actions").text)
     assert all(SECRET not in body for body in bodies)
     assert json.loads(bodies[0])["data"] == {
         "onboarding_url": f"https://console.bimpe.ai/onboarding/stripe?agent={agent_id}"

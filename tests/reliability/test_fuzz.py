@@ -32,6 +32,7 @@ from bimpeai import BimpeAI
 from cli_runner import Outcome, invoke
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from small_stack import small_stack
 
 from bimpe_iac.emulator.server import RunningEmulator
 
@@ -67,29 +68,7 @@ def assert_handled(outcome: Outcome) -> None:
     assert raw is None, f"raw {raw.group()!r} in output: {outcome.text!r}"
 
 
-STACK: dict[str, str] = {
-    "stack.yaml": (
-        "name: fuzz\nvars:\n  token: {value: tok-3c5e7a9b1d2f4a6c8e0b, sensitive: true}\n"
-    ),
-    "prompts/main.md": "Answer briefly.\n",
-    "kb/faq.md": "Q: Hours?\nA: 8 to 8.\n",
-    "resources.yaml": """
-workflows:
-  main:
-    name: Main workflow
-    system_prompt: {file: prompts/main.md}
-    description: "Calls the API with ${var.token}"
-    tags: [support, b2b]
-agents:
-  bot:
-    workflow: main
-    name: Bot
-    description: Answers questions
-    persona: friendly
-    knowledge_bases:
-      faq: {type: text, name: FAQ, content: {file: kb/faq.md}}
-""",
-}
+STACK = small_stack("fuzz", "tok-3c5e7a9b1d2f4a6c8e0b")
 
 
 def write_stack(directory: Path) -> Path:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from bimpeai import BimpeAI
 from cli_runner import Outcome, invoke
+from small_stack import small_stack
 
 from bimpe_iac.emulator.server import RunningEmulator
 
@@ -640,29 +641,7 @@ def test_an_unreadable_state_file_is_named(
 
 # --- saved plans edited by hand ----------------------------------------------------------------
 
-PLAN_STACK: dict[str, str | bytes] = {
-    "stack.yaml": (
-        "name: hostile\nvars:\n  token: {value: tok-5f0c7d1e9a2b4c6d8e0f, sensitive: true}\n"
-    ),
-    "prompts/main.md": "Answer briefly.\n",
-    "kb/faq.md": "Q: Hours?\nA: 8 to 8.\n",
-    "resources.yaml": """
-workflows:
-  main:
-    name: Main workflow
-    system_prompt: {file: prompts/main.md}
-    description: "Calls the API with ${var.token}"
-    tags: [support, b2b]
-agents:
-  bot:
-    workflow: main
-    name: Bot
-    description: Answers questions
-    persona: friendly
-    knowledge_bases:
-      faq: {type: text, name: FAQ, content: {file: kb/faq.md}}
-""",
-}
+PLAN_STACK: dict[str, str | bytes] = {**small_stack("hostile", "tok-5f0c7d1e9a2b4c6d8e0f")}
 
 
 @dataclass
