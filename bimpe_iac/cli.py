@@ -62,7 +62,9 @@ def cli(quiet: bool, verbose: bool, no_input: bool) -> None:
       bimpe-iac apply stacks/support --env prod --plan plan.json
       bimpe-iac drift stacks/support --env prod
 
-    With no API key in the environment, commands use a local BimpeAI emulator.
+    An environment of stack.yaml that names no target uses BIMPE_API_KEY, or a local
+    BimpeAI emulator when it is not set; one that names api_key_env or base_url needs its
+    key. --emulator, or target: {emulator: true}, always uses the emulator.
     Environment: BIMPE_API_KEY, BIMPE_BASE_URL, BIMPE_STATE_DSN, NO_COLOR.
     """
     ui.configure(quiet=quiet, verbose=verbose, no_input=no_input)

@@ -6,7 +6,7 @@ and never reaches a repr, a log or an error."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +15,14 @@ import httpx
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.emulator.faults import FaultSettings
+from bimpe_iac.errors import ConfigError
 from bimpe_iac.http_client import ApiHttpClient, log_request, log_response
 from bimpe_iac.pacing import Pacer
 from bimpe_iac.secrets import Secret
 
 DEFAULT_BASE_URL = "https://api.bimpe.ai"
+DEFAULT_KEY_ENV = "BIMPE_API_KEY"
+BASE_URL_ENV = "BIMPE_BASE_URL"
 DEFAULT_EMULATOR_DB = Path(".bimpe") / "emulator.db"
 EMBEDDED_URL = "http://emulator.invalid"
 
@@ -36,6 +39,8 @@ class Target:
     parallelism: int = 16
     debug_http: bool = False
     emulator_faults: FaultSettings | None = None
+    notices: tuple[str, ...] = ()
+    """What the user should know about how the target was chosen, one line each."""
 
     @property
     def embedded(self) -> bool:
@@ -50,29 +55,55 @@ class Target:
 def resolve_target(
     *,
     base_url: str | None = None,
-    api_key_env: str = "BIMPE_API_KEY",
+    api_key_env: str = DEFAULT_KEY_ENV,
+    named: bool = False,
+    emulator: bool = False,
     emulator_db: Path | None = None,
     timeout_s: float = 30.0,
     max_retries: int = 4,
     parallelism: int = 16,
     debug_http: bool = False,
+    environ: Mapping[str, str] = os.environ,
 ) -> Target:
-    """The target from the environment first (BIMPE_API_KEY, BIMPE_BASE_URL), then settings.
+    """The target an environment resolves to (docs/credentials.md).
 
-    With no key in the environment the run uses the embedded emulator, so it needs no account.
+    `named`: the environment names a key variable or a base URL, so its key must be set.
+    `emulator`: the environment or the command line asks for the embedded emulator. Otherwise,
+    with no key set, the embedded emulator is used so that a first run needs no account. An
+    explicit `base_url` wins over `BIMPE_BASE_URL`, which only fills in when there is none.
     """
-    key = os.environ.get(api_key_env, "").strip()
-    from_env = os.environ.get("BIMPE_EMULATOR_DB", "")
+    from_env = environ.get("BIMPE_EMULATOR_DB", "")
     db = Path(from_env) if from_env else (emulator_db or DEFAULT_EMULATOR_DB)
-    return Target(
-        base_url=os.environ.get("BIMPE_BASE_URL") or base_url or DEFAULT_BASE_URL,
-        api_key=Secret(key) if key else None,
-        emulator_db=db,
-        timeout_s=timeout_s,
-        max_retries=max_retries,
-        parallelism=parallelism,
-        debug_http=debug_http,
-    )
+
+    def target(url: str, key: Secret | None, *notices: str) -> Target:
+        return Target(
+            url,
+            key,
+            db,
+            timeout_s=timeout_s,
+            max_retries=max_retries,
+            parallelism=parallelism,
+            debug_http=debug_http,
+            notices=notices,
+        )
+
+    if emulator:
+        return target(EMBEDDED_URL, None, f"Using the local BimpeAI emulator ({db}), as asked.")
+    key = environ.get(api_key_env, "").strip()
+    if not key:
+        if named:
+            raise ConfigError(
+                f"{api_key_env} is not set or is empty, and the environment's target needs it:"
+                " set it to the team's API key (or pass --emulator to use the local emulator)"
+            )
+        notice = f"No {api_key_env} set: using the local BimpeAI emulator ({db})."
+        return target(EMBEDDED_URL, None, notice)
+    from_variable = environ.get(BASE_URL_ENV, "").strip()
+    if base_url:
+        ignored = from_variable and from_variable.rstrip("/") != base_url.rstrip("/")
+        notice = f"Using the environment's base_url {base_url}; {BASE_URL_ENV} is ignored."
+        return target(base_url, Secret(key), *([notice] if ignored else []))
+    return target(from_variable or DEFAULT_BASE_URL, Secret(key))
 
 
 @asynccontextmanager

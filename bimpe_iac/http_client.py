@@ -22,6 +22,7 @@ from urllib.request import getproxies
 import httpx
 import orjson
 
+from bimpe_iac.errors import ConfigError
 from bimpe_iac.http_pool import DEFAULT_PORTS, Origin
 from bimpe_iac.pacing import Pacer
 
@@ -124,8 +125,9 @@ class ApiHttpClient(httpx.AsyncClient):
             assert isinstance(url, str)
             seconds = timeout if isinstance(timeout, int | float) else self._timeout_s
             query = typing.cast("Mapping[str, str] | None", params)
-            return await self._plain(method, url, query, json, headers, float(seconds))
-        return await super().request(
+            answer = await self._plain(method, url, query, json, headers, float(seconds))
+            return check_api_answer(answer, method, url)
+        response = await super().request(
             method,
             url,
             content=content,
@@ -140,6 +142,7 @@ class ApiHttpClient(httpx.AsyncClient):
             timeout=timeout,
             extensions=extensions,
         )
+        return check_api_answer(response, method, str(url))
 
     async def _plain(
         self,
@@ -205,6 +208,33 @@ class ApiHttpClient(httpx.AsyncClient):
             origin.close()
         self._origins.clear()
         await super().aclose()
+
+
+def check_api_answer(response: httpx.Response, method: str, url: str) -> httpx.Response:
+    """The response, if it is a BimpeAI API answer: a JSON object with a `message`, as every
+    answer of the API is, success or error. Anything else below 500 (an HTML page, a 404 of
+    another server, JSON of another shape) means the base URL names some other server, which
+    the user can fix; a 5xx page of a proxy is left to the SDK, which retries it."""
+    if response.status_code >= 500:
+        return response
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and "message" in body:
+        return response
+    parts = urlsplit(url)
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if body is not None:
+        what = "JSON that is not a BimpeAI answer"
+    elif kind == "text/html":
+        what = "an HTML page"
+    else:
+        what = f"a {kind} body" if kind else "a body that is not JSON"
+    raise ConfigError(
+        f"{parts.scheme}://{parts.netloc} answered {method} {parts.path} with {what}"
+        f" (HTTP {response.status_code}), not as the BimpeAI API does: is this the API URL?"
+    )
 
 
 def _raw_headers(headers: httpx._types.HeaderTypes | None) -> list[tuple[bytes, bytes]]:

@@ -1,6 +1,35 @@
-"""A wrapper that keeps secret values (API keys) out of reprs, logs and error messages."""
+"""Secret values kept out of reprs, logs and error messages.
+
+`Secret` wraps an API key. Every secret value the process learns (each `Secret`, each
+sensitive var) is also remembered here, so that text written where a person may read it, such
+as a crash log, can be scrubbed of all of them (`scrub`).
+"""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+REDACTED = "(redacted)"
+
+_known: set[str] = set()
+_lock = threading.Lock()
+
+
+def remember(values: Iterable[str]) -> None:
+    """Remember values that must never be written out."""
+    with _lock:
+        _known.update(value for value in values if value)
+
+
+def scrub(text: str) -> str:
+    """`text` with every remembered secret value replaced, longest first (so that a value
+    containing another is replaced whole)."""
+    with _lock:
+        values = sorted(_known, key=len, reverse=True)
+    for value in values:
+        text = text.replace(value, REDACTED)
+    return text
 
 
 class Secret:
@@ -8,6 +37,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember([value])
 
     def reveal(self) -> str:
         return self._value

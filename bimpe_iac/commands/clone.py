@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from bimpe_iac.commands.apply import run_apply
-from bimpe_iac.commands.options import parallelism_option
+from bimpe_iac.commands.options import emulator_option, emulator_requested, parallelism_option
 from bimpe_iac.connection import Target, open_client, resolve_target
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.workspace import open_workspace
@@ -29,6 +29,7 @@ from bimpe_iac.export.run import export_team
 from bimpe_iac.export.write import TargetSettings, render, schema_base, write_stack
 from bimpe_iac.manifest import InvalidStackError
 from bimpe_iac.manifest.settings import StackSettings, load_settings
+from bimpe_iac.ui import UI
 
 
 def _settings(directory: Path, env: str) -> StackSettings:
@@ -42,16 +43,25 @@ def _target(directory: Path, settings: StackSettings, parallelism: int) -> Targe
     target = resolve_target(
         base_url=settings.target.base_url,
         api_key_env=settings.target.api_key_env,
+        named=settings.target.named,
+        emulator=emulator_requested() or settings.target.emulator,
         emulator_db=directory / ".bimpe" / "emulator.db",
         parallelism=parallelism,
     )
-    if target.embedded:
-        click.echo(
-            f"No {settings.target.api_key_env} set for {settings.environment}:"
-            f" using the local BimpeAI emulator ({target.emulator_db}).",
-            err=True,
-        )
+    if not UI.quiet:
+        for notice in target.notices:
+            click.echo(f"{settings.environment}: {notice}", err=True)
     return target
+
+
+def _written_target(settings: StackSettings) -> TargetSettings:
+    """The copy names the destination's target as stack.yaml names it."""
+    named = settings.target.model_fields_set
+    return TargetSettings(
+        api_key_env=settings.target.api_key_env if "api_key_env" in named else None,
+        base_url=settings.target.base_url,
+        emulator=settings.target.emulator,
+    )
 
 
 def _same_team(a: Target, b: Target) -> bool:
@@ -86,6 +96,7 @@ async def _read(
 )
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @parallelism_option
+@emulator_option
 def clone_command(
     stack_dir: Path,
     source_env: str,
@@ -130,7 +141,7 @@ def clone_command(
         click.echo(f"Warning: {warning}", err=True)
 
     copy = directory / ".bimpe" / "clones" / destination_env
-    target = TargetSettings(settings.target.api_key_env, settings.target.base_url)
+    target = _written_target(settings)
     files = render(
         layout,
         name=settings.name,
@@ -140,7 +151,8 @@ def clone_command(
     )
     write_stack(copy, files, replace=True)
     # The copy's own state; the destination reached as checked above.
-    workspace = replace(open_workspace(copy, destination_env), target=destination)
+    copied = open_workspace(copy, destination_env, emulator=destination.embedded)
+    workspace = replace(copied, target=destination)
     result = run_apply(
         workspace,
         options=PlanOptions(),

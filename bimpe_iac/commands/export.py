@@ -8,7 +8,12 @@ from pathlib import Path
 
 import click
 
-from bimpe_iac.commands.options import parallelism_option
+from bimpe_iac.commands.options import (
+    emulator_option,
+    emulator_requested,
+    parallelism_option,
+    say_notices,
+)
 from bimpe_iac.connection import resolve_target
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.keys import slugify
@@ -53,6 +58,7 @@ def check_key(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     help="Write into a directory that is not empty, replacing its manifests, prompts/ and kb/.",
 )
 @parallelism_option
+@emulator_option
 def export_command(
     out: Path,
     env: str,
@@ -64,7 +70,7 @@ def export_command(
     """Write the team's workflows, agents, knowledge bases and phone links as a stack.
 
     The team is the one BIMPE_API_KEY (and BIMPE_BASE_URL) names, or the local emulator's
-    when no key is set.
+    when no key is set or --emulator is given. The stack written names no target.
 
     \b
     Examples:
@@ -73,12 +79,8 @@ def export_command(
     """
     if not force and not is_empty(out):
         raise ConfigError(f"{out} is not empty; choose an empty directory or pass --force")
-    target = resolve_target(parallelism=parallelism)
-    if target.embedded:
-        click.echo(
-            f"No BIMPE_API_KEY set: using the local BimpeAI emulator ({target.emulator_db}).",
-            err=True,
-        )
+    target = resolve_target(parallelism=parallelism, emulator=emulator_requested())
+    say_notices(target)
     layout = asyncio.run(export_team(target, agent_ids=agent_ids, parallelism=parallelism))
     for warning in layout.warnings:
         click.echo(f"Warning: {warning}", err=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bimpe_iac.connection import Target
 from bimpe_iac.engine.workspace import Workspace, open_workspace
 from bimpe_iac.ui import UI
 
@@ -69,7 +70,31 @@ parallelism_option = click.option(
 )
 
 
+_EMULATOR = "bimpe_iac.emulator"
+
+
+def _remember_emulator(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    # Kept in the context, not passed to each command: open_stack reads it.
+    ctx.meta[_EMULATOR] = value
+
+
+emulator_option = click.option(
+    "--emulator",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_emulator,
+    help="Use the local BimpeAI emulator, whatever target the environment names; no key is sent.",
+)
+
+
+def emulator_requested() -> bool:
+    """Whether the running command was given --emulator."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get(_EMULATOR))
+
+
 def stack_options(func: F) -> F:
+    func = emulator_option(func)
     func = click.option(
         "--debug-http", is_flag=True, help="Log every HTTP request (Authorization redacted)."
     )(func)
@@ -90,11 +115,19 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
         log = logging.getLogger("bimpe_iac.http")
         log.addHandler(handler)
         log.setLevel(logging.DEBUG)
-    workspace = open_workspace(stack_dir, env, parallelism=parallelism, debug_http=debug_http)
-    if workspace.target.embedded and not UI.quiet:
-        click.echo(
-            f"No BIMPE_API_KEY set: using the local BimpeAI emulator"
-            f" ({workspace.target.emulator_db}).",
-            err=True,
-        )
+    workspace = open_workspace(
+        stack_dir,
+        env,
+        parallelism=parallelism,
+        debug_http=debug_http,
+        emulator=emulator_requested(),
+    )
+    say_notices(workspace.target)
     return workspace
+
+
+def say_notices(target: Target) -> None:
+    """How the target was chosen (the emulator, or a base URL that overrides another)."""
+    if not UI.quiet:
+        for notice in target.notices:
+            click.echo(notice, err=True)

@@ -7,6 +7,7 @@ BimpeAI: a moved resource keeps its id, a removed one stays in BimpeAI, unmanage
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,9 +17,9 @@ import click
 from bimpe_iac.commands.options import lock_timeout_option
 from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.state_edit import forget, moves_for, rename
-from bimpe_iac.engine.workspace import open_workspace
+from bimpe_iac.engine.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
-from bimpe_iac.manifest import Stack
+from bimpe_iac.manifest import Stack, load_stack
 from bimpe_iac.manifest.issues import did_you_mean
 from bimpe_iac.render.values import block, visible
 from bimpe_iac.state.backend import StateStore
@@ -40,8 +41,10 @@ def stack_arguments(func: F) -> F:
 
 
 def open_state(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
-    workspace = open_workspace(stack_dir, env)
-    return workspace.stack, workspace.store
+    """The stack and its state store; no target is resolved, as these commands never call
+    BimpeAI (and so need no API key)."""
+    stack = load_stack(stack_dir, env)
+    return stack, open_store(state_backend(stack.state, os.environ), stack, os.environ)
 
 
 def _edit(

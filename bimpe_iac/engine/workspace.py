@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bimpe_iac import secrets
 from bimpe_iac.connection import Target, resolve_target
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
@@ -54,6 +55,7 @@ def open_store(backend: StateBackend, stack: Stack, environ: Mapping[str, str]) 
             f"the state backend is postgres, but {backend.dsn_env} is not set: set it to the "
             "state database's connection string (postgresql://user:password@host:5432/db)"
         )
+    secrets.remember([dsn])  # it may hold a password
     from bimpe_iac.state.postgres import PostgresStateStore  # psycopg loads only when used
 
     return PostgresStateStore(dsn, stack.name, stack.environment)
@@ -65,11 +67,16 @@ def open_workspace(
     *,
     parallelism: int = 16,
     debug_http: bool = False,
+    emulator: bool = False,
 ) -> Workspace:
+    """The stack and its target, resolved before anything is read or written: a missing key
+    stops here. `emulator`: use the embedded emulator whatever the environment names."""
     stack = load_stack(stack_dir, env)
     target = resolve_target(
         base_url=stack.target.base_url,
         api_key_env=stack.target.api_key_env,
+        named=stack.target.named,
+        emulator=emulator or stack.target.emulator,
         emulator_db=stack.directory / ".bimpe" / "emulator.db",
         parallelism=parallelism,
         debug_http=debug_http,

@@ -53,8 +53,12 @@ _Dumper.add_representer(list, _sequence)
 
 @dataclass(frozen=True)
 class TargetSettings:
-    api_key_env: str = "BIMPE_API_KEY"
+    """The target the written stack names; none at all by default, so that it uses
+    BIMPE_API_KEY when set and the local emulator when not."""
+
+    api_key_env: str | None = None
     base_url: str | None = None
+    emulator: bool = False
 
 
 def escape(value: Any) -> Any:
@@ -102,10 +106,14 @@ def render(
         return f"{schemas}/{file}" if schemas else None
 
     target_data: dict[str, Any] = {}
+    if target.emulator:
+        target_data["emulator"] = True
     if target.base_url is not None:
         target_data["base_url"] = target.base_url
-    target_data["api_key_env"] = target.api_key_env
-    stack = {"name": name, "environments": {environment: {"target": target_data}}}
+    if target.api_key_env is not None:
+        target_data["api_key_env"] = target.api_key_env
+    settings = {"target": target_data} if target_data else {}
+    stack = {"name": name, "environments": {environment: settings}}
     files = {STACK_FILE: dump(stack, schema("stack.schema.json"))}
     sections = {
         "workflows.yaml": {"workflows": layout.workflows},

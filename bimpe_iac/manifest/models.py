@@ -390,12 +390,22 @@ class ResourceFile(_Model):
 
 
 class Target(_Model):
-    """Which BimpeAI API an environment talks to, and where its API key comes from."""
+    """Which BimpeAI API an environment talks to, and where its API key comes from.
+
+    An environment that names neither field uses `BIMPE_API_KEY` when it is set and the local
+    emulator when it is not; one that names either needs its key, or the run stops."""
 
     base_url: HttpUrl | None = None
-    """The API's base URL; the SDK's default when left out."""
+    """The API's base URL; `BIMPE_BASE_URL`, else the SDK's default, when left out."""
     api_key_env: EnvVarName = "BIMPE_API_KEY"
     """The environment variable holding the API key. The key never goes in a manifest."""
+    emulator: bool = False
+    """Use the local BimpeAI emulator, never a remote API (no base_url, no api_key_env)."""
+
+    @property
+    def named(self) -> bool:
+        """Whether the environment names a key variable or a base URL: then it needs its key."""
+        return bool({"base_url", "api_key_env"} & self.model_fields_set)
 
     @model_validator(mode="before")
     @classmethod
@@ -408,6 +418,19 @@ class Target(_Model):
                 at="api_key",
             )
         return data
+
+    @model_validator(mode="after")
+    def _emulator_alone(self) -> Target:
+        if self.emulator:
+            for name in ("base_url", "api_key_env"):
+                if name in self.model_fields_set:
+                    raise manifest_error(
+                        "emulator_with_remote",
+                        f"emulator: true uses the local emulator, which needs no {name};"
+                        f" remove {name}, or remove emulator to use the remote API",
+                        at=name,
+                    )
+        return self
 
 
 class VarDeclaration(_Model):

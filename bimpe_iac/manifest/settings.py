@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from bimpe_iac import secrets
 from bimpe_iac.manifest import variables
 from bimpe_iac.manifest.fields import VarName
 from bimpe_iac.manifest.interpolate import Interpolated, Scope, interpolate
@@ -175,6 +176,7 @@ def _resolve_vars(
     declared = variables.declare(shared, own, own_path)
     resolved = variables.resolve(document, declared, dict(environ))
     issues += resolved.issues
+    secrets.remember(resolved.sensitive_values)  # scrubbed from any crash log
     scope = Scope(resolved.values, environ, frozenset(resolved.unresolved))
     return scope, frozenset(resolved.sensitive_values)
 

@@ -3,14 +3,13 @@ exit 1: a wrong key names the 401 and its request id; an unreachable API says wh
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from bimpe_iac.emulator.server import RunningEmulator
+from example_copy import copy_example
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "stacks" / "support"
+from bimpe_iac.emulator.server import RunningEmulator
 
 
 def _plan(stack: Path, key: str, url: str) -> subprocess.CompletedProcess[str]:
@@ -26,7 +25,7 @@ def _plan(stack: Path, key: str, url: str) -> subprocess.CompletedProcess[str]:
 
 def test_wrong_key_is_a_clear_error(emulator: RunningEmulator, tmp_path: Path) -> None:
     stack = tmp_path / "support"
-    shutil.copytree(EXAMPLE, stack)
+    copy_example("support", stack)
     result = _plan(stack, "sk_wrong_key", emulator.url)
     assert result.returncode == 1
     assert "401 api_key_invalid" in result.stderr and "request id" in result.stderr
@@ -36,7 +35,7 @@ def test_wrong_key_is_a_clear_error(emulator: RunningEmulator, tmp_path: Path) -
 
 def test_unreachable_api_is_a_clear_error(tmp_path: Path) -> None:
     stack = tmp_path / "support"
-    shutil.copytree(EXAMPLE, stack)
+    copy_example("support", stack)
     result = _plan(stack, "sk_any", "http://127.0.0.1:9")
     assert result.returncode == 1
     assert "could not reach BimpeAI" in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +9,9 @@ from pathlib import Path
 import pytest
 from bimpeai import BimpeAI
 from cli_runner import Outcome, invoke
+from example_copy import copy_example
 
 from bimpe_iac.emulator.server import RunningEmulator
-
-EXAMPLES = Path(__file__).parents[2] / "examples" / "stacks"
 
 
 @dataclass
@@ -47,12 +45,11 @@ def bimpe(start_emulator: Callable[..., RunningEmulator]) -> Iterator[Bimpe]:
 
 @pytest.fixture
 def example(tmp_path: Path) -> Callable[[str], Path]:
-    """A copy of an example stack in a temporary directory (its state lands there too)."""
+    """A copy of an example stack in a temporary directory (its state lands there too),
+    without the `.bimpe/` an earlier run may have left in the example."""
 
     def copy(name: str) -> Path:
-        target = tmp_path / name
-        shutil.copytree(EXAMPLES / name, target)
-        return target
+        return copy_example(name, tmp_path / name)
 
     return copy
 

@@ -191,5 +191,5 @@ def test_a_directory_that_is_not_empty_needs_force(
     ]
     assert load(out / "stack.yaml") == {
         "name": "out",
-        "environments": {"default": {"target": {"api_key_env": "BIMPE_API_KEY"}}},
+        "environments": {"default": {}},  # no target: BIMPE_API_KEY, else the emulator
     }

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import shutil
 import socket
 import sys
 import urllib.parse
@@ -44,13 +43,13 @@ from pathlib import Path
 import pytest
 from bimpeai import AuthenticationError, BimpeAI
 from click.testing import CliRunner
+from example_copy import copy_example
 
 from bimpe_iac.cli import main
 from bimpe_iac.emulator.server import RunningEmulator
 from bimpe_iac.engine.workspace import open_workspace
 from bimpe_iac.state.local import LocalStateStore
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "stacks"
 PROD_ESCALATION = "oncall-7f3k9@kora.example"  # examples/stacks/multi-env, sensitive in prod
 DOOR_CODE = 'Vault"Code\\7f3k-ÄØ-4242'
 SMALL_STACK = {
@@ -223,7 +222,7 @@ def test_multi_env_prod_lifecycle(
     tmp_path: Path,
 ) -> None:
     stack = tmp_path / "multi-env"
-    shutil.copytree(EXAMPLES / "multi-env", stack)
+    copy_example("multi-env", stack)
     cli = Cli(environ_for(running, key), capture_all, secrets_of(key, PROD_ESCALATION))
     env = ("--env", "prod")
     plan_file = tmp_path / "prod.plan.json"
@@ -418,7 +417,7 @@ def test_reprs_and_sdk_errors_hold_no_key(
     running: RunningEmulator, key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     stack = tmp_path / "multi-env"
-    shutil.copytree(EXAMPLES / "multi-env", stack)
+    copy_example("multi-env", stack)
     monkeypatch.setenv("BIMPE_PROD_API_KEY", key)
     monkeypatch.setenv("BIMPE_BASE_URL", running.url)
     workspace = open_workspace(stack, "prod", debug_http=True)
