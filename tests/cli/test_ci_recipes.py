@@ -76,3 +76,20 @@ def test_pre_commit_hook_runs_validate() -> None:
 def test_checker_catches_a_made_up_flag() -> None:
     with pytest.raises(AssertionError):
         _check(["plan", "--no-such-flag"])
+
+
+def _readme_commands() -> tuple[str, str]:
+    """The README's main command and its test command, as a newcomer copies them."""
+    lines = [line.strip() for line in (ROOT / "README.md").read_text().splitlines()]
+    main = next(line for line in lines if line.startswith("python3 -m venv") and "apply" in line)
+    tests = next(line for line in lines if line.startswith("python3 -m venv") and "pytest" in line)
+    return main, tests
+
+
+def test_ci_runs_the_readme_main_command_then_its_test_command() -> None:
+    """Finding 6: the two commands are proven in the order a newcomer types them."""
+    main, tests = _readme_commands()
+    assert "bimpe-iac apply examples/stacks/support --auto-approve" in main
+    steps = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()]
+    assert main in steps and tests in steps
+    assert steps.index(main) < steps.index(tests)
