@@ -37,6 +37,13 @@ from bimpe_iac.render.text import render_plan_text
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
 @click.option(
+    "--parts-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --format markdown: write each part to DIR/part-N.md (one per PR comment),"
+    " replacing any part files there, instead of printing them.",
+)
+@click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 for no changes, 2 when there are changes, 1 on error.",
@@ -54,6 +61,7 @@ def plan_command(
     adopt: bool,
     out: Path | None,
     fmt: str,
+    parts_dir: Path | None,
     detailed_exitcode: bool,
     lock: bool,
     lock_timeout: float,
@@ -65,7 +73,10 @@ def plan_command(
       bimpe-iac plan examples/stacks/support
       bimpe-iac plan stacks/prod --env prod --out prod.plan.json
       bimpe-iac plan . --format markdown > plan.md
+      bimpe-iac plan . --format markdown --parts-dir plan-parts
     """
+    if parts_dir is not None and fmt != "markdown":
+        raise click.UsageError("--parts-dir writes Markdown parts: add --format markdown")
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     stack = workspace.stack
     options = PlanOptions(
@@ -93,11 +104,25 @@ def plan_command(
     if fmt == "json":
         click.echo(render_plan_json(plan, sensitive_values=stack.sensitive_values, mask=stack.mask))
     elif fmt == "markdown":
-        for part in render_plan_markdown(plan, mask=stack.mask):
-            click.echo(part)
+        parts = render_plan_markdown(plan, mask=stack.mask)
+        if parts_dir is not None:
+            write_parts(parts_dir, parts)
+        else:
+            for part in parts:
+                click.echo(part)
     else:
         click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
         if out is not None:
             click.echo(f"\nSaved the plan to {out}. Apply exactly it with: bimpe-iac apply {out}")
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)
+
+
+def write_parts(directory: Path, parts: list[str]) -> None:
+    """Each part in DIR/part-N.md, N from 1; part files of an earlier, longer plan are removed
+    so that a recipe posting every file posts only this plan."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("part-*.md"):
+        stale.unlink()
+    for number, part in enumerate(parts, start=1):
+        (directory / f"part-{number}.md").write_text(part + "\n", encoding="utf-8")
