@@ -5,10 +5,13 @@ other commands start quickly."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
 import click
+
+from bimpe_iac.errors import ConfigError
 
 
 @click.group()
@@ -57,8 +60,16 @@ def serve_command(
     settings = FaultSettings(
         latency_ms=latency_ms, fault_rate=fault_rate, rate_limit=rate_limit, seed=seed
     )
+    try:  # before the database is opened, so that a busy port leaves nothing behind
+        sock = bind(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use: stop what listens there, or choose"
+                " another port with --port (--port 0 picks a free one)"
+            ) from None
+        raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
     running = create_emulator(db_path, settings, admin=admin_token)
-    sock = bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(f"BimpeAI emulator serving {url}  (database {db_path})")
     click.echo(f"  BIMPE_BASE_URL={url}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+from cli_runner import invoke
 
 
 def _serve(db: Path) -> tuple[subprocess.Popen[str], str, str]:
@@ -78,3 +80,19 @@ def test_serve_keeps_the_key_and_data_across_restarts(tmp_path: Path) -> None:
         _stop(process)
     assert second_key == key
     assert again.json()["data"]["name"] == "Kept"
+
+
+def test_serve_on_a_busy_port_names_the_port(tmp_path: Path) -> None:
+    """Finding 7: a user error (exit 1, one line), not "Internal error" exit 3."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        db = tmp_path / "emu.db"
+        served = invoke("emulator", "serve", "--port", str(port), "--db", db)
+    assert served.exit_code == 1, served.text
+    assert served.stderr == (
+        f"Error: port {port} on 127.0.0.1 is already in use: stop what listens there, or choose"
+        " another port with --port (--port 0 picks a free one)\n"
+    )
+    assert not db.exists()
