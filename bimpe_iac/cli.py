@@ -111,8 +111,7 @@ def main() -> None:
 
             click.echo(f"Error: {visible(describe_error(exc))}", err=True)
             sys.exit(1)
-        # A bug, reported without a traceback on screen.
-        click.echo(f"Internal error: {type(exc).__name__}: {visible(str(exc))}", err=True)
+        click.echo(_internal_error(exc), err=True)
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -121,3 +120,20 @@ def _from_the_api(exc: Exception) -> bool:
     """Whether the SDK raised it; a command that never loaded the SDK raised none of its."""
     sdk = sys.modules.get("bimpeai")
     return sdk is not None and isinstance(exc, sdk.BimpeAIError)
+
+
+def _internal_error(exc: Exception) -> str:
+    """A bug, in one line without a traceback or any secret; the traceback goes to a crash log
+    that the line names."""
+    from bimpe_iac.crash_log import write_crash_log
+    from bimpe_iac.secrets import scrub
+
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    said = visible(scrub(f"{type(exc).__name__}: {first_line}".rstrip(": ")))
+    try:
+        log = write_crash_log(exc)
+    except OSError as failure:
+        where = f"no crash log could be written ({failure.strerror or failure})"
+    else:
+        where = f"the traceback is in {log}"
+    return f"Internal error: {said}. This is a bug in bimpe-iac; {where}; please report it."

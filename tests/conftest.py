@@ -21,6 +21,14 @@ from bimpe_iac.emulator.gateway import API_PREFIX
 from bimpe_iac.emulator.server import RunningEmulator, start_in_thread
 
 
+@pytest.fixture(autouse=True)
+def crash_logs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Crash logs of the runs a test makes land in a temporary directory, not ~/.cache."""
+    directory = tmp_path_factory.mktemp("crash-logs")
+    monkeypatch.setenv("BIMPE_CRASH_LOG_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     """One emulator for the session; tests isolate themselves by team. Never set faults on it."""

@@ -38,14 +38,17 @@ class _QuietServer(ThreadingHTTPServer):
 def stray_server(
     status: int = 200, content_type: str = "text/html", body: str = "<html>Welcome</html>"
 ) -> Iterator[StrayServer]:
-    """Serve one canned answer to every request until the block ends."""
-    payload = body.encode()
+    """Serve one canned answer to every request until the block ends; `{authorization}` in
+    `body` is replaced by the request's Authorization header, as a server that echoes what it
+    was sent would answer."""
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             served.received.append(Received(self.command, self.path, dict(self.headers)))
+            echoed = self.headers.get("Authorization", "")
+            payload = body.replace("{authorization}", echoed).encode()
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
