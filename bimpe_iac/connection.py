@@ -96,8 +96,10 @@ def resolve_target(
                 f"{api_key_env} is not set or is empty, and the environment's target needs it:"
                 " set it to the team's API key (or pass --emulator to use the local emulator)"
             )
-        notice = f"No {api_key_env} set: using the local BimpeAI emulator ({db})."
-        return target(EMBEDDED_URL, None, notice)
+        notices = [f"No {api_key_env} set: using the local BimpeAI emulator ({db})."]
+        if environ.get(BASE_URL_ENV, "").strip():
+            notices.append(f"{BASE_URL_ENV} is set, but is not used without {api_key_env}.")
+        return target(EMBEDDED_URL, None, *notices)
     from_variable = environ.get(BASE_URL_ENV, "").strip()
     if base_url:
         ignored = from_variable and from_variable.rstrip("/") != base_url.rstrip("/")

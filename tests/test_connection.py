@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bimpe_iac.connection import Target, open_client, resolve_target
+from bimpe_iac.connection import DEFAULT_BASE_URL, Target, open_client, resolve_target
 from bimpe_iac.emulator.app import create_emulator
 from bimpe_iac.emulator.faults import FaultSettings
 from bimpe_iac.emulator.server import start_in_thread
+from bimpe_iac.errors import ConfigError
 from bimpe_iac.secrets import Secret
 
 
@@ -34,6 +35,45 @@ def test_key_and_base_url_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert target.base_url == "https://bimpe.example.test"
     assert "sk_live_do_not_print" not in repr(target)
     assert "sk_live_do_not_print" not in str(target.api_key)
+
+
+def test_a_named_target_without_its_key_is_a_config_error() -> None:
+    for environ in ({}, {"PROD_KEY": ""}, {"PROD_KEY": " \t"}, {"BIMPE_API_KEY": "sk_other"}):
+        with pytest.raises(ConfigError, match=r"^PROD_KEY is not set or is empty"):
+            resolve_target(api_key_env="PROD_KEY", named=True, environ=environ)
+
+
+def test_base_url_precedence() -> None:
+    environ = {"BIMPE_API_KEY": "sk_x", "BIMPE_BASE_URL": "https://variable.example.test"}
+    explicit = resolve_target(base_url="https://env.example.test", named=True, environ=environ)
+    assert explicit.base_url == "https://env.example.test"
+    assert explicit.notices == (
+        "Using the environment's base_url https://env.example.test; BIMPE_BASE_URL is ignored.",
+    )
+    filled = resolve_target(named=True, environ=environ)
+    assert filled.base_url == "https://variable.example.test" and filled.notices == ()
+    same = {**environ, "BIMPE_BASE_URL": "https://env.example.test/"}
+    agreeing = resolve_target(base_url="https://env.example.test", named=True, environ=same)
+    assert agreeing.notices == ()
+    assert resolve_target(environ={"BIMPE_API_KEY": "sk_x"}).base_url == DEFAULT_BASE_URL
+
+
+def test_the_emulator_when_asked_or_when_nothing_is_named(tmp_path: Path) -> None:
+    db = tmp_path / "emu.db"
+    asked = resolve_target(
+        api_key_env="PROD_KEY",
+        named=True,
+        emulator=True,
+        emulator_db=db,
+        environ={"PROD_KEY": "sk_x"},
+    )
+    assert asked.embedded and asked.api_key is None
+    unnamed = resolve_target(emulator_db=db, environ={"BIMPE_BASE_URL": "https://x.test"})
+    assert unnamed.embedded
+    assert unnamed.notices == (
+        f"No BIMPE_API_KEY set: using the local BimpeAI emulator ({db}).",
+        "BIMPE_BASE_URL is set, but is not used without BIMPE_API_KEY.",
+    )
 
 
 def test_secret_cannot_be_pickled() -> None:
