@@ -27,6 +27,7 @@ from bimpe_iac.http_pool import DEFAULT_PORTS, Origin
 from bimpe_iac.pacing import Pacer
 
 http_log = logging.getLogger("bimpe_iac.http")
+_NOT_CHECKED = frozenset({204, 408, 429})  # no body to check, or a proxy's transient answer
 
 
 def redacted(headers: typing.Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -212,11 +213,14 @@ class ApiHttpClient(httpx.AsyncClient):
 
 def check_api_answer(response: httpx.Response, method: str, url: str) -> httpx.Response:
     """The response, if it is a BimpeAI API answer: a JSON object with a `message`, as every
-    answer of the API is, success or error. Anything else below 500 (an HTML page, a 404 of
-    another server, JSON of another shape) means the base URL names some other server, which
-    the user can fix; a 5xx page of a proxy is left to the SDK, which retries it."""
-    if response.status_code >= 500:
+    answer of the API is, success or error. Anything else (an HTML page, a 404 of another
+    server, JSON of another shape) means the base URL names some other server, which the user
+    can fix; but a proxy's 5xx or 429 page in front of the real API is left to the SDK, which
+    retries it."""
+    if response.status_code >= 500 or response.status_code in _NOT_CHECKED:
         return response
+    if response.content.lstrip()[:10] == b'{"message"':
+        return response  # the envelope as the API writes it, without parsing the body twice
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
