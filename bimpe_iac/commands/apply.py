@@ -15,7 +15,7 @@ from typing import Any
 import click
 from bimpeai import AsyncBimpeAI
 
-from bimpe_iac.commands.interrupt import finish_on_interrupt
+from bimpe_iac.commands.interrupt import finish_on_interrupt, run, signals_raise, stop_on_sigterm
 from bimpe_iac.commands.options import (
     color_enabled,
     lock_timeout_option,
@@ -90,18 +90,26 @@ def _progress_display() -> Iterator[Progress]:
         yield update
 
 
+class _Cancelled(Exception):
+    """The answer at the prompt was not "yes"."""
+
+
 def _confirm(auto_approve: bool, question: str) -> None:
+    """Go on only after "yes"; any other answer (or the end of input) raises _Cancelled."""
     if auto_approve:
         return
     if not UI.can_prompt():
         raise BimpeIacError(
             "not running in a terminal: pass --auto-approve to apply without asking"
         )
-    answer = click.prompt(
-        f"{question}\n  Only 'yes' will be accepted", default="", show_default=False
-    )
+    click.echo(f"{question}\n  Only 'yes' will be accepted: ", nl=False)
+    with signals_raise():
+        try:
+            answer = input()
+        except EOFError:
+            answer = ""
     if answer.strip() != "yes":
-        raise click.exceptions.Abort()
+        raise _Cancelled
 
 
 def _planned_environment(path: Path) -> str | None:
@@ -158,8 +166,33 @@ def run_apply(
     lock_timeout: float,
     command: str,
 ) -> ApplyResult | None:
+    try:
+        return _run_apply(
+            workspace,
+            options=options,
+            saved_plan=saved_plan,
+            auto_approve=auto_approve,
+            parallelism=parallelism,
+            lock_timeout=lock_timeout,
+            command=command,
+        )
+    except _Cancelled:
+        click.echo(f"{command.capitalize()} cancelled.", err=True)
+        sys.exit(1)
+
+
+def _run_apply(
+    workspace: Workspace,
+    *,
+    options: PlanOptions,
+    saved_plan: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+    lock_timeout: float,
+    command: str,
+) -> ApplyResult | None:
     stack = workspace.stack
-    with workspace.store as store, store.lock(command, timeout_s=lock_timeout):
+    with stop_on_sigterm(), workspace.store as store, store.lock(command, timeout_s=lock_timeout):
         state = store.read(stack.name, stack.environment)
 
         async def plan_and_apply() -> ApplyResult | None:
@@ -212,9 +245,9 @@ def run_apply(
                 click.echo(f"{summary} ({time.perf_counter() - started:.1f}s)")
                 return result
 
-        result = asyncio.run(plan_and_apply())
+        result = run(plan_and_apply())
     if result is not None and result.interrupted:
-        raise KeyboardInterrupt  # as Ctrl-C anywhere: "Aborted.", exit 130
+        raise KeyboardInterrupt  # as Ctrl-C anywhere: exit 130 (143 after SIGTERM)
     return result
 
 
