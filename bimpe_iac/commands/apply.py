@@ -112,13 +112,22 @@ def _confirm(auto_approve: bool, question: str) -> None:
         raise _Cancelled
 
 
-def _planned_environment(path: Path) -> str | None:
+def _environment_of_plan(path: Path, env: str | None) -> str | None:
+    """The environment to apply the saved plan at `path` in: the plan's own, which `--env`
+    (when given) must name too."""
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError) as error:
         raise PlanError(f"{path} is not a saved plan: {error}") from None
-    environment = document.get("environment") if isinstance(document, dict) else None
-    return environment if isinstance(environment, str) else None
+    planned = document.get("environment") if isinstance(document, dict) else None
+    if not isinstance(planned, str):
+        return env
+    if env is not None and env != planned:
+        raise PlanError(
+            f"{path} is a plan of the environment {planned}, not of {env} (--env {env}):"
+            f" apply it without --env, or make a plan of {env}"
+        )
+    return planned
 
 
 async def load_saved_plan(
@@ -263,7 +272,7 @@ def _run_apply(
     "plan_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Apply exactly this saved plan (from plan --out).",
+    help="Apply exactly this saved plan (from plan --out), in its environment.",
 )
 def apply_command(
     stack_dir: Path,
@@ -288,7 +297,8 @@ def apply_command(
     if stack_dir.is_file() and plan_file is None:
         # `apply PLAN_FILE`, Terraform style: run from the stack directory.
         plan_file, stack_dir = stack_dir, Path(".")
-        env = env or _planned_environment(plan_file)
+    if plan_file is not None:
+        env = _environment_of_plan(plan_file, env)
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
         workspace,

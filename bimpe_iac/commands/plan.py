@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+import shlex
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
+from bimpe_iac.commands.interrupt import run as run_stoppable
+from bimpe_iac.commands.interrupt import stop_on_sigterm
 from bimpe_iac.commands.options import (
     color_enabled,
     lock_timeout_option,
@@ -21,6 +23,13 @@ from bimpe_iac.engine.run import make_plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
+
+
+def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> str:
+    """The command that applies `plan_file`, for a shell in the directory where plan ran: the
+    paths as the user gave them (relative to it), quoted."""
+    words = ["bimpe-iac", "apply", str(stack_dir), "--env", environment, "--plan", str(plan_file)]
+    return shlex.join(words)
 
 
 @click.command("plan")
@@ -72,6 +81,7 @@ def plan_command(
         destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
     )
     with (
+        stop_on_sigterm(),
         workspace.store as store,
         store.lock("plan", timeout_s=lock_timeout) if lock else nullcontext(),
     ):
@@ -82,7 +92,7 @@ def plan_command(
                 plan, _ = await make_plan(client, stack, state, options, parallelism=parallelism)
                 return plan
 
-        plan = asyncio.run(run())
+        plan = run_stoppable(run())
     from bimpe_iac.engine.model import Plan
 
     assert isinstance(plan, Plan)
@@ -98,6 +108,9 @@ def plan_command(
     else:
         click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
         if out is not None:
-            click.echo(f"\nSaved the plan to {out}. Apply exactly it with: bimpe-iac apply {out}")
+            click.echo(
+                f"\nSaved the plan to {out}. Apply exactly it with: "
+                f"{apply_command_line(stack_dir, stack.environment, out)}"
+            )
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)
