@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import click
 from bimpeai import AsyncBimpeAI
 
+from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_lines
 from bimpe_iac.commands.interrupt import finish_on_interrupt, run, signals_raise, stop_on_sigterm
 from bimpe_iac.commands.options import (
     color_enabled,
@@ -26,7 +27,8 @@ from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions
-from bimpe_iac.engine.run import apply_plan, make_plan
+from bimpe_iac.engine.read import ReadProgress
+from bimpe_iac.engine.run import PhaseDone, apply_plan, make_plan
 from bimpe_iac.engine.saved_plan import check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, PlanError
@@ -94,6 +96,17 @@ class _Cancelled(Exception):
     """The answer at the prompt was not "yes"."""
 
 
+def _after(progress: Progress, phases: PhaseDone) -> PhaseDone:
+    """`phases`, each line after the progress lines written so far (a log shows them in order)."""
+
+    def phase(name: str, seconds: float, counts: Mapping[str, int]) -> None:
+        if isinstance(progress, _ProgressLines):
+            progress.flush()
+        phases(name, seconds, counts)
+
+    return phase
+
+
 def _confirm(auto_approve: bool, question: str) -> None:
     """Go on only after "yes"; any other answer (or the end of input) raises _Cancelled."""
     if auto_approve:
@@ -131,7 +144,13 @@ def _environment_of_plan(path: Path, env: str | None) -> str | None:
 
 
 async def load_saved_plan(
-    client: AsyncBimpeAI, path: Path, stack: Stack, state: StateDocument, *, parallelism: int
+    client: AsyncBimpeAI,
+    path: Path,
+    stack: Stack,
+    state: StateDocument,
+    *,
+    parallelism: int,
+    progress: ReadProgress | None = None,
 ) -> tuple[Plan, dict[str, Desired]]:
     """The saved plan at `path`, once the same plan made now agrees with it (see
     `engine/saved_plan.py`), and the resources the manifests want."""
@@ -149,7 +168,15 @@ async def load_saved_plan(
             f" not of {stack.name} ({stack.environment})"
         )
     options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
-    again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
+    again, desired = await make_plan(
+        client,
+        stack,
+        state,
+        options,
+        parallelism=parallelism,
+        progress=progress,
+        phases=phase_lines,
+    )
     # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
     # destroy plan wants nothing, but what it removes may hold one).
     sources: list[Any] = [d.values for d in desired.values()]
@@ -201,19 +228,37 @@ def _run_apply(
     command: str,
 ) -> ApplyResult | None:
     stack = workspace.stack
-    with stop_on_sigterm(), workspace.store as store, store.lock(command, timeout_s=lock_timeout):
+    with (
+        stop_on_sigterm(),
+        workspace.store as store,
+        LockWaitNotice(lock_timeout) as waiting,
+        store.lock(command, timeout_s=lock_timeout, on_wait=waiting),
+    ):
+        waiting.acquired()
         state = store.read(stack.name, stack.environment)
 
         async def plan_and_apply() -> ApplyResult | None:
             async with open_client(workspace.target) as client:
-                if saved_plan is not None:
-                    plan, desired = await load_saved_plan(
-                        client, saved_plan, stack, state, parallelism=parallelism
-                    )
-                else:
-                    plan, desired = await make_plan(
-                        client, stack, state, options, parallelism=parallelism
-                    )
+                with ReadingProgress() as reading:
+                    if saved_plan is not None:
+                        plan, desired = await load_saved_plan(
+                            client,
+                            saved_plan,
+                            stack,
+                            state,
+                            parallelism=parallelism,
+                            progress=reading,
+                        )
+                    else:
+                        plan, desired = await make_plan(
+                            client,
+                            stack,
+                            state,
+                            options,
+                            parallelism=parallelism,
+                            progress=reading,
+                            phases=phase_lines,
+                        )
                 click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
                 if not plan.has_changes:
                     return None
@@ -241,6 +286,7 @@ def _run_apply(
                         parallelism=parallelism,
                         progress=progress,
                         stop=stop,
+                        phases=_after(progress, phase_lines),
                     )
                 for address, reason in sorted(result.failed.items()):
                     click.echo(visible(f"Error: {address}: {reason}"), err=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_lines
 from bimpe_iac.commands.interrupt import run as run_stoppable
 from bimpe_iac.commands.interrupt import stop_on_sigterm
 from bimpe_iac.commands.options import (
@@ -83,13 +84,24 @@ def plan_command(
     with (
         stop_on_sigterm(),
         workspace.store as store,
-        store.lock("plan", timeout_s=lock_timeout) if lock else nullcontext(),
+        LockWaitNotice(lock_timeout) as waiting,
+        store.lock("plan", timeout_s=lock_timeout, on_wait=waiting) if lock else nullcontext(),
     ):
+        waiting.acquired()
         state = store.read(stack.name, stack.environment)
 
         async def run() -> object:
             async with open_client(workspace.target) as client:
-                plan, _ = await make_plan(client, stack, state, options, parallelism=parallelism)
+                with ReadingProgress() as reading:
+                    plan, _ = await make_plan(
+                        client,
+                        stack,
+                        state,
+                        options,
+                        parallelism=parallelism,
+                        progress=reading,
+                        phases=phase_lines,
+                    )
                 return plan
 
         plan = run_stoppable(run())

@@ -8,7 +8,8 @@ apply without --lock-timeout fails at once naming the holder, `plan --lock` fail
 and a plain plan runs; after kill -9 of a lock holder, the next apply takes the lock over once
 its lease expires; SIGTERM mid-apply exits 143 with what finished stored and deletes the lock
 row (a PostgreSQL lock has no dead-pid check: a row left behind would block every run for a
-lease), so the next apply, without --lock-timeout, takes the lock at once and converges.
+lease), so the next apply, without --lock-timeout, takes the lock at once and converges; an
+apply waiting for the lock says who holds it.
 """
 
 from __future__ import annotations
@@ -249,3 +250,21 @@ def test_sigterm_mid_apply_deletes_the_lock_row_and_keeps_what_finished(
         code, out, err = finish(start(stack_dir, env, "apply", "--auto-approve"))
         assert code == 0, out + err
         assert_consistent(store, slow_emulator)
+
+
+def test_waiting_for_a_postgres_lock_says_who_holds_it(
+    stack_dir: Path, dsn: str, slow_emulator: RunningEmulator, spawn: Callable[..., Child]
+) -> None:
+    holder = spawn(hold_and_wait, dsn)
+    holder.receive()
+    env = environ(slow_emulator, dsn)
+
+    code, _, err = finish(start(stack_dir, env, "apply", "--auto-approve", "--lock-timeout", "2s"))
+
+    assert code == 1, err
+    waits = [line for line in err.splitlines() if line.startswith("Waiting for the state lock")]
+    assert len(waits) == 1, err
+    assert waits[0].startswith("Waiting for the state lock (0.")
+    assert "of at most 2.0s): it is held by " in waits[0]
+    assert f"pid {holder.pid} running 'apply' since " in waits[0]
+    assert "Error: still locked after waiting 2s; state is locked by " in err
