@@ -87,7 +87,8 @@ def completion_command(shell: str) -> None:
 
 
 def main() -> None:
-    """Run the CLI; map known errors to exit 1, Ctrl-C to 130, anything unexpected to 3."""
+    """Run the CLI; map known errors to exit 1, Ctrl-C to 130, SIGTERM to 143, anything
+    unexpected to 3."""
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -95,11 +96,13 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        if _terminated():
+            click.echo("Terminated.", err=True)
+            sys.exit(143)
+        click.echo(
+            "Aborted." if isinstance(exc, click.exceptions.Abort) else "Interrupted.", err=True
+        )
         sys.exit(130)
     except BimpeIacError as exc:
         # Messages quote what files hold: no control character in them reaches the terminal.
@@ -114,6 +117,12 @@ def main() -> None:
         click.echo(_internal_error(exc), err=True)
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminated() -> bool:
+    """Whether SIGTERM stopped the command; only the commands that handle it loaded the module."""
+    interrupt = sys.modules.get("bimpe_iac.commands.interrupt")
+    return interrupt is not None and bool(interrupt.terminated())
 
 
 def _from_the_api(exc: Exception) -> bool:

@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,8 @@ from typing import Any
 import click
 from bimpeai import AsyncBimpeAI
 
-from bimpe_iac.commands.interrupt import finish_on_interrupt
+from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_lines
+from bimpe_iac.commands.interrupt import finish_on_interrupt, run, signals_raise, stop_on_sigterm
 from bimpe_iac.commands.options import (
     color_enabled,
     lock_timeout_option,
@@ -26,7 +27,8 @@ from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions
-from bimpe_iac.engine.run import apply_plan, make_plan
+from bimpe_iac.engine.read import ReadProgress
+from bimpe_iac.engine.run import PhaseDone, apply_plan, make_plan
 from bimpe_iac.engine.saved_plan import check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, PlanError
@@ -90,31 +92,65 @@ def _progress_display() -> Iterator[Progress]:
         yield update
 
 
+class _Cancelled(Exception):
+    """The answer at the prompt was not "yes"."""
+
+
+def _after(progress: Progress, phases: PhaseDone) -> PhaseDone:
+    """`phases`, each line after the progress lines written so far (a log shows them in order)."""
+
+    def phase(name: str, seconds: float, counts: Mapping[str, int]) -> None:
+        if isinstance(progress, _ProgressLines):
+            progress.flush()
+        phases(name, seconds, counts)
+
+    return phase
+
+
 def _confirm(auto_approve: bool, question: str) -> None:
+    """Go on only after "yes"; any other answer (or the end of input) raises _Cancelled."""
     if auto_approve:
         return
     if not UI.can_prompt():
         raise BimpeIacError(
             "not running in a terminal: pass --auto-approve to apply without asking"
         )
-    answer = click.prompt(
-        f"{question}\n  Only 'yes' will be accepted", default="", show_default=False
-    )
+    click.echo(f"{question}\n  Only 'yes' will be accepted: ", nl=False)
+    with signals_raise():
+        try:
+            answer = input()
+        except EOFError:
+            answer = ""
     if answer.strip() != "yes":
-        raise click.exceptions.Abort()
+        raise _Cancelled
 
 
-def _planned_environment(path: Path) -> str | None:
+def _environment_of_plan(path: Path, env: str | None) -> str | None:
+    """The environment to apply the saved plan at `path` in: the plan's own, which `--env`
+    (when given) must name too."""
     try:
         document = json.loads(path.read_bytes())
     except (OSError, ValueError, RecursionError) as error:
         raise PlanError(f"{path} is not a saved plan: {error}") from None
-    environment = document.get("environment") if isinstance(document, dict) else None
-    return environment if isinstance(environment, str) else None
+    planned = document.get("environment") if isinstance(document, dict) else None
+    if not isinstance(planned, str):
+        return env
+    if env is not None and env != planned:
+        raise PlanError(
+            f"{path} is a plan of the environment {planned}, not of {env} (--env {env}):"
+            f" apply it without --env, or make a plan of {env}"
+        )
+    return planned
 
 
 async def load_saved_plan(
-    client: AsyncBimpeAI, path: Path, stack: Stack, state: StateDocument, *, parallelism: int
+    client: AsyncBimpeAI,
+    path: Path,
+    stack: Stack,
+    state: StateDocument,
+    *,
+    parallelism: int,
+    progress: ReadProgress | None = None,
 ) -> tuple[Plan, dict[str, Desired]]:
     """The saved plan at `path`, once the same plan made now agrees with it (see
     `engine/saved_plan.py`), and the resources the manifests want."""
@@ -132,7 +168,15 @@ async def load_saved_plan(
             f" not of {stack.name} ({stack.environment})"
         )
     options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
-    again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
+    again, desired = await make_plan(
+        client,
+        stack,
+        state,
+        options,
+        parallelism=parallelism,
+        progress=progress,
+        phases=phase_lines,
+    )
     # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
     # destroy plan wants nothing, but what it removes may hold one).
     sources: list[Any] = [d.values for d in desired.values()]
@@ -158,20 +202,63 @@ def run_apply(
     lock_timeout: float,
     command: str,
 ) -> ApplyResult | None:
+    try:
+        return _run_apply(
+            workspace,
+            options=options,
+            saved_plan=saved_plan,
+            auto_approve=auto_approve,
+            parallelism=parallelism,
+            lock_timeout=lock_timeout,
+            command=command,
+        )
+    except _Cancelled:
+        click.echo(f"{command.capitalize()} cancelled.", err=True)
+        sys.exit(1)
+
+
+def _run_apply(
+    workspace: Workspace,
+    *,
+    options: PlanOptions,
+    saved_plan: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+    lock_timeout: float,
+    command: str,
+) -> ApplyResult | None:
     stack = workspace.stack
-    with workspace.store as store, store.lock(command, timeout_s=lock_timeout):
+    with (
+        stop_on_sigterm(),
+        workspace.store as store,
+        LockWaitNotice(lock_timeout) as waiting,
+        store.lock(command, timeout_s=lock_timeout, on_wait=waiting),
+    ):
+        waiting.acquired()
         state = store.read(stack.name, stack.environment)
 
         async def plan_and_apply() -> ApplyResult | None:
             async with open_client(workspace.target) as client:
-                if saved_plan is not None:
-                    plan, desired = await load_saved_plan(
-                        client, saved_plan, stack, state, parallelism=parallelism
-                    )
-                else:
-                    plan, desired = await make_plan(
-                        client, stack, state, options, parallelism=parallelism
-                    )
+                with ReadingProgress() as reading:
+                    if saved_plan is not None:
+                        plan, desired = await load_saved_plan(
+                            client,
+                            saved_plan,
+                            stack,
+                            state,
+                            parallelism=parallelism,
+                            progress=reading,
+                        )
+                    else:
+                        plan, desired = await make_plan(
+                            client,
+                            stack,
+                            state,
+                            options,
+                            parallelism=parallelism,
+                            progress=reading,
+                            phases=phase_lines,
+                        )
                 click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
                 if not plan.has_changes:
                     return None
@@ -199,6 +286,7 @@ def run_apply(
                         parallelism=parallelism,
                         progress=progress,
                         stop=stop,
+                        phases=_after(progress, phase_lines),
                     )
                 for address, reason in sorted(result.failed.items()):
                     click.echo(visible(f"Error: {address}: {reason}"), err=True)
@@ -212,9 +300,9 @@ def run_apply(
                 click.echo(f"{summary} ({time.perf_counter() - started:.1f}s)")
                 return result
 
-        result = asyncio.run(plan_and_apply())
+        result = run(plan_and_apply())
     if result is not None and result.interrupted:
-        raise KeyboardInterrupt  # as Ctrl-C anywhere: "Aborted.", exit 130
+        raise KeyboardInterrupt  # as Ctrl-C anywhere: exit 130 (143 after SIGTERM)
     return result
 
 
@@ -230,7 +318,7 @@ def run_apply(
     "plan_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
-    help="Apply exactly this saved plan (from plan --out).",
+    help="Apply exactly this saved plan (from plan --out), in its environment.",
 )
 def apply_command(
     stack_dir: Path,
@@ -255,7 +343,8 @@ def apply_command(
     if stack_dir.is_file() and plan_file is None:
         # `apply PLAN_FILE`, Terraform style: run from the stack directory.
         plan_file, stack_dir = stack_dir, Path(".")
-        env = env or _planned_environment(plan_file)
+    if plan_file is not None:
+        env = _environment_of_plan(plan_file, env)
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
         workspace,

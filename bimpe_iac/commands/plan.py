@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
+import shlex
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
+from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_lines
+from bimpe_iac.commands.interrupt import run as run_stoppable
+from bimpe_iac.commands.interrupt import stop_on_sigterm
 from bimpe_iac.commands.options import (
     color_enabled,
     lock_timeout_option,
@@ -21,6 +24,13 @@ from bimpe_iac.engine.run import make_plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
+
+
+def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> str:
+    """The command that applies `plan_file`, for a shell in the directory where plan ran: the
+    paths as the user gave them (relative to it), quoted."""
+    words = ["bimpe-iac", "apply", str(stack_dir), "--env", environment, "--plan", str(plan_file)]
+    return shlex.join(words)
 
 
 @click.command("plan")
@@ -83,17 +93,29 @@ def plan_command(
         destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
     )
     with (
+        stop_on_sigterm(),
         workspace.store as store,
-        store.lock("plan", timeout_s=lock_timeout) if lock else nullcontext(),
+        LockWaitNotice(lock_timeout) as waiting,
+        store.lock("plan", timeout_s=lock_timeout, on_wait=waiting) if lock else nullcontext(),
     ):
+        waiting.acquired()
         state = store.read(stack.name, stack.environment)
 
         async def run() -> object:
             async with open_client(workspace.target) as client:
-                plan, _ = await make_plan(client, stack, state, options, parallelism=parallelism)
+                with ReadingProgress() as reading:
+                    plan, _ = await make_plan(
+                        client,
+                        stack,
+                        state,
+                        options,
+                        parallelism=parallelism,
+                        progress=reading,
+                        phases=phase_lines,
+                    )
                 return plan
 
-        plan = asyncio.run(run())
+        plan = run_stoppable(run())
     from bimpe_iac.engine.model import Plan
 
     assert isinstance(plan, Plan)
@@ -113,7 +135,10 @@ def plan_command(
     else:
         click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
         if out is not None:
-            click.echo(f"\nSaved the plan to {out}. Apply exactly it with: bimpe-iac apply {out}")
+            click.echo(
+                f"\nSaved the plan to {out}. Apply exactly it with: "
+                f"{apply_command_line(stack_dir, stack.environment, out)}"
+            )
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)
 

@@ -1,17 +1,55 @@
 """Read the live state with the fewest requests: each top-level collection once (its pages in
 parallel after the first), and each per-parent collection once for every managed (or adopted)
-parent that still exists. Requests run concurrently, bounded by the run's parallelism."""
+parent that still exists. Requests run concurrently, bounded by the run's parallelism.
+
+A `ReadProgress` callback, when given, hears how far reading has come after every page and
+listing: the command decides how to show it (a slow API must not look hung)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
 from bimpe_iac.resources.base import Collection, Fetched, ResourceKind
 from bimpe_iac.state.model import ResourceState
+
+
+@dataclass(frozen=True)
+class ReadCounts:
+    """How far reading the live state has come."""
+
+    collections: int = 0
+    """Top-level collections read in full."""
+    collections_total: int = 0
+    objects: int = 0
+    """Live objects listed so far, in every collection."""
+    parents: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Per parent kind (agents): how many parents have all their listings read, of how many
+    are to be read so far."""
+
+
+ReadProgress = Callable[[ReadCounts], None]
+
+
+class _Tally:
+    """The counts of one reading, reported after each change."""
+
+    def __init__(self, progress: ReadProgress | None, start: ReadCounts | None = None) -> None:
+        self.counts = start or ReadCounts()
+        self._progress = progress
+
+    def add(self, **changes: Any) -> None:
+        self.counts = replace(self.counts, **changes)
+        if self._progress is not None:
+            self._progress(self.counts)
+
+    def parent(self, kind: str, *, done: int = 0, total: int = 0) -> None:
+        was_done, was_total = self.counts.parents.get(kind, (0, 0))
+        self.add(parents={**self.counts.parents, kind: (was_done + done, was_total + total)})
 
 
 def _collections(kinds: Iterable[ResourceKind]) -> list[Collection]:
@@ -23,19 +61,23 @@ def _collections(kinds: Iterable[ResourceKind]) -> list[Collection]:
 
 
 async def _top(
-    client: AsyncBimpeAI, collection: Collection, limit: asyncio.Semaphore
+    client: AsyncBimpeAI, collection: Collection, limit: asyncio.Semaphore, tally: _Tally
 ) -> dict[str, dict[str, Any]]:
     assert collection.fetch_page is not None
     fetch = collection.fetch_page
     async with limit:
         first, pages = await fetch(client, 1)
+    tally.add(objects=tally.counts.objects + len(first))
 
     async def page(number: int) -> list[dict[str, Any]]:
         async with limit:
-            return (await fetch(client, number))[0]
+            items = (await fetch(client, number))[0]
+        tally.add(objects=tally.counts.objects + len(items))
+        return items
 
     rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
     items = first + [item for chunk in rest for item in chunk]
+    tally.add(collections=tally.counts.collections + 1)
     return {item["id"]: item for item in items}
 
 
@@ -56,14 +98,17 @@ async def read_live(
     kinds: Iterable[ResourceKind],
     state: Mapping[str, ResourceState],
     parallelism: int,
+    progress: ReadProgress | None = None,
 ) -> Fetched:
+    """Every collection; `progress` hears the counts as they grow."""
     kinds = list(kinds)
     limit = asyncio.Semaphore(parallelism)
     fetched = Fetched()
     top = [c for c in _collections(kinds) if c.parent_kind is None]
-    results = await asyncio.gather(*(_top(client, c, limit) for c in top))
+    tally = _Tally(progress, ReadCounts(collections_total=len(top)))
+    results = await asyncio.gather(*(_top(client, c, limit, tally) for c in top))
     fetched.top = {c.name: result for c, result in zip(top, results, strict=True)}
-    await read_children(client, kinds, state.values(), fetched, parallelism)
+    await _read_children(client, kinds, state.values(), fetched, parallelism, tally)
     return fetched
 
 
@@ -73,8 +118,20 @@ async def read_children(
     parents: Iterable[ResourceState],
     fetched: Fetched,
     parallelism: int,
+    progress: ReadProgress | None = None,
 ) -> None:
     """Add to `fetched` the per-parent listings of `parents` not read yet."""
+    await _read_children(client, kinds, parents, fetched, parallelism, _Tally(progress))
+
+
+async def _read_children(
+    client: AsyncBimpeAI,
+    kinds: Iterable[ResourceKind],
+    parents: Iterable[ResourceState],
+    fetched: Fetched,
+    parallelism: int,
+    tally: _Tally,
+) -> None:
     limit = asyncio.Semaphore(parallelism)
     entries = list(parents)
     jobs = []
@@ -90,8 +147,26 @@ async def read_children(
             and (collection.name, entry.id) not in fetched.children
         }
         jobs += [(collection, parent_id) for parent_id in sorted(ids)]
+    pending: dict[tuple[str, str], int] = {}
+    for collection, parent_id in jobs:
+        assert collection.parent_kind is not None
+        key = (collection.parent_kind, parent_id)
+        pending[key] = pending.get(key, 0) + 1
+    for kind in sorted({kind for kind, _ in pending}):
+        tally.parent(kind, total=sum(1 for k, _ in pending if k == kind))
+
+    async def read_one(collection: Collection, parent_id: str) -> dict[str, dict[str, Any]] | None:
+        result = await _children(client, collection, parent_id, limit)
+        assert collection.parent_kind is not None
+        key = (collection.parent_kind, parent_id)
+        pending[key] -= 1
+        tally.add(objects=tally.counts.objects + len(result or ()))
+        if not pending[key]:
+            tally.parent(collection.parent_kind, done=1)
+        return result
+
     child_results = await asyncio.gather(
-        *(_children(client, collection, parent_id, limit) for collection, parent_id in jobs)
+        *(read_one(collection, parent_id) for collection, parent_id in jobs)
     )
     for (collection, parent_id), listing in zip(jobs, child_results, strict=True):
         if listing is not None:

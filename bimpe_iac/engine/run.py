@@ -1,9 +1,14 @@
-"""The plan and apply jobs, composed from reading, planning and executing."""
+"""The plan and apply jobs, composed from reading, planning and executing.
+
+Each job can report its phases as they end (`PhaseDone`: reading, planning, applying, writing
+state, with what each counted and how long it took) and the progress of reading; the command
+decides what to show."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from bimpeai import AsyncBimpeAI
@@ -13,13 +18,26 @@ from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
-from bimpe_iac.engine.read import read_children, read_live
+from bimpe_iac.engine.read import ReadCounts, ReadProgress, read_children, read_live
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.manifest import Stack
 from bimpe_iac.resources import KINDS
 from bimpe_iac.resources.base import PlanContext
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import ResourceState, StateDocument
+
+PhaseDone = Callable[[str, float, Mapping[str, int]], None]
+"""A phase ended: its name, how long it took (seconds), and what it counted (noun -> number)."""
+
+
+def _no_phase(name: str, seconds: float, counts: Mapping[str, int]) -> None:
+    pass
+
+
+def read_counts(counts: ReadCounts) -> dict[str, int]:
+    """What reading counted, as a phase reports it."""
+    parents = {f"{kind}s": done for kind, (done, _) in sorted(counts.parents.items())}
+    return {"collections": counts.collections, "objects": counts.objects, **parents}
 
 
 async def read_context(
@@ -29,8 +47,9 @@ async def read_context(
     *,
     parallelism: int,
     destroy: bool = False,
+    progress: ReadProgress | None = None,
 ) -> PlanContext:
-    fetched = await read_live(client, KINDS.values(), state.resources, parallelism)
+    fetched = await read_live(client, KINDS.values(), state.resources, parallelism, progress)
     return PlanContext(stack, state.resources, fetched, destroy)
 
 
@@ -41,10 +60,20 @@ async def make_plan(
     options: PlanOptions,
     *,
     parallelism: int,
+    progress: ReadProgress | None = None,
+    phases: PhaseDone = _no_phase,
 ) -> tuple[Plan, dict[str, Desired]]:
     state, moved = follow_moved(stack.moved, state)
+    read = [ReadCounts()]
+
+    def heard(counts: ReadCounts) -> None:
+        read[0] = counts
+        if progress is not None:
+            progress(counts)
+
+    started = time.perf_counter()
     context = await read_context(
-        client, stack, state, parallelism=parallelism, destroy=options.destroy
+        client, stack, state, parallelism=parallelism, destroy=options.destroy, progress=heard
     )
     adopted: dict[str, ResourceState] = {}
     if options.adopt and not options.destroy:
@@ -52,8 +81,15 @@ async def make_plan(
         # The plan reads adopted objects as if managed; only apply records them.
         state = state.model_copy(update={"resources": {**state.resources, **adopted}})
         context = replace(context, state=state.resources)
+    planning = time.perf_counter()
+    phases("reading", planning - started, read_counts(read[0]))
     desired = desired_resources(KINDS, context)
     plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)
+    phases(
+        "planning",
+        time.perf_counter() - planning,
+        {"resources": len(plan.changes), "changes": len(plan.actionable)},
+    )
     return replace(plan, moved=moved), desired
 
 
@@ -79,10 +115,12 @@ async def apply_plan(
     parallelism: int,
     progress: Progress,
     stop: asyncio.Event | None = None,
+    phases: PhaseDone = _no_phase,
 ) -> ApplyResult:
     """Run the plan's changes, storing the state as they finish; its last write (canonical,
     `StateSession.close`) happens even when the run is cancelled."""
-    async with StateSession(state, store, stack.mask) as session:
+    session = StateSession(state, store, stack.mask)
+    async with session:
         executor = Executor(
             client,
             KINDS,
@@ -94,4 +132,14 @@ async def apply_plan(
             stop=stop,
             mask=stack.mask,
         )
-        return await executor.run()
+        started = time.perf_counter()
+        result = await executor.run()
+        closing = time.perf_counter()
+        applied = {"done": len(result.done), "failed": len(result.failed)}
+        phases("applying", closing - started, {**applied, "not started": len(result.skipped)})
+    phases(
+        "writing state",
+        time.perf_counter() - closing,
+        {"writes": session.writes, "resources": len(session.document.resources)},
+    )
+    return result

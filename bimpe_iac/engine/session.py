@@ -71,6 +71,11 @@ class StateSession:
         self._closing = False
         self._next_write_at = 0.0
 
+    @property
+    def writes(self) -> int:
+        """How many versions of the state this session has stored so far."""
+        return self._writes
+
     async def __aenter__(self) -> StateSession:
         return self
 

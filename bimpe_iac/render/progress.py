@@ -139,3 +139,36 @@ class LiveProgress:
                 Text(detail or "", style="dim"),
             )
         return table
+
+
+# --- before the operations: reading the live state, waiting for the lock, phase lines --------
+
+
+def format_read_progress(
+    collections: int, collections_total: int, objects: int, parents: Mapping[str, tuple[int, int]]
+) -> str:
+    """How far reading the live state has come, e.g. `Reading the live state: 2/3 collections,
+    140 objects, 1/4 agents`."""
+    parts = [f"{collections}/{collections_total} collections", f"{objects} objects"]
+    parts += [f"{done}/{total} {kind}s" for kind, (done, total) in sorted(parents.items())]
+    return "Reading the live state: " + ", ".join(parts)
+
+
+def format_phase(name: str, seconds: float, counts: Mapping[str, int]) -> str:
+    """One line of `-v` for a phase that ended, e.g. `reading: 3 collections, 140 objects
+    (1.2s)`."""
+    what = ", ".join(f"{number} {_singular(noun, number)}" for noun, number in counts.items())
+    return f"{name}: {what} ({format_elapsed(seconds)})" if what else f"{name} ({seconds:.1f}s)"
+
+
+def _singular(noun: str, number: int) -> str:
+    """`1 agent`, `1 write`: the counted nouns are plain plurals."""
+    return noun[:-1] if number == 1 and noun.endswith("s") and " " not in noun else noun
+
+
+def format_lock_wait(holder: str, waited_s: float, timeout_s: float) -> str:
+    """A wait for the state lock, as it goes."""
+    return (
+        f"Waiting for the state lock ({format_elapsed(waited_s)} of at most "
+        f"{format_elapsed(timeout_s)}): it is held by {holder}"
+    )

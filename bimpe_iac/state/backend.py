@@ -7,6 +7,7 @@ Backends: `local.LocalStateStore` (a JSON file and its `.backup`) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -18,6 +19,10 @@ from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 DEFAULT_LEASE_S = 30.0
 """How long a lock outlives its holder's last heartbeat."""
+
+LockWait = Callable[[str, float], None]
+"""Told, at each look while waiting for the lock, who holds it (`LockInfo.holder`, or why its
+record cannot be read) and how many seconds the wait has lasted."""
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,16 @@ class StateStore(Protocol):
         ...
 
     def lock(
-        self, command: str, *, timeout_s: float = 0, lease_s: float = DEFAULT_LEASE_S
+        self,
+        command: str,
+        *,
+        timeout_s: float = 0,
+        lease_s: float = DEFAULT_LEASE_S,
+        on_wait: LockWait | None = None,
     ) -> AbstractContextManager[LockInfo]:
         """Hold the state's lock, waiting up to `timeout_s` for another holder (LockError naming
-        it after that). A heartbeat renews the lease; a holder that stops renewing loses the
-        lock once `lease_s` has passed."""
+        it after that; `on_wait` hears of the wait as it goes). A heartbeat renews the lease; a
+        holder that stops renewing loses the lock once `lease_s` has passed."""
         ...
 
     def lock_status(self) -> LockInfo | None:

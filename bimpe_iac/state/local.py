@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from bimpe_iac.errors import StateError
-from bimpe_iac.state.backend import DEFAULT_LEASE_S, VersionSummary
+from bimpe_iac.state.backend import DEFAULT_LEASE_S, LockWait, VersionSummary
 from bimpe_iac.state.codec import UnreadableState, decode_state, encode_json
 from bimpe_iac.state.files import remove_leftovers, write_atomic
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
@@ -143,10 +143,15 @@ class LocalStateStore:
         )
 
     def lock(
-        self, command: str, *, timeout_s: float = 0, lease_s: float = DEFAULT_LEASE_S
+        self,
+        command: str,
+        *,
+        timeout_s: float = 0,
+        lease_s: float = DEFAULT_LEASE_S,
+        on_wait: LockWait | None = None,
     ) -> AbstractContextManager[LockInfo]:
         """Hold the lock on this state file; see `bimpe_iac.state.lock.hold_lock`."""
-        return hold_lock(self.path, command, timeout_s=timeout_s, lease_s=lease_s)
+        return hold_lock(self.path, command, timeout_s=timeout_s, lease_s=lease_s, on_wait=on_wait)
 
     def lock_status(self) -> LockInfo | None:
         return read_lock(self.path)

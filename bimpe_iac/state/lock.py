@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bimpe_iac.errors import LockError, StateError
-from bimpe_iac.state.backend import locked_message
+from bimpe_iac.state.backend import LockWait, locked_message
 from bimpe_iac.state.files import remove_leftovers, temp_path
 from bimpe_iac.state.identity import hostname, pid_namespace, timestamp, username, utc_now
 from bimpe_iac.state.lockfile import (
@@ -47,8 +47,10 @@ def hold_lock(
     timeout_s: float = 0,
     lease_s: float = 30,
     on_takeover: Callable[[str], None] = log.warning,
+    on_wait: LockWait | None = None,
 ) -> Iterator[LockInfo]:
-    """Hold the lock on the state file `path`, waiting up to `timeout_s` for another holder.
+    """Hold the lock on the state file `path`, waiting up to `timeout_s` for another holder;
+    while it waits, `on_wait` hears who holds the lock and for how long it has waited.
 
     The yielded `LockInfo` is renewed in place every `lease_s / 3` seconds. On exit the lock is
     released if this run still owns it; if it was taken over meanwhile (the heartbeat stalled
@@ -57,7 +59,7 @@ def hold_lock(
     if lease_s <= 0:
         raise ValueError("lease_s must be positive")
     lock = lock_path(Path(path))
-    info = _acquire(lock, command, timeout_s, lease_s, on_takeover)
+    info = _acquire(lock, command, timeout_s, lease_s, on_takeover, on_wait)
     heartbeat = _Heartbeat(lock, info, lease_s)
     try:
         yield info
@@ -108,9 +110,15 @@ def force_unlock(path: Path, lock_id: str) -> LockInfo:
 
 
 def _acquire(
-    lock: Path, command: str, timeout_s: float, lease_s: float, on_takeover: Callable[[str], None]
+    lock: Path,
+    command: str,
+    timeout_s: float,
+    lease_s: float,
+    on_takeover: Callable[[str], None],
+    on_wait: LockWait | None,
 ) -> LockInfo:
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
+    deadline = started + timeout_s
     with _errors_as_lock_errors(lock):
         lock.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(lock)
@@ -130,6 +138,9 @@ def _acquire(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockError(_locked_message(lock, seen, timeout_s))
+            if on_wait is not None:
+                holder = seen.info.holder() if seen.info else f"lock file {lock} {seen.problem}"
+                on_wait(holder, time.monotonic() - started)
             time.sleep(min(POLL_S, remaining))
 
 

@@ -23,7 +23,7 @@ import psycopg
 from psycopg.rows import TupleRow, dict_row
 
 from bimpe_iac.errors import LockError, StateError
-from bimpe_iac.state.backend import locked_message
+from bimpe_iac.state.backend import LockWait, locked_message
 from bimpe_iac.state.identity import hostname, pid_namespace, timestamp, username
 from bimpe_iac.state.lockfile import LockInfo
 
@@ -72,8 +72,10 @@ def hold_pg_lock(
     timeout_s: float,
     lease_s: float,
     on_takeover: Callable[[str], None] = log.warning,
+    on_wait: LockWait | None = None,
 ) -> Iterator[LockInfo]:
-    """Hold the lock of `stack`/`environment`, waiting up to `timeout_s` for another holder.
+    """Hold the lock of `stack`/`environment`, waiting up to `timeout_s` for another holder
+    (telling `on_wait` who holds it and for how long it has waited, at each look).
     `connect` opens the connection the lock and its heartbeat use. On exit the lock is released
     if this run still owns it; if it was taken over meanwhile and the body succeeded, a
     LockError says so."""
@@ -82,7 +84,7 @@ def hold_pg_lock(
     key = {"stack": stack, "environment": environment}
     conn = connect()
     try:
-        info = _acquire(conn, key, command, timeout_s, lease_s, on_takeover)
+        info = _acquire(conn, key, command, timeout_s, lease_s, on_takeover, on_wait)
     except BaseException:
         _close(conn)
         raise
@@ -153,8 +155,10 @@ def _acquire(
     timeout_s: float,
     lease_s: float,
     on_takeover: Callable[[str], None],
+    on_wait: LockWait | None,
 ) -> LockInfo:
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
+    deadline = started + timeout_s
     while True:
         wanted = {
             **key,
@@ -194,6 +198,8 @@ def _acquire(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise LockError(locked_message(holder, timeout_s))
+        if on_wait is not None:
+            on_wait(holder.holder(), time.monotonic() - started)
         time.sleep(min(POLL_S, remaining))
 
 

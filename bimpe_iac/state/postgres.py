@@ -20,7 +20,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from bimpe_iac.errors import StateError
-from bimpe_iac.state.backend import DEFAULT_LEASE_S, VersionSummary
+from bimpe_iac.state.backend import DEFAULT_LEASE_S, LockWait, VersionSummary
 from bimpe_iac.state.codec import UnreadableState, decode_state
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lockfile import LockInfo
@@ -122,10 +122,15 @@ class PostgresStateStore:
         return self._decode(row[0], stack, environment)
 
     def lock(
-        self, command: str, *, timeout_s: float = 0, lease_s: float = DEFAULT_LEASE_S
+        self,
+        command: str,
+        *,
+        timeout_s: float = 0,
+        lease_s: float = DEFAULT_LEASE_S,
+        on_wait: LockWait | None = None,
     ) -> AbstractContextManager[LockInfo]:
         """Hold the lock of this store's stack and environment; see `pg_lock.hold_pg_lock`."""
-        return self._hold(command, timeout_s, lease_s)
+        return self._hold(command, timeout_s, lease_s, on_wait)
 
     def lock_status(self) -> LockInfo | None:
         return self._run(
@@ -156,7 +161,9 @@ class PostgresStateStore:
         self.close()
 
     @contextmanager
-    def _hold(self, command: str, timeout_s: float, lease_s: float) -> Iterator[LockInfo]:
+    def _hold(
+        self, command: str, timeout_s: float, lease_s: float, on_wait: LockWait | None
+    ) -> Iterator[LockInfo]:
         self._connection()  # the tables exist before the lock's own connection looks for them
         with (
             database_errors(self._dsn, "cannot lock the state in"),
@@ -167,6 +174,7 @@ class PostgresStateStore:
                 command,
                 timeout_s=timeout_s,
                 lease_s=lease_s,
+                on_wait=on_wait,
             ) as info,
         ):
             yield info

@@ -1,0 +1,107 @@
+"""What plan and apply say before the operations start, so that a slow API or a held lock does
+not look like a hang.
+
+Covers: with -v, one line per phase on stderr (reading, planning, applying, writing state) with
+counts and a duration, and none without -v; on a terminal, reading the live state shows the
+counts of collections, objects and agents read so far (rendered into a terminal console while
+reading a real team); an apply that waits for another process's lock says who holds it (user,
+host, pid, command, since), says again every few seconds how long it has waited, and then that
+it took the lock, and applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bimpeai import AsyncBimpeAI
+from cli_process import start_cli
+from conftest import Bimpe
+from rich.console import Console
+
+from bimpe_iac.commands.feedback import ReadingProgress
+from bimpe_iac.emulator.server import RunningEmulator
+from bimpe_iac.engine.read import read_live
+from bimpe_iac.resources import KINDS
+from bimpe_iac.state.identity import hostname, username
+from bimpe_iac.state.lock import hold_lock
+from bimpe_iac.state.model import StateDocument
+
+PHASES = ("reading", "planning", "applying", "writing state")
+
+
+def _state_file(stack: Path) -> Path:
+    return stack / ".bimpe" / "state" / "full" / "test.json"
+
+
+def test_verbose_prints_one_line_per_phase(bimpe: Bimpe, full_stack: Path) -> None:
+    quiet = bimpe("apply", full_stack, "--auto-approve")
+    assert quiet.exit_code == 0, quiet.text
+    assert not any(line.startswith(PHASES) for line in quiet.text.splitlines())
+
+    assert bimpe("destroy", full_stack, "--auto-approve").exit_code == 0
+    verbose = bimpe("-v", "apply", full_stack, "--auto-approve")
+
+    assert verbose.exit_code == 0, verbose.text
+    lines = [line for line in verbose.stderr.splitlines() if line.startswith(PHASES)]
+    assert [line.split(":")[0] for line in lines] == list(PHASES), verbose.stderr
+    duration = r"\(\d+(\.\d)?m?s\)$"
+    assert re.match(rf"reading: 3 collections, \d+ objects {duration}", lines[0]), lines[0]
+    assert re.match(rf"planning: 8 resources, \d+ changes {duration}", lines[1]), lines[1]
+    assert re.match(rf"applying: 8 done, 0 failed, 0 not started {duration}", lines[2]), lines[2]
+    assert re.match(rf"writing state: \d+ writes, 8 resources {duration}", lines[3]), lines[3]
+    assert "Apply complete!" in verbose.output
+
+    again = bimpe("-v", "plan", full_stack)
+    reading = next(line for line in again.stderr.splitlines() if line.startswith("reading"))
+    assert re.match(rf"reading: 3 collections, \d+ objects, 2 agents {duration}", reading)
+
+
+def test_reading_on_a_terminal_shows_what_was_read_so_far(bimpe: Bimpe, full_stack: Path) -> None:
+    assert bimpe("apply", full_stack, "--auto-approve").exit_code == 0
+    state = StateDocument.model_validate_json(_state_file(full_stack).read_text())
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+
+    async def read() -> None:
+        client = AsyncBimpeAI(api_key=bimpe.running.emulator.api_key, base_url=bimpe.running.url)
+        async with client:
+            with ReadingProgress(console) as progress:
+                await read_live(client, KINDS.values(), state.resources, 4, progress)
+
+    asyncio.run(read())
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    assert re.search(r"Reading the live state: 3/3 collections, \d+ objects, 2/2 agents", shown)
+
+
+def test_waiting_for_the_lock_says_who_holds_it_and_for_how_long(
+    start_emulator: Callable[..., RunningEmulator], full_stack: Path
+) -> None:
+    running = start_emulator()
+    state = _state_file(full_stack)
+    state.parent.mkdir(parents=True)
+    with hold_lock(state, "apply (another run)"):
+        process = start_cli(
+            running,
+            "apply",
+            full_stack,
+            capture=True,
+            args=["--auto-approve", "--lock-timeout", "1m"],
+        )
+        time.sleep(6.5)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, out + err
+    holder = f"{username()}@{hostname()} pid {os.getpid()} running 'apply (another run)' since "
+    waits = [line for line in err.splitlines() if line.startswith("Waiting for the state lock")]
+    assert len(waits) == 2, err
+    assert waits[0].startswith("Waiting for the state lock (0.")
+    assert waits[1].startswith("Waiting for the state lock (5")
+    assert all("of at most 1m0s): it is held by " + holder in line for line in waits), waits
+    assert re.search(r"^Took the state lock after waiting [56]\.\d+s$", err, re.MULTILINE), err
+    assert "Apply complete!" in out
