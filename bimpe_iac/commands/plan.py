@@ -15,6 +15,7 @@ from bimpe_iac.commands.options import (
     open_stack,
     stack_options,
 )
+from bimpe_iac.commands.targets import MAX_DELETIONS_HELP, TARGET_HELP
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
@@ -25,8 +26,8 @@ from bimpe_iac.render.text import render_plan_text
 
 @click.command("plan")
 @stack_options
-@click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
-@click.option("--max-deletions", type=click.IntRange(0), default=None)
+@click.option("--target", "targets", multiple=True, help=TARGET_HELP)
+@click.option("--max-deletions", type=click.IntRange(0), default=None, help=MAX_DELETIONS_HELP)
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything the state manages.")
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
 @click.option(
