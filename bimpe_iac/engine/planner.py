@@ -178,13 +178,15 @@ def targeted(
     state: Mapping[str, ResourceState],
     *,
     destroy: bool,
+    holding: bool = True,
 ) -> set[str]:
     """The addresses a run with `--target` acts on, Terraform's way. To apply: each target,
     what it holds (an agent's knowledge bases, actions, live status), and what they need to
     exist, transitively. To destroy: each target and whatever depends on it (what it holds,
     what refers to it, transitively), never what it needs. A need is a reference or a parent
     (`Desired.depends_on`, as the manifests declare it, else as the state remembers it), not
-    an order (`waits_for`)."""
+    an order (`waits_for`). Without `holding`, an apply's targets do not take what they hold
+    (the addresses of a saved plan made again: they are the whole set already)."""
     needs: dict[str, list[str]] = {}
     held: dict[str, list[str]] = {}
     for address in addresses:
@@ -202,7 +204,9 @@ def targeted(
                 users.setdefault(dep, []).append(address)
         edges = {a: [*users.get(a, ()), *held.get(a, ())] for a in addresses}
         return _closure(targets, edges)
-    start = {*targets, *(child for target in targets for child in held.get(target, ()))}
+    start = set(targets)
+    if holding:
+        start |= {child for target in targets for child in held.get(target, ())}
     return _closure(start, needs)
 
 
@@ -267,7 +271,14 @@ def build_plan(
             raise PlanError(f"--target {unknown[0]}: no such resource in the manifest or state")
     declared = declared_resources(kinds, context) if context.destroy else desired
     if targets or options.within is not None:
-        keep = targeted(targets, changes, declared, state.resources, destroy=options.destroy)
+        keep = targeted(
+            targets,
+            changes,
+            declared,
+            state.resources,
+            destroy=options.destroy,
+            holding=options.within is None,
+        )
         changes = {a: c for a, c in changes.items() if a in keep}
 
     _check_safety(changes, declared, state, options)

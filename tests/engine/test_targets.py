@@ -173,3 +173,23 @@ def test_help_says_what_a_target_takes(bimpe: Bimpe, command: str, words: str) -
     helped = bimpe(command, "--help")
     assert helped.exit_code == 0
     assert words in " ".join(helped.output.split())
+
+
+def test_a_saved_targeted_plan_applies_as_it_was_planned(
+    bimpe: Bimpe, stack: Path, tmp_path: Path
+) -> None:
+    target = "agents.desk.knowledge_bases.faq"
+    saved = tmp_path / "faq.plan.json"
+    made = bimpe("plan", stack, "--target", target, "--out", saved)
+    assert made.exit_code == 0, made.output + made.stderr
+    applied(bimpe, stack, "--plan", str(saved))
+    team = agents(bimpe)
+    assert sorted(team) == ["Desk"]
+    assert [kb.name for kb in bimpe.sdk.agents.knowledge_bases.list(team["Desk"].id)] == ["FAQ"]
+
+    applied(bimpe, stack)
+    destroy_plan = tmp_path / "destroy.plan.json"
+    made = bimpe("plan", stack, "--destroy", "--target", "agents.night", "--out", destroy_plan)
+    assert made.exit_code == 0, made.output + made.stderr
+    applied(bimpe, stack, "--plan", str(destroy_plan))
+    assert sorted(agents(bimpe)) == ["Desk", "Seller"]
