@@ -92,6 +92,8 @@ def _decide(
             return None
         before = live.values if live else entry.values
         reason = None if live else "already gone from BimpeAI"
+        if live and kind.forget_on_delete:
+            reason = "only no longer managed: BimpeAI keeps it as it is"
         return Change(
             **base, action="delete", id=entry.id, before=before, after=None, reason=reason
         )

@@ -55,6 +55,9 @@ def test_destroy_plan_lists_resources_not_null_fields(bimpe: Bimpe, full_stack: 
     assert "  - agent agents.bot  [id=" in text
     assert '      - name: "Full bot"' in text
     assert "persona" not in text and "escalation_email" not in text
+    kept = "(only no longer managed: BimpeAI keeps it as it is)"
+    assert f"# agents.bot.actions will be destroyed {kept}" in text
+    assert f"# agents.bot.live_status will be destroyed {kept}" in text
 
     destroyed = bimpe("destroy", full_stack, "--auto-approve")
     assert destroyed.exit_code == 0, destroyed.output + destroyed.stderr
