@@ -265,13 +265,17 @@ def build_plan(
         changes[address] = _as_import(changes[address])
 
     targets = options.targets
+    declared = declared_resources(kinds, context) if context.destroy else desired
     if options.within is not None:
         targets = tuple(sorted(a for a in options.within if a in changes))
     elif targets:
         unknown = [t for t in targets if t not in changes]
+        if unknown and unknown[0] in declared:
+            raise PlanError(
+                f"--target {unknown[0]}: the state manages nothing there, so nothing to destroy"
+            )
         if unknown:
             raise PlanError(f"--target {unknown[0]}: no such resource in the manifest or state")
-    declared = declared_resources(kinds, context) if context.destroy else desired
     if targets or options.within is not None:
         keep = targeted(
             targets,

@@ -193,3 +193,16 @@ def test_a_saved_targeted_plan_applies_as_it_was_planned(
     assert made.exit_code == 0, made.output + made.stderr
     applied(bimpe, stack, "--plan", str(destroy_plan))
     assert sorted(agents(bimpe)) == ["Desk", "Seller"]
+
+
+def test_destroying_a_target_the_state_does_not_manage_says_so(bimpe: Bimpe, stack: Path) -> None:
+    refused = bimpe("destroy", stack, "--target", "agents.desk", "--auto-approve")
+    assert refused.exit_code == 1
+    assert (
+        "Error: --target agents.desk: the state manages nothing there, so nothing to destroy"
+        in refused.stderr
+    )
+    assert "Traceback" not in refused.stderr
+    unknown = bimpe("plan", stack, "--destroy", "--target", "agents.nobody")
+    assert unknown.exit_code == 1
+    assert "--target agents.nobody: no such resource in the manifest or state" in unknown.stderr
