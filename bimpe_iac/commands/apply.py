@@ -23,6 +23,11 @@ from bimpe_iac.commands.options import (
     open_stack,
     stack_options,
 )
+from bimpe_iac.commands.targets import (
+    APPLY_TARGET_HELP,
+    DESTROY_TARGET_HELP,
+    MAX_DELETIONS_HELP,
+)
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
@@ -263,11 +268,13 @@ def _run_apply(
                 if not plan.has_changes:
                     return None
                 if saved_plan is None:
-                    verb = (
-                        "destroy everything this stack manages"
-                        if options.destroy
-                        else "perform these actions"
-                    )
+                    verb = "perform these actions"
+                    if options.destroy:
+                        verb = (
+                            "destroy these resources"
+                            if options.targets
+                            else "destroy everything this stack manages"
+                        )
                     _confirm(
                         auto_approve,
                         f"\nDo you want to {verb} in {stack.name} ({stack.environment})?",
@@ -296,6 +303,7 @@ def _run_apply(
                     failed=len(result.failed),
                     skipped=len(result.skipped),
                     interrupted=result.interrupted,
+                    destroy=plan.destroy,
                 )
                 click.echo(f"{summary} ({time.perf_counter() - started:.1f}s)")
                 return result
@@ -309,8 +317,8 @@ def _run_apply(
 @click.command("apply")
 @stack_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
-@click.option("--max-deletions", type=click.IntRange(0), default=None)
+@click.option("--target", "targets", multiple=True, help=APPLY_TARGET_HELP)
+@click.option("--max-deletions", type=click.IntRange(0), default=None, help=MAX_DELETIONS_HELP)
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
 @lock_timeout_option
 @click.option(
@@ -362,7 +370,7 @@ def apply_command(
 @click.command("destroy")
 @stack_options
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking.")
-@click.option("--target", "targets", multiple=True, help="Only this address and what needs it.")
+@click.option("--target", "targets", multiple=True, help=DESTROY_TARGET_HELP)
 @lock_timeout_option
 def destroy_command(
     stack_dir: Path,

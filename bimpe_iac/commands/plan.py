@@ -18,6 +18,7 @@ from bimpe_iac.commands.options import (
     open_stack,
     stack_options,
 )
+from bimpe_iac.commands.targets import MAX_DELETIONS_HELP, TARGET_HELP
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
@@ -35,8 +36,8 @@ def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> st
 
 @click.command("plan")
 @stack_options
-@click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
-@click.option("--max-deletions", type=click.IntRange(0), default=None)
+@click.option("--target", "targets", multiple=True, help=TARGET_HELP)
+@click.option("--max-deletions", type=click.IntRange(0), default=None, help=MAX_DELETIONS_HELP)
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything the state manages.")
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
 @click.option(

@@ -34,13 +34,15 @@ class ApplyResult:
     skipped: list[str] = field(default_factory=list)
     interrupted: bool = False
     """Stopped by Ctrl-C (`stop`); the changes it left unstarted are in `skipped`."""
+    moved: int = 0
+    """The renames (`moved:` blocks) made in the state."""
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped and not self.interrupted
 
     def counts(self) -> dict[str, int]:
-        return count_actions(self.done)
+        return count_actions(self.done, self.moved)
 
 
 def describe_error(error: BaseException) -> str:
@@ -98,6 +100,7 @@ class Executor:
     async def run(self) -> ApplyResult:
         if self.plan.moved:
             await self.session.rename(self.plan.moved)
+            self.result.moved = len(self.plan.moved)
         active = [c for c in self.plan.changes if c.action != "noop"]
         self.finished = {c.address: asyncio.Event() for c in active}
         await asyncio.gather(*(self._run_one(c) for c in active))
@@ -233,6 +236,11 @@ class Executor:
 
     async def _update(self, change: Change, kind: ResourceKind) -> None:
         assert change.after is not None and change.id is not None
+        if change.state_only:
+            # Only what the state remembers changes (its lifecycle): nothing to send.
+            self._touch(change.address, self.desired[change.address])
+            await self.session.commit()
+            return
         values = self._resolve(change.after)
         changed = {f.field: values[f.field] for f in change.fields}
         parent_id = self._parent_id(change)
@@ -258,6 +266,7 @@ class Executor:
             depends_on=want.depends_on if want else (),
             prevent_destroy=want.lifecycle.prevent_destroy if want else False,
             created=created,
+            ignore_changes=want.lifecycle.ignore_changes if want else (),
         )
 
     async def _refresh_unchanged(self) -> None:
@@ -273,4 +282,10 @@ class Executor:
                 values = self._resolve(change.after)
                 await self._record(change, change.id, parent_id, values, False)
             else:
-                self.session.touch(change.address, want.depends_on, want.lifecycle.prevent_destroy)
+                self._touch(change.address, want)
+
+    def _touch(self, address: str, want: Desired) -> bool:
+        lifecycle = want.lifecycle
+        return self.session.touch(
+            address, want.depends_on, lifecycle.prevent_destroy, lifecycle.ignore_changes
+        )

@@ -1,5 +1,6 @@
-"""Which change waits for which: dependencies first for creates and updates, dependents first
-for deletes, and the explicit `precedes` of a kind (pausing an agent before reconfiguring)."""
+"""Which change waits for which: dependencies (and `waits_for`) first for creates and updates,
+dependents first for deletes, and the explicit `precedes` of a kind (pausing an agent before
+reconfiguring)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def order_edges(
         change = changes[address]
         if change.action in ("create", "update", "replace", "import") and address in desired:
             want = desired[address]
-            waits[address] |= {d for d in want.depends_on if d in active}
+            first = {*want.depends_on, *want.waits_for} - set(want.precedes)
+            waits[address] |= {d for d in first if d in active}
             for later in want.precedes:
                 if later in active and later != address:
                     waits[later].add(address)

@@ -84,5 +84,6 @@ async def import_resource(
             depends_on=want.depends_on,
             prevent_destroy=want.lifecycle.prevent_destroy,
             created=False,
+            ignore_changes=want.lifecycle.ignore_changes,
         )
     return sorted(a for a in desired if a.startswith(address + ".") and a not in state.resources)

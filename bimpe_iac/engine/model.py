@@ -42,8 +42,13 @@ class Desired:
     kind: str
     values: dict[str, Any]
     depends_on: tuple[str, ...] = ()
+    """What this resource needs to exist: the resources it refers to, and its parent."""
+    waits_for: tuple[str, ...] = ()
+    """Addresses whose changes go first without being needed (going live waits for the
+    knowledge bases): an order, not a dependency, so `--target` does not follow it."""
     precedes: tuple[str, ...] = ()
-    """Addresses whose changes must wait for this one (a pause goes before reconfiguring)."""
+    """Addresses whose changes must wait for this one (a pause goes before reconfiguring);
+    it overrides `depends_on` and `waits_for` for the order."""
     parent: str | None = None
     lifecycle: Lifecycle = Lifecycle()
     source: str | None = None
@@ -77,6 +82,9 @@ class Change:
     bimpe-iac since the last apply (apply restores them). `live` is the read this change was
     planned from (None when the resource does not exist), checked again before apply.
     An `import` starts managing the existing object `id`, then updates the `fields` that differ.
+    `lifecycle` lists the lifecycle settings (`lifecycle.prevent_destroy`, ...) whose value in
+    the state differs from the manifests'; an update with only those is `state_only`: apply
+    saves them in the state and sends nothing to BimpeAI.
     """
 
     address: str
@@ -92,6 +100,11 @@ class Change:
     depends_on: tuple[str, ...] = ()
     fingerprint: str | None = None
     updated_at: str | None = None
+    lifecycle: tuple[FieldChange, ...] = ()
+
+    @property
+    def state_only(self) -> bool:
+        return self.action == "update" and not self.fields and bool(self.lifecycle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +115,12 @@ class Move:
     target: str
 
 
-def count_actions(changes: Iterable[Change]) -> dict[str, int]:
-    """Terraform's arithmetic: a replace counts as one add and one destroy, an import that
-    updates as one import and one change. `import` is there only when something is imported."""
+def count_actions(changes: Iterable[Change], moved: int = 0) -> dict[str, int]:
+    """What "N to add, N to change, N to destroy" counts, wherever it is shown or checked
+    (summaries, JSON, `--max-deletions`): Terraform's arithmetic, where a replace counts as one
+    add and one destroy, an import that updates as one import and one change, and a state-only
+    update as one change. Every delete is a destroy, also of what only stops being managed
+    (actions, live status). `import` and `move` are there only when there is one."""
     imported = add = change = destroy = 0
     for item in changes:
         if item.action == "create":
@@ -120,6 +136,8 @@ def count_actions(changes: Iterable[Change]) -> dict[str, int]:
             imported += 1
             change += 1 if item.fields else 0
     counts = {"add": add, "change": change, "destroy": destroy}
+    if moved:
+        counts = {"move": moved, **counts}
     return {"import": imported, **counts} if imported else counts
 
 
@@ -141,7 +159,7 @@ class Plan:
         return tuple(c for c in self.changes if c.action != "noop")
 
     def counts(self) -> dict[str, int]:
-        return count_actions(self.changes)
+        return count_actions(self.changes, len(self.moved))
 
     @property
     def has_changes(self) -> bool:

@@ -12,7 +12,16 @@ from typing import Any
 from bimpe_iac.engine.diff import compare, project, resolve_refs
 from bimpe_iac.engine.drift import DELETED_OUTSIDE, changed_fields
 from bimpe_iac.engine.graph import order_edges
-from bimpe_iac.engine.model import Action, Change, Desired, Live, Plan
+from bimpe_iac.engine.model import (
+    Action,
+    Change,
+    Desired,
+    FieldChange,
+    Lifecycle,
+    Live,
+    Plan,
+    count_actions,
+)
 from bimpe_iac.errors import PlanError
 from bimpe_iac.resources.base import PlanContext, ResourceKind
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -30,12 +39,36 @@ class PlanOptions:
     manifests nor the state know are left out rather than refused."""
 
 
+def declared_resources(
+    kinds: Mapping[str, ResourceKind], context: PlanContext
+) -> dict[str, Desired]:
+    """Every resource the manifests declare, also when destroying: their lifecycle and
+    dependencies still hold."""
+    return {d.address: d for kind in kinds.values() for d in kind.desired(context)}
+
+
 def desired_resources(
     kinds: Mapping[str, ResourceKind], context: PlanContext
 ) -> dict[str, Desired]:
+    """The resources the plan wants to exist: none when destroying."""
     if context.destroy:
         return {}
-    return {d.address: d for kind in kinds.values() for d in kind.desired(context)}
+    return declared_resources(kinds, context)
+
+
+def lifecycle_changes(entry: ResourceState, lifecycle: Lifecycle) -> tuple[FieldChange, ...]:
+    """The lifecycle settings the state remembers otherwise than the manifests say."""
+    found = []
+    if entry.prevent_destroy != lifecycle.prevent_destroy:
+        found.append(
+            FieldChange(
+                "lifecycle.prevent_destroy", entry.prevent_destroy, lifecycle.prevent_destroy
+            )
+        )
+    remembered, wanted = sorted(entry.ignore_changes), sorted(lifecycle.ignore_changes)
+    if remembered != wanted:
+        found.append(FieldChange("lifecycle.ignore_changes", remembered, wanted))
+    return tuple(found)
 
 
 def _decide(
@@ -59,6 +92,8 @@ def _decide(
             return None
         before = live.values if live else entry.values
         reason = None if live else "already gone from BimpeAI"
+        if live and kind.forget_on_delete:
+            reason = "only no longer managed: BimpeAI keeps it as it is"
         return Change(
             **base, action="delete", id=entry.id, before=before, after=None, reason=reason
         )
@@ -77,6 +112,9 @@ def _decide(
         reason = ", ".join(f"{f.field} changed" for f in fields if f.field in kind.replace_fields)
     elif fields:
         action = "update"
+    lifecycle = lifecycle_changes(entry, want.lifecycle) if entry is not None else ()
+    if action == "noop" and lifecycle:
+        action = "update"
     drift_shown = tuple(d for d in drift if d.field not in want.lifecycle.ignore_changes)
     return Change(
         **base,
@@ -87,6 +125,7 @@ def _decide(
         fields=fields,
         drift=drift_shown,
         reason=reason,
+        lifecycle=lifecycle,
     )
 
 
@@ -109,11 +148,12 @@ def _check_entry(address: str, entry: ResourceState, kind: str) -> None:
 def _as_import(change: Change) -> Change:
     if change.action not in ("update", "noop"):
         raise PlanError(f"{change.address}: cannot adopt {change.id}: it would be {change.action}d")
-    return replace(change, action="import")
+    # An import records the manifests' lifecycle with everything else.
+    return replace(change, action="import", lifecycle=())
 
 
-def _closure(targets: Iterable[str], edges: Mapping[str, set[str]]) -> set[str]:
-    wanted = set(targets)
+def _closure(start: Iterable[str], edges: Mapping[str, Collection[str]]) -> set[str]:
+    wanted = set(start)
     stack = list(wanted)
     while stack:
         for dep in edges.get(stack.pop(), ()):
@@ -121,6 +161,55 @@ def _closure(targets: Iterable[str], edges: Mapping[str, set[str]]) -> set[str]:
                 wanted.add(dep)
                 stack.append(dep)
     return wanted
+
+
+def _parents(address: str, known: Collection[str]) -> list[str]:
+    """The addresses in `known` that hold `address` (`agents.a` holds
+    `agents.a.knowledge_bases.k`)."""
+    return [
+        address[:index]
+        for index, char in enumerate(address)
+        if char == "." and address[:index] in known
+    ]
+
+
+def targeted(
+    targets: Iterable[str],
+    addresses: Collection[str],
+    declared: Mapping[str, Desired],
+    state: Mapping[str, ResourceState],
+    *,
+    destroy: bool,
+    holding: bool = True,
+) -> set[str]:
+    """The addresses a run with `--target` acts on, Terraform's way. To apply: each target,
+    what it holds (an agent's knowledge bases, actions, live status), and what they need to
+    exist, transitively. To destroy: each target and whatever depends on it (what it holds,
+    what refers to it, transitively), never what it needs. A need is a reference or a parent
+    (`Desired.depends_on`, as the manifests declare it, else as the state remembers it), not
+    an order (`waits_for`). Without `holding`, an apply's targets do not take what they hold
+    (the addresses of a saved plan made again: they are the whole set already)."""
+    needs: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}
+    for address in addresses:
+        if address in declared:
+            found: Iterable[str] = declared[address].depends_on
+        else:
+            found = state[address].depends_on if address in state else ()
+        needs[address] = [a for a in found if a in addresses and a != address]
+        for parent in _parents(address, addresses):
+            held.setdefault(parent, []).append(address)
+    if destroy:
+        users: dict[str, list[str]] = {}
+        for address, needed in needs.items():
+            for dep in needed:
+                users.setdefault(dep, []).append(address)
+        edges = {a: [*users.get(a, ()), *held.get(a, ())] for a in addresses}
+        return _closure(targets, edges)
+    start = set(targets)
+    if holding:
+        start |= {child for target in targets for child in held.get(target, ())}
+    return _closure(start, needs)
 
 
 def build_plan(
@@ -176,24 +265,29 @@ def build_plan(
         changes[address] = _as_import(changes[address])
 
     targets = options.targets
+    declared = declared_resources(kinds, context) if context.destroy else desired
     if options.within is not None:
         targets = tuple(sorted(a for a in options.within if a in changes))
     elif targets:
         unknown = [t for t in targets if t not in changes]
+        if unknown and unknown[0] in declared:
+            raise PlanError(
+                f"--target {unknown[0]}: the state manages nothing there, so nothing to destroy"
+            )
         if unknown:
             raise PlanError(f"--target {unknown[0]}: no such resource in the manifest or state")
     if targets or options.within is not None:
-        deps: dict[str, set[str]] = {}
-        for address in changes:
-            found = set(desired[address].depends_on) if address in desired else set()
-            if address in state.resources:
-                found |= set(state.resources[address].depends_on)
-            found |= {a for a in changes if a.startswith(address + ".")}
-            deps[address] = found
-        keep = _closure(targets, deps)
+        keep = targeted(
+            targets,
+            changes,
+            declared,
+            state.resources,
+            destroy=options.destroy,
+            holding=options.within is None,
+        )
         changes = {a: c for a, c in changes.items() if a in keep}
 
-    _check_safety(changes, desired, state, kinds, options)
+    _check_safety(changes, declared, state, options)
     waits = order_edges(changes, desired, state.resources)
     ordered = tuple(replace(c, depends_on=tuple(sorted(waits[a]))) for a, c in changes.items())
     return Plan(
@@ -207,29 +301,35 @@ def build_plan(
     )
 
 
+def is_protected(
+    address: str, declared: Mapping[str, Desired], state: Mapping[str, ResourceState]
+) -> bool:
+    """`prevent_destroy` as the manifests declare it; as the state remembers it once the
+    manifests no longer declare the resource."""
+    if address in declared:
+        return declared[address].lifecycle.prevent_destroy
+    entry = state.get(address)
+    return entry is not None and entry.prevent_destroy
+
+
 def _check_safety(
     changes: Mapping[str, Change],
-    desired: Mapping[str, Desired],
+    declared: Mapping[str, Desired],
     state: StateDocument,
-    kinds: Mapping[str, ResourceKind],
     options: PlanOptions,
 ) -> None:
     destroying = [a for a, c in changes.items() if c.action in ("delete", "replace")]
-    protected = [
-        a
-        for a in destroying
-        if (a in desired and desired[a].lifecycle.prevent_destroy)
-        or (a in state.resources and state.resources[a].prevent_destroy)
-    ]
+    protected = [a for a in destroying if is_protected(a, declared, state.resources)]
     if protected:
         raise PlanError(
             "lifecycle.prevent_destroy forbids destroying "
             + ", ".join(protected)
             + "; to allow it, set `prevent_destroy: false` on it and apply before removing it"
         )
-    real = [a for a in destroying if not kinds[changes[a].kind].forget_on_delete]
-    if options.max_deletions is not None and len(real) > options.max_deletions:
+    count = count_actions(changes.values())["destroy"]
+    if options.max_deletions is not None and count > options.max_deletions:
         raise PlanError(
-            f"this plan destroys {len(real)} resources, more than --max-deletions"
-            f" {options.max_deletions}: {', '.join(real[:10])}" + (" ..." if len(real) > 10 else "")
+            f"this plan destroys {count} resources, more than --max-deletions"
+            f" {options.max_deletions}: {', '.join(destroying[:10])}"
+            + (" ..." if len(destroying) > 10 else "")
         )

@@ -19,7 +19,17 @@ from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.errors import PlanError
 from bimpe_iac.state.model import StateDocument
 
-_COMPARED = ("kind", "action", "id", "parent", "depends_on", "before", "after", "fields")
+_COMPARED = (
+    "kind",
+    "action",
+    "id",
+    "parent",
+    "depends_on",
+    "before",
+    "after",
+    "fields",
+    "lifecycle",
+)
 _CHANGED = (
     "the plan file was edited, or the manifests or the state changed since it was made; "
     "run plan again to make a new plan"

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, cast
@@ -123,6 +123,7 @@ class StateSession:
         depends_on: tuple[str, ...],
         prevent_destroy: bool,
         created: bool,
+        ignore_changes: Collection[str] = (),
     ) -> None:
         generation = self.generation(address) + (1 if created else 0)
         entry = ResourceState(
@@ -133,6 +134,7 @@ class StateSession:
             hashes={field: value_hash(value) for field, value in values.items()},
             depends_on=list(depends_on),
             prevent_destroy=prevent_destroy,
+            ignore_changes=sorted(ignore_changes),
             generation=generation,
         )
         self.document.resources[address] = entry
@@ -161,16 +163,29 @@ class StateSession:
             self._changes += 1
             await self.commit()
 
-    def touch(self, address: str, depends_on: tuple[str, ...], prevent_destroy: bool) -> bool:
-        """Refresh what the state remembers of an unchanged resource, to be written with the
-        next write (or at `close`); True when it changed."""
+    def touch(
+        self,
+        address: str,
+        depends_on: tuple[str, ...],
+        prevent_destroy: bool,
+        ignore_changes: Collection[str] = (),
+    ) -> bool:
+        """Refresh what the state remembers of a resource besides its values (its dependencies
+        and lifecycle), to be written with the next write (or at `close`); True when it
+        changed."""
         entry = self.document.resources.get(address)
         if entry is None:
             return False
-        if entry.depends_on == list(depends_on) and entry.prevent_destroy == prevent_destroy:
+        ignored = sorted(ignore_changes)
+        if (entry.depends_on, entry.prevent_destroy, entry.ignore_changes) == (
+            list(depends_on),
+            prevent_destroy,
+            ignored,
+        ):
             return False
         entry.depends_on = list(depends_on)
         entry.prevent_destroy = prevent_destroy
+        entry.ignore_changes = ignored
         self._keep_json(address, entry)
         self._changes += 1
         return True

@@ -64,6 +64,7 @@ def _change(change: Change, sensitive: frozenset[str], path: str) -> dict[str, A
         "drift": _fields(change.drift, sensitive, f"{path}.drift"),
         "fingerprint": change.fingerprint,
         "updated_at": change.updated_at,
+        "lifecycle": _fields(change.lifecycle, sensitive, f"{path}.lifecycle"),
     }
 
 
@@ -189,6 +190,7 @@ def _decode_change(item: ChangeDocument, decoder: Decoder, path: str) -> Change:
         depends_on=tuple(item.depends_on),
         fingerprint=item.fingerprint,
         updated_at=item.updated_at,
+        lifecycle=_field_changes(item.lifecycle, decoder, f"{path}.lifecycle"),
     )
 
 
@@ -224,8 +226,9 @@ def plan_from_document(document: PlanDocument, *, resolve: Resolve | None = None
         moved=tuple(Move(move.from_, move.to) for move in document.moved),
     )
     summary = document.summary.model_dump(by_alias=True)
-    if not summary["import"]:
-        del summary["import"]
+    for optional in ("import", "move"):
+        if not summary[optional]:
+            del summary[optional]
     if plan.counts() != summary:
         raise PlanError(
             f"invalid plan file: summary: {summary} does not match "

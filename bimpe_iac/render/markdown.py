@@ -48,7 +48,10 @@ def _moved(source: str | None, mask: Mask) -> str:
 
 def _row(change: Change, mask: Mask, moved_from: str | None = None) -> str:
     if change.action in ("update", "replace", "import"):
-        fields = ", ".join(f"`{cell(mask(item.field))}`" for item in change.fields)
+        items = (*change.fields, *change.lifecycle)
+        fields = ", ".join(f"`{cell(mask(item.field))}`" for item in items)
+        if change.state_only:
+            fields += " (state only)"
     else:
         fields = "(new)" if change.action == "create" else "(removed)"
     fields = " ".join(part for part in (fields, _moved(moved_from, mask)) if part) or "(as it is)"

@@ -53,11 +53,24 @@ class ChangeDocument(_Model):
     )
     fingerprint: str | None
     updated_at: str | None
+    lifecycle: list[FieldDocument] = Field(
+        default_factory=list,
+        description="Lifecycle settings (`lifecycle.prevent_destroy`, "
+        "`lifecycle.ignore_changes`) the state remembers otherwise: before is the state's, "
+        "after the manifests'. An update with only these is saved in the state; nothing is "
+        "sent to BimpeAI.",
+    )
 
 
 class SummaryDocument(_Model):
+    """What the plan's summary line counts: a replace is one add and one destroy, an
+    update of the state only one change."""
+
     import_: int = Field(
         default=0, ge=0, alias="import", description="Present when the plan imports something."
+    )
+    move: int = Field(
+        default=0, ge=0, description="Present when the plan renames (`moved:` blocks)."
     )
     add: int = Field(ge=0)
     change: int = Field(ge=0)

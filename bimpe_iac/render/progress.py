@@ -65,22 +65,36 @@ def format_progress(
 
 
 def format_apply_summary(
-    counts: Mapping[str, int], *, failed: int = 0, skipped: int = 0, interrupted: bool = False
+    counts: Mapping[str, int],
+    *,
+    failed: int = 0,
+    skipped: int = 0,
+    interrupted: bool = False,
+    destroy: bool = False,
 ) -> str:
     """The last line of apply: `counts` of what was done (`add`, `change`, `destroy`, as in
-    `Plan.counts`, with `import` when something was imported), and how many operations failed
-    or were skipped (not started, when `interrupted`)."""
-    imported = f"{counts['import']} imported, " if counts.get("import") else ""
-    resources = (
-        f"Resources: {imported}{counts.get('add', 0)} added, {counts.get('change', 0)} changed, "
-        f"{counts.get('destroy', 0)} destroyed."
-    )
+    `Plan.counts`, with `import` and `move` when there were some), and how many operations
+    failed or were skipped (not started, when `interrupted`). A `destroy` run says "Destroy"
+    and counts only what it destroyed, as Terraform does."""
+    if destroy:
+        resources = f"Resources: {counts.get('destroy', 0)} destroyed."
+    else:
+        optional = "".join(
+            f"{counts[key]} {word}, "
+            for key, word in (("import", "imported"), ("move", "moved"))
+            if counts.get(key)
+        )
+        resources = (
+            f"Resources: {optional}{counts.get('add', 0)} added, "
+            f"{counts.get('change', 0)} changed, {counts.get('destroy', 0)} destroyed."
+        )
+    run = "Destroy" if destroy else "Apply"
     noun = "operation" if failed == 1 else "operations"
     if interrupted:
-        return f"Apply interrupted: {failed} {noun} failed, {skipped} not started. {resources}"
+        return f"{run} interrupted: {failed} {noun} failed, {skipped} not started. {resources}"
     if not failed and not skipped:
-        return f"Apply complete! {resources}"
-    return f"Apply failed: {failed} {noun} failed, {skipped} skipped. {resources}"
+        return f"{run} complete! {resources}"
+    return f"{run} failed: {failed} {noun} failed, {skipped} skipped. {resources}"
 
 
 _MARKS: dict[Status, tuple[str, str]] = {

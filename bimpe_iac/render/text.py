@@ -32,13 +32,22 @@ NO_CHANGES = "No changes. The live configuration matches the manifests."
 FIELD_INDENT = 6
 
 
+STATE_ONLY_PHRASE = "will be updated in the state only (nothing is sent to BimpeAI)"
+IDENTIFYING_FIELDS = ("name",)
+"""What a delete shows of the resource besides its address and id, as Terraform does."""
+
+
 def summary(plan: Plan) -> str:
+    """The one summary line; it says "No changes" exactly when the plan has none (which is
+    what `plan --detailed-exitcode` tells by 0). The counts are `Plan.counts`."""
     if not plan.has_changes:
         return NO_CHANGES
     counts = plan.counts()
-    imported = f"{counts['import']} to import, " if "import" in counts else ""
+    optional = "".join(
+        f"{counts[name]} to {name}, " for name in ("import", "move") if name in counts
+    )
     return (
-        f"Plan: {imported}{counts['add']} to add, {counts['change']} to change, "
+        f"Plan: {optional}{counts['add']} to add, {counts['change']} to change, "
         f"{counts['destroy']} to destroy."
     )
 
@@ -61,6 +70,7 @@ def masked_change(change: Change, mask: Mask) -> Change:
         fields=fields(change.fields),
         drift=fields(change.drift),
         reason=None if change.reason is None else mask(change.reason),
+        lifecycle=fields(change.lifecycle),
     )
 
 
@@ -72,9 +82,13 @@ def header(change: Change, moved_from: str | None = None) -> list[Line]:
     phrase = PHRASES[change.action]
     if change.action == "import" and change.fields:
         phrase = IMPORT_AND_UPDATE
+    if change.state_only:
+        phrase = STATE_ONLY_PHRASE
     segments = [spell.Segment(f"{change.kind} {change.address}")]
     if change.id:
         segments.append(spell.Segment(f"  [id={change.id}]", "meta"))
+    if change.state_only:
+        segments.append(spell.Segment("  (state only)", "meta"))
     moved = [Line.of(2, "", f"# (moved from {moved_from})", "meta")] if moved_from else []
     return [
         Line.of(2, "", f"# {change.address} {phrase}{reason}", "bold"),
@@ -89,16 +103,19 @@ def move_lines(move: Move, mask: Mask) -> list[Line]:
 
 
 def body(change: Change) -> list[Line]:
-    """The fields: all of a create's, a delete's in brief, only the changed ones otherwise."""
+    """The fields: all of a create's, what identifies a delete's, only the changed ones
+    otherwise (with the lifecycle settings the state will remember differently)."""
     result: list[Line] = []
     if change.action == "create":
         for name, value in (change.after or {}).items():
             result.extend(value_lines(name, value, FIELD_INDENT, "+"))
     elif change.action == "delete":
-        for name, value in (change.before or {}).items():
-            result.extend(brief_lines(name, value, FIELD_INDENT))
+        before = change.before or {}
+        for name in IDENTIFYING_FIELDS:
+            if before.get(name) is not None:
+                result.extend(brief_lines(name, before[name], FIELD_INDENT))
     else:
-        for item in change.fields:
+        for item in (*change.fields, *change.lifecycle):
             result.extend(field_lines(item.field, item.before, item.after, FIELD_INDENT))
     return result
 

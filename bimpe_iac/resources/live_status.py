@@ -52,10 +52,11 @@ class LiveStatusKind:
                 values["status_reason"] = spec.live_status_reason
             configuration = _configuration_of(agent, key, context)
             agent_exists = context.state_id(agent) is not None
-            depends_on: tuple[str, ...] = ()
+            # It needs only its agent; the agent's configuration is an order, not a need.
+            waits_for: tuple[str, ...] = ()
             precedes: tuple[str, ...] = ()
             if spec.live_status == "live" or not agent_exists:
-                depends_on = (agent, *configuration)
+                waits_for = configuration
             else:
                 precedes = (agent, *configuration)
             ignored = "live_status" in spec.lifecycle.ignore_changes
@@ -64,7 +65,8 @@ class LiveStatusKind:
                     address=f"{agent}.live_status",
                     kind=self.name,
                     values=values,
-                    depends_on=depends_on,
+                    depends_on=(agent,),
+                    waits_for=waits_for,
                     precedes=precedes,
                     parent=agent,
                     lifecycle=Lifecycle(

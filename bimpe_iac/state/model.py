@@ -34,6 +34,8 @@ class ResourceState(_Model):
     hashes: dict[str, str] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list)
     prevent_destroy: bool = False
+    ignore_changes: list[str] = Field(default_factory=list)
+    """The fields the manifests' `lifecycle.ignore_changes` named at the last apply."""
     generation: int = 0
     """How many times this address was created; part of the next create's idempotency key."""
 

@@ -57,7 +57,7 @@ def test_destroy_removes_what_the_stack_created(
     assert bimpe("apply", stack, "--env", "prod", "--auto-approve").exit_code == 0
     destroyed = bimpe("destroy", stack, "--env", "prod", "--auto-approve")
     assert destroyed.exit_code == 0, destroyed.output + destroyed.stderr
-    assert "0 added, 0 changed, 7 destroyed" in destroyed.output
+    assert "Destroy complete! Resources: 7 destroyed." in destroyed.output
     assert bimpe.sdk.agents.list().data == []
     assert bimpe.sdk.workflows.list(scope="owned").data == []
     numbers = {n.e164: n for n in bimpe.sdk.phone_numbers.list().data}

@@ -165,7 +165,7 @@ def test_moved_block_renames_without_recreating(bimpe: Bimpe, full_stack: Path) 
     assert {"from": "agents.bot", "to": "agents.helper"} in document["moved"]
     text = bimpe("plan", full_stack)
     assert "# agents.bot has moved to agents.helper" in text.output
-    assert "Plan: 0 to add, 0 to change, 0 to destroy." in text.output
+    assert "Plan: 5 to move, 0 to add, 0 to change, 0 to destroy." in text.output
     assert "agents.bot" in state_of(full_stack)["resources"]
 
     applied(bimpe, full_stack)

@@ -56,7 +56,9 @@ def test_text_header_fields_and_summary(import_plan: Plan) -> None:
     assert " <= agent agents.bot  [id=agt_1]" in text
     assert '~ persona: "concise" -> "friendly"' in text
     assert "  # workflows.old has moved to workflows.triage" in text
-    assert text.splitlines()[-1] == "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy."
+    assert text.splitlines()[-1] == (
+        "Plan: 1 to import, 1 to move, 0 to add, 1 to change, 0 to destroy."
+    )
 
 
 def test_an_import_as_it_is_changes_nothing(make_plan: Callable[..., Plan]) -> None:
@@ -76,19 +78,21 @@ def test_a_move_alone_is_a_change(make_plan: Callable[..., Plan]) -> None:
     assert plan.has_changes
     text = render_plan_text(plan, color=False, mask=no_mask)
     assert "# agents.a has moved to agents.b" in text
-    assert text.splitlines()[-1] == "Plan: 0 to add, 0 to change, 0 to destroy."
+    # What the summary says agrees with --detailed-exitcode (2: something to do).
+    assert text.splitlines()[-1] == "Plan: 1 to move, 0 to add, 0 to change, 0 to destroy."
+    assert plan.counts() == {"move": 1, "add": 0, "change": 0, "destroy": 0}
 
 
 def test_markdown_rows(import_plan: Plan) -> None:
     part = render_plan_markdown(import_plan, mask=no_mask)[0]
     assert "| 🔵 import | `agents.bot` | agent | `persona` |" in part
     assert "| ⚪ move | `workflows.triage` | workflow | (moved from `workflows.old`) |" in part
-    assert "**Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.**" in part
+    assert "**Plan: 1 to import, 1 to move, 0 to add, 1 to change, 0 to destroy.**" in part
 
 
 def test_json_document_round_trips_and_meets_its_schema(import_plan: Plan) -> None:
     document = plan_to_json(import_plan)
-    assert document["summary"] == {"import": 1, "add": 0, "change": 1, "destroy": 0}
+    assert document["summary"] == {"import": 1, "move": 1, "add": 0, "change": 1, "destroy": 0}
     assert document["moved"] == [{"from": "workflows.old", "to": "workflows.triage"}]
     assert document["changes"][0]["action"] == "import"
     jsonschema.validate(document, SCHEMA)

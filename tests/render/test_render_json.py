@@ -53,6 +53,7 @@ def test_document_shape(plan: Plan) -> None:
         "drift",
         "fingerprint",
         "updated_at",
+        "lifecycle",
     ]
     assert document["changes"][0]["drift"] == [
         {"field": "name", "before": "Triage desk", "after": "Triage"}
