@@ -13,10 +13,11 @@ from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
-from bimpe_iac.engine.read import read_children, read_live
+from bimpe_iac.engine.read import read_children, read_live, read_samples
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.manifest import Stack
-from bimpe_iac.resources import KINDS
+from bimpe_iac.manifest.issues import InvalidStackError
+from bimpe_iac.resources import KINDS, PLAN_CHECKS
 from bimpe_iac.resources.base import PlanContext
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -53,6 +54,11 @@ async def make_plan(
         state = state.model_copy(update={"resources": {**state.resources, **adopted}})
         context = replace(context, state=state.resources)
     desired = desired_resources(KINDS, context)
+    if not options.destroy:
+        await read_samples(client, KINDS.values(), context.fetched, parallelism)
+        issues = [issue for check in PLAN_CHECKS for issue in check(context, desired)]
+        if issues:
+            raise InvalidStackError(stack.directory, issues)
     plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)
     return replace(plan, moved=moved), desired
 
