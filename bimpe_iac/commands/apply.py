@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.commands.interrupt import finish_on_interrupt
 from bimpe_iac.commands.options import (
+    allow_duplicates_option,
     color_enabled,
     lock_timeout_option,
     open_stack,
@@ -114,7 +116,13 @@ def _planned_environment(path: Path) -> str | None:
 
 
 async def load_saved_plan(
-    client: AsyncBimpeAI, path: Path, stack: Stack, state: StateDocument, *, parallelism: int
+    client: AsyncBimpeAI,
+    path: Path,
+    stack: Stack,
+    state: StateDocument,
+    *,
+    parallelism: int,
+    allow_duplicates: bool = False,
 ) -> tuple[Plan, dict[str, Desired]]:
     """The saved plan at `path`, once the same plan made now agrees with it (see
     `engine/saved_plan.py`), and the resources the manifests want."""
@@ -132,6 +140,7 @@ async def load_saved_plan(
             f" not of {stack.name} ({stack.environment})"
         )
     options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
+    options = replace(options, allow_duplicates=allow_duplicates)
     again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
     # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
     # destroy plan wants nothing, but what it removes may hold one).
@@ -166,7 +175,12 @@ def run_apply(
             async with open_client(workspace.target) as client:
                 if saved_plan is not None:
                     plan, desired = await load_saved_plan(
-                        client, saved_plan, stack, state, parallelism=parallelism
+                        client,
+                        saved_plan,
+                        stack,
+                        state,
+                        parallelism=parallelism,
+                        allow_duplicates=options.allow_duplicates,
                     )
                 else:
                     plan, desired = await make_plan(
@@ -224,6 +238,7 @@ def run_apply(
 @click.option("--target", "targets", multiple=True, help="Only this address and what it needs.")
 @click.option("--max-deletions", type=click.IntRange(0), default=None)
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
+@allow_duplicates_option
 @lock_timeout_option
 @click.option(
     "--plan",
@@ -241,6 +256,7 @@ def apply_command(
     targets: tuple[str, ...],
     max_deletions: int | None,
     adopt: bool,
+    allow_duplicates: bool,
     lock_timeout: float,
     plan_file: Path | None,
 ) -> None:
@@ -259,7 +275,12 @@ def apply_command(
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
         workspace,
-        options=PlanOptions(targets=targets, max_deletions=max_deletions, adopt=adopt),
+        options=PlanOptions(
+            targets=targets,
+            max_deletions=max_deletions,
+            adopt=adopt,
+            allow_duplicates=allow_duplicates,
+        ),
         saved_plan=plan_file,
         auto_approve=auto_approve or plan_file is not None,
         parallelism=parallelism,

@@ -98,3 +98,10 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
             err=True,
         )
     return workspace
+
+
+allow_duplicates_option = click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Create a resource even where an object of that name exists that no state manages.",
+)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from bimpe_iac.commands.options import (
+    allow_duplicates_option,
     color_enabled,
     lock_timeout_option,
     open_stack,
@@ -29,6 +31,7 @@ from bimpe_iac.render.text import render_plan_text
 @click.option("--max-deletions", type=click.IntRange(0), default=None)
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything the state manages.")
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
+@allow_duplicates_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -52,6 +55,7 @@ def plan_command(
     max_deletions: int | None,
     destroy: bool,
     adopt: bool,
+    allow_duplicates: bool,
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
@@ -71,6 +75,7 @@ def plan_command(
     options = PlanOptions(
         destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
     )
+    options = replace(options, allow_duplicates=allow_duplicates)
     with (
         workspace.store as store,
         store.lock("plan", timeout_s=lock_timeout) if lock else nullcontext(),

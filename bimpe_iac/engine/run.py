@@ -15,6 +15,7 @@ from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
 from bimpe_iac.engine.read import read_children, read_live, read_samples
 from bimpe_iac.engine.session import StateSession
+from bimpe_iac.engine.twins import find_twins
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.issues import InvalidStackError
 from bimpe_iac.resources import KINDS, PLAN_CHECKS
@@ -57,6 +58,8 @@ async def make_plan(
     if not options.destroy:
         await read_samples(client, KINDS.values(), context.fetched, parallelism)
         issues = [issue for check in PLAN_CHECKS for issue in check(context, desired)]
+        if not (options.adopt or options.allow_duplicates):
+            issues += find_twins(KINDS, desired, context, pending=state.intents.keys())
         if issues:
             raise InvalidStackError(stack.directory, issues)
     plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bimpe_iac.engine.model import Desired
-from bimpe_iac.manifest.issues import Issue, Position, did_you_mean_any
-from bimpe_iac.manifest.stack import Stack
+from bimpe_iac.manifest.issues import Issue, did_you_mean_any
 from bimpe_iac.resources.base import PlanContext
 from bimpe_iac.resources.collections import ACTIONS
 
@@ -48,12 +47,5 @@ def check_action_names(context: PlanContext, desired: Mapping[str, Desired]) -> 
                 where = f"{address}[{index}]"
                 # A hint near a sensitive value would tell what the value is close to.
                 hint = did_you_mean_any(name, known) if stack.mask(name) == name else ""
-                issues.append(_issue(stack, where, stack.mask(f"{lacking} {name!r}{hint}")))
+                issues.append(stack.issue_at(where, stack.mask(f"{lacking} {name!r}{hint}")))
     return issues
-
-
-def _issue(stack: Stack, address: str, message: str) -> Issue:
-    location = stack.locations.get(address)
-    if location is None:
-        return Issue(stack.directory, None, address, message)
-    return Issue(location.file, Position(location.line, location.column), address, message)
