@@ -23,6 +23,7 @@ from bimpe_iac.commands.options import (
     lock_timeout_option,
     open_stack,
     stack_options,
+    take_over_numbers_option,
 )
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
@@ -123,6 +124,7 @@ async def load_saved_plan(
     *,
     parallelism: int,
     allow_duplicates: bool = False,
+    take_over_numbers: bool = False,
 ) -> tuple[Plan, dict[str, Desired]]:
     """The saved plan at `path`, once the same plan made now agrees with it (see
     `engine/saved_plan.py`), and the resources the manifests want."""
@@ -140,7 +142,9 @@ async def load_saved_plan(
             f" not of {stack.name} ({stack.environment})"
         )
     options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
-    options = replace(options, allow_duplicates=allow_duplicates)
+    options = replace(
+        options, allow_duplicates=allow_duplicates, take_over_numbers=take_over_numbers
+    )
     again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
     # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
     # destroy plan wants nothing, but what it removes may hold one).
@@ -181,6 +185,7 @@ def run_apply(
                         state,
                         parallelism=parallelism,
                         allow_duplicates=options.allow_duplicates,
+                        take_over_numbers=options.take_over_numbers,
                     )
                 else:
                     plan, desired = await make_plan(
@@ -239,6 +244,7 @@ def run_apply(
 @click.option("--max-deletions", type=click.IntRange(0), default=None)
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
 @allow_duplicates_option
+@take_over_numbers_option
 @lock_timeout_option
 @click.option(
     "--plan",
@@ -257,6 +263,7 @@ def apply_command(
     max_deletions: int | None,
     adopt: bool,
     allow_duplicates: bool,
+    take_over_numbers: bool,
     lock_timeout: float,
     plan_file: Path | None,
 ) -> None:
@@ -280,6 +287,7 @@ def apply_command(
             max_deletions=max_deletions,
             adopt=adopt,
             allow_duplicates=allow_duplicates,
+            take_over_numbers=take_over_numbers,
         ),
         saved_plan=plan_file,
         auto_approve=auto_approve or plan_file is not None,

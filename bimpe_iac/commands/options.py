@@ -105,3 +105,9 @@ allow_duplicates_option = click.option(
     is_flag=True,
     help="Create a resource even where an object of that name exists that no state manages.",
 )
+
+take_over_numbers_option = click.option(
+    "--take-over-numbers",
+    is_flag=True,
+    help="Link phone numbers that agents this stack does not manage hold, taking them over.",
+)

@@ -16,6 +16,7 @@ from bimpe_iac.commands.options import (
     lock_timeout_option,
     open_stack,
     stack_options,
+    take_over_numbers_option,
 )
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.planner import PlanOptions
@@ -32,6 +33,7 @@ from bimpe_iac.render.text import render_plan_text
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything the state manages.")
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
 @allow_duplicates_option
+@take_over_numbers_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -56,6 +58,7 @@ def plan_command(
     destroy: bool,
     adopt: bool,
     allow_duplicates: bool,
+    take_over_numbers: bool,
     out: Path | None,
     fmt: str,
     detailed_exitcode: bool,
@@ -75,7 +78,9 @@ def plan_command(
     options = PlanOptions(
         destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
     )
-    options = replace(options, allow_duplicates=allow_duplicates)
+    options = replace(
+        options, allow_duplicates=allow_duplicates, take_over_numbers=take_over_numbers
+    )
     with (
         workspace.store as store,
         store.lock("plan", timeout_s=lock_timeout) if lock else nullcontext(),

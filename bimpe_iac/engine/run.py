@@ -56,6 +56,7 @@ async def make_plan(
         context = replace(context, state=state.resources)
     desired = desired_resources(KINDS, context)
     if not options.destroy:
+        context = replace(context, take_over_numbers=options.take_over_numbers)
         await read_samples(client, KINDS.values(), context.fetched, parallelism)
         issues = [issue for check in PLAN_CHECKS for issue in check(context, desired)]
         if not (options.adopt or options.allow_duplicates):

@@ -18,5 +18,5 @@ KINDS: dict[str, ResourceKind] = {
     phone_link.KIND.name: phone_link.KIND,
 }
 
-PLAN_CHECKS: tuple[PlanCheck, ...] = (check_action_names,)
+PLAN_CHECKS: tuple[PlanCheck, ...] = (check_action_names, phone_link.check_number_holders)
 """What the live team tells about the manifests before any change, each issue located."""

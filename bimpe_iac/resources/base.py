@@ -65,6 +65,8 @@ class PlanContext:
     state: Mapping[str, ResourceState]
     fetched: Fetched
     destroy: bool = False
+    take_over_numbers: bool = False
+    """Link phone numbers that agents no state of this stack manages hold (a user's choice)."""
 
     def state_id(self, address: str) -> str | None:
         entry = self.state.get(address)
