@@ -45,7 +45,7 @@ def find_twins(
             article = "an" if noun[0] in "aeiou" else "a"
             message = (
                 f"{article} {noun} named {context.stack.mask(repr(name))} already exists"
-                f" ({', '.join(sorted(ids))}) and no state manages it: {_CHOICE}"
+                f" ({', '.join(sorted(ids))}) and the state does not manage it: {_CHOICE}"
             )
             issues.append(context.stack.issue_at(address, message))
     return issues

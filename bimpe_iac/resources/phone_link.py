@@ -113,7 +113,7 @@ def check_number_holders(context: PlanContext, desired: Mapping[str, Desired]) -
         name = agents.get(holder, {}).get("name")
         agent = f"the agent {name!r} ({holder})" if isinstance(name, str) else f"agent {holder}"
         message = (
-            f"{e164} is linked to {agent}, which this stack does not manage:"
+            f"{e164} is linked to {agent}, which the state of this stack does not manage:"
             " pass --take-over-numbers to link it here"
         )
         issues.append(context.stack.issue_at(address, context.stack.mask(message)))

@@ -57,7 +57,7 @@ MANAGED = [
 
 def test_adopt_proposes_imports_and_creates_nothing(bimpe: Bimpe, full_stack: Path) -> None:
     built_by_hand(bimpe, full_stack)
-    without = actions(plan_json(bimpe, full_stack, "--allow-duplicates"))
+    without = actions(plan_json(bimpe, full_stack, "--allow-duplicates", "--take-over-numbers"))
     assert [without[address] for address in MANAGED] == ["create"] * len(MANAGED)
 
     document = plan_json(bimpe, full_stack, "--adopt")

@@ -56,8 +56,8 @@ def test_a_second_stack_does_not_take_a_number_silently(
         assert "Traceback" not in outcome.text
         assert (
             f"phone_numbers.\"{NUMBER}\": {NUMBER} is linked to the agent 'First bot'"
-            f" ({holder}), which this stack does not manage: pass --take-over-numbers"
-            " to link it here"
+            f" ({holder}), which the state of this stack does not manage:"
+            " pass --take-over-numbers to link it here"
         ) in outcome.stderr
     linked = number(bimpe)
     assert (linked.agent_id, linked.label) == (holder, "First line")

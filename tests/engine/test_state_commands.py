@@ -152,7 +152,7 @@ def test_rm_forgets_children_and_leaves_bimpeai_alone(bimpe: Bimpe, full_stack: 
     refused = bimpe("plan", full_stack)
     assert refused.exit_code == 1
     assert "agents.bot: an agent named 'Full bot' already exists" in refused.stderr
-    twin = changes(bimpe, full_stack, "--allow-duplicates")
+    twin = changes(bimpe, full_stack, "--allow-duplicates", "--take-over-numbers")
     assert actions(twin)["agents.bot"] == "create"
     adopted = bimpe("plan", full_stack, "--adopt", "--format", "json")
     assert {

@@ -49,7 +49,7 @@ def test_lost_state_refuses_twins_and_changes_nothing(bimpe: Bimpe, full_stack: 
         assert "Traceback" not in outcome.text
         assert (
             f"workflows.main: a workflow named 'Main workflow' already exists ({workflow_id})"
-            " and no state manages it: use --adopt to manage it, or --allow-duplicates"
+            " and the state does not manage it: use --adopt to manage it, or --allow-duplicates"
             " to create another"
         ) in outcome.stderr
         assert "agents.bot: an agent named 'Full bot' already exists" in outcome.stderr
