@@ -9,16 +9,15 @@ from dataclasses import replace
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.adopt import find_adoptions
+from bimpe_iac.engine.checks import check_plan
 from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
-from bimpe_iac.engine.read import read_children, read_live, read_samples
+from bimpe_iac.engine.read import read_children, read_live
 from bimpe_iac.engine.session import StateSession
-from bimpe_iac.engine.twins import find_twins
 from bimpe_iac.manifest import Stack
-from bimpe_iac.manifest.issues import InvalidStackError
-from bimpe_iac.resources import KINDS, PLAN_CHECKS
+from bimpe_iac.resources import KINDS
 from bimpe_iac.resources.base import PlanContext
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -54,16 +53,18 @@ async def make_plan(
         # The plan reads adopted objects as if managed; only apply records them.
         state = state.model_copy(update={"resources": {**state.resources, **adopted}})
         context = replace(context, state=state.resources)
+    context = replace(context, take_over_numbers=options.take_over_numbers)
     desired = desired_resources(KINDS, context)
-    if not options.destroy:
-        context = replace(context, take_over_numbers=options.take_over_numbers)
-        await read_samples(client, KINDS.values(), context.fetched, parallelism)
-        issues = [issue for check in PLAN_CHECKS for issue in check(context, desired)]
-        if not (options.adopt or options.allow_duplicates):
-            issues += find_twins(KINDS, desired, context, pending=state.intents.keys())
-        if issues:
-            raise InvalidStackError(stack.directory, issues)
     plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)
+    await check_plan(
+        client,
+        plan,
+        context,
+        desired,
+        options,
+        pending=state.intents.keys(),
+        parallelism=parallelism,
+    )
     return replace(plan, moved=moved), desired
 
 

@@ -133,3 +133,26 @@ def test_a_knowledge_base_named_like_an_unmanaged_one_of_its_agent_is_flagged(
     adopted = bimpe("apply", full_stack, "--auto-approve", "--adopt")
     assert adopted.exit_code == 0, adopted.text
     assert names(bimpe)["knowledge base Full bot/Prices"] == 1
+
+
+def test_a_targeted_plan_is_not_refused_for_twins_outside_its_target(
+    bimpe: Bimpe, full_stack: Path
+) -> None:
+    assert bimpe("apply", full_stack, "--auto-approve").exit_code == 0
+    lose_state(full_stack)
+    resources = full_stack / "resources.yaml"
+    resources.write_text(
+        resources.read_text().replace(
+            "workflows:\n", "workflows:\n  extra: {name: Extra workflow, system_prompt: Hi.}\n", 1
+        )
+    )
+    before = names(bimpe)
+
+    applied = bimpe("apply", full_stack, "--auto-approve", "--target", "workflows.extra")
+
+    assert applied.exit_code == 0, applied.text
+    assert names(bimpe) == before + Counter({"workflow Extra workflow": 1})
+    refused = bimpe("plan", full_stack, "--target", "agents.catalog-bot")
+    assert refused.exit_code == 1
+    assert "agents.catalog-bot: an agent named 'Catalog bot' already exists" in refused.stderr
+    assert "workflows.main" not in refused.stderr
