@@ -103,11 +103,11 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
 allow_duplicates_option = click.option(
     "--allow-duplicates",
     is_flag=True,
-    help="Create a resource even where an object of that name exists that no state manages.",
+    help="Create resources even where an object of the same name exists unmanaged.",
 )
 
 take_over_numbers_option = click.option(
     "--take-over-numbers",
     is_flag=True,
-    help="Link phone numbers that agents this stack does not manage hold, taking them over.",
+    help="Relink phone numbers held by agents this stack does not manage.",
 )
