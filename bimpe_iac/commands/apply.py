@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from bimpeai import AsyncBimpeAI
 from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_lines
 from bimpe_iac.commands.interrupt import finish_on_interrupt, run, signals_raise, stop_on_sigterm
 from bimpe_iac.commands.options import (
+    allow_duplicates_option,
     color_enabled,
     lock_timeout_option,
     open_stack,
     stack_options,
+    take_over_numbers_option,
 )
 from bimpe_iac.commands.targets import (
     APPLY_TARGET_HELP,
@@ -156,6 +159,8 @@ async def load_saved_plan(
     *,
     parallelism: int,
     progress: ReadProgress | None = None,
+    allow_duplicates: bool = False,
+    take_over_numbers: bool = False,
 ) -> tuple[Plan, dict[str, Desired]]:
     """The saved plan at `path`, once the same plan made now agrees with it (see
     `engine/saved_plan.py`), and the resources the manifests want."""
@@ -173,6 +178,9 @@ async def load_saved_plan(
             f" not of {stack.name} ({stack.environment})"
         )
     options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
+    options = replace(
+        options, allow_duplicates=allow_duplicates, take_over_numbers=take_over_numbers
+    )
     again, desired = await make_plan(
         client,
         stack,
@@ -253,6 +261,8 @@ def _run_apply(
                             state,
                             parallelism=parallelism,
                             progress=reading,
+                            allow_duplicates=options.allow_duplicates,
+                            take_over_numbers=options.take_over_numbers,
                         )
                     else:
                         plan, desired = await make_plan(
@@ -320,6 +330,8 @@ def _run_apply(
 @click.option("--target", "targets", multiple=True, help=APPLY_TARGET_HELP)
 @click.option("--max-deletions", type=click.IntRange(0), default=None, help=MAX_DELETIONS_HELP)
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
+@allow_duplicates_option
+@take_over_numbers_option
 @lock_timeout_option
 @click.option(
     "--plan",
@@ -337,6 +349,8 @@ def apply_command(
     targets: tuple[str, ...],
     max_deletions: int | None,
     adopt: bool,
+    allow_duplicates: bool,
+    take_over_numbers: bool,
     lock_timeout: float,
     plan_file: Path | None,
 ) -> None:
@@ -356,7 +370,13 @@ def apply_command(
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
         workspace,
-        options=PlanOptions(targets=targets, max_deletions=max_deletions, adopt=adopt),
+        options=PlanOptions(
+            targets=targets,
+            max_deletions=max_deletions,
+            adopt=adopt,
+            allow_duplicates=allow_duplicates,
+            take_over_numbers=take_over_numbers,
+        ),
         saved_plan=plan_file,
         auto_approve=auto_approve or plan_file is not None,
         parallelism=parallelism,

@@ -131,3 +131,16 @@ def say_notices(target: Target) -> None:
     if not UI.quiet:
         for notice in target.notices:
             click.echo(notice, err=True)
+
+
+allow_duplicates_option = click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Create resources even where an object of the same name exists unmanaged.",
+)
+
+take_over_numbers_option = click.option(
+    "--take-over-numbers",
+    is_flag=True,
+    help="Relink phone numbers held by agents this stack does not manage.",
+)

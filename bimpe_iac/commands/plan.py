@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,10 +14,12 @@ from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_l
 from bimpe_iac.commands.interrupt import run as run_stoppable
 from bimpe_iac.commands.interrupt import stop_on_sigterm
 from bimpe_iac.commands.options import (
+    allow_duplicates_option,
     color_enabled,
     lock_timeout_option,
     open_stack,
     stack_options,
+    take_over_numbers_option,
 )
 from bimpe_iac.commands.targets import MAX_DELETIONS_HELP, TARGET_HELP
 from bimpe_iac.connection import open_client
@@ -40,6 +43,8 @@ def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> st
 @click.option("--max-deletions", type=click.IntRange(0), default=None, help=MAX_DELETIONS_HELP)
 @click.option("--destroy", is_flag=True, help="Plan to destroy everything the state manages.")
 @click.option("--adopt", is_flag=True, help="Import live objects of the same name, not create.")
+@allow_duplicates_option
+@take_over_numbers_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -70,6 +75,8 @@ def plan_command(
     max_deletions: int | None,
     destroy: bool,
     adopt: bool,
+    allow_duplicates: bool,
+    take_over_numbers: bool,
     out: Path | None,
     fmt: str,
     parts_dir: Path | None,
@@ -92,6 +99,9 @@ def plan_command(
     stack = workspace.stack
     options = PlanOptions(
         destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
+    )
+    options = replace(
+        options, allow_duplicates=allow_duplicates, take_over_numbers=take_over_numbers
     )
     with (
         stop_on_sigterm(),

@@ -8,7 +8,7 @@ never adopted, and a name that several live objects share is an error rather tha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
 from bimpe_iac.engine.model import Desired
 from bimpe_iac.errors import PlanError
@@ -34,7 +34,7 @@ def find_adoptions(
             if parent is None:
                 continue
             parent_id = parent.id
-        ids = [i for i in kind.adoptable(want, parent_id, context) if (want.kind, i) not in managed]
+        ids = namesakes(kind, want, parent_id, context, managed)
         if not ids:
             continue
         name = want.values.get("name")
@@ -53,3 +53,15 @@ def find_adoptions(
         claimed[(want.kind, ids[0])] = address
         found[address] = ResourceState(kind=want.kind, id=ids[0], parent_id=parent_id)
     return found
+
+
+def namesakes(
+    kind: ResourceKind,
+    want: Desired,
+    parent_id: str | None,
+    context: PlanContext,
+    managed: Container[tuple[str, str]],
+) -> list[str]:
+    """The ids of the live objects named as `want` is that no state entry in `managed`
+    ((kind, id) pairs) holds."""
+    return [i for i in kind.adoptable(want, parent_id, context) if (want.kind, i) not in managed]

@@ -34,6 +34,10 @@ class PlanOptions:
     max_deletions: int | None = None
     adopt: bool = False
     """Import live objects named as the manifest names them instead of creating twins."""
+    allow_duplicates: bool = False
+    """Create even where an unmanaged live object has the same name (`engine/twins.py`)."""
+    take_over_numbers: bool = False
+    """Relink phone numbers that agents this stack does not manage hold."""
     within: frozenset[str] | None = None
     """Like `targets`, for the addresses of a saved plan made again: those neither the
     manifests nor the state know are left out rather than refused."""

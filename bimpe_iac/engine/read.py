@@ -171,3 +171,25 @@ async def _read_children(
     for (collection, parent_id), listing in zip(jobs, child_results, strict=True):
         if listing is not None:
             fetched.children[(collection.name, parent_id)] = listing
+
+
+async def read_samples(
+    client: AsyncBimpeAI, kinds: Iterable[ResourceKind], fetched: Fetched, parallelism: int
+) -> None:
+    """For each `sampled` per-parent collection of which no listing was read, read the one of
+    the team's first parent object (by id), if the team has any: at most one request each."""
+    kinds = list(kinds)
+    collections = _collections(kinds)
+    samples = []
+    for collection in collections:
+        if not collection.sampled or any(name == collection.name for name, _ in fetched.children):
+            continue
+        parents = [
+            parent_id
+            for top in collections
+            if top.manages == collection.parent_kind
+            for parent_id in fetched.of(top.name)
+        ]
+        if parents:
+            samples.append(ResourceState(kind=collection.parent_kind or "", id=min(parents)))
+    await read_children(client, kinds, samples, fetched, parallelism)

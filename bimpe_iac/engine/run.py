@@ -14,6 +14,7 @@ from dataclasses import replace
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.adopt import find_adoptions
+from bimpe_iac.engine.checks import check_plan
 from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
@@ -81,10 +82,20 @@ async def make_plan(
         # The plan reads adopted objects as if managed; only apply records them.
         state = state.model_copy(update={"resources": {**state.resources, **adopted}})
         context = replace(context, state=state.resources)
+    context = replace(context, take_over_numbers=options.take_over_numbers)
     planning = time.perf_counter()
     phases("reading", planning - started, read_counts(read[0]))
     desired = desired_resources(KINDS, context)
     plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)
+    await check_plan(
+        client,
+        plan,
+        context,
+        desired,
+        options,
+        pending=state.intents.keys(),
+        parallelism=parallelism,
+    )
     phases(
         "planning",
         time.perf_counter() - planning,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -20,7 +22,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from bimpe_iac.manifest.issues import describe
+from bimpe_iac.manifest.issues import describe, did_you_mean_any
 from bimpe_iac.manifest.text_files import TextFileError, read_text
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -212,3 +214,21 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200), Printable
 Short = Annotated[str, StringConstraints(max_length=2000)]
 ShortText = Annotated[Text, StringConstraints(max_length=2000)]
 LongText = Annotated[Text, StringConstraints(min_length=1, max_length=200_000)]
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA time zone names, from the system's database or the `tzdata` package."""
+    return tuple(sorted(available_timezones()))
+
+
+def _time_zone(value: str) -> str:
+    zones = time_zones()
+    if value not in zones:
+        hint = did_you_mean_any(value, zones)
+        raise manifest_error("time_zone", f"'{value}' is not an IANA time zone{hint}")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+"""An IANA time zone name such as `Africa/Lagos`, checked against the tz database."""

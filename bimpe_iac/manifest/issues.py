@@ -106,6 +106,18 @@ def did_you_mean(word: str, candidates: Sequence[str]) -> str:
     return f" (did you mean '{match}'?)" if match else ""
 
 
+def did_you_mean_any(word: str, candidates: Sequence[str], n: int = 3) -> str:
+    """` (did you mean 'x', 'y' or 'z'?)` for up to `n` nearest candidates, a match that
+    differs only in case first; or an empty string."""
+    same = [c for c in candidates if c.lower() == word.lower()]
+    near = same or difflib.get_close_matches(word, candidates, n=n, cutoff=0.6)
+    if not near:
+        return ""
+    quoted = [f"'{name}'" for name in near]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f" (did you mean {listed}?)"
+
+
 def one_of(values: Iterable[str]) -> str:
     return ", ".join(values)
 

@@ -4,6 +4,7 @@ checked across files, and reported all at once."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,9 @@ from bimpe_iac.manifest.references import PlacedMove, check_references
 from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
 from bimpe_iac.manifest.stack import Stack, mask
+
+# A hint naming the known values near a sensitive one would tell what that value is close to.
+_HINT = re.compile(r" \(did you mean [^)]*\)")
 
 _NOUNS = {"workflows": "workflow", "agents": "agent", "phone_numbers": "phone number"}
 
@@ -44,7 +48,7 @@ def load_stack(
     settings = loaded_settings.settings
     if issues or settings is None:
         sensitive = loaded_settings.sensitive_values
-        masked = [replace(issue, message=mask(issue.message, sensitive)) for issue in issues]
+        masked = [replace(issue, message=_masked(issue.message, sensitive)) for issue in issues]
         raise InvalidStackError(directory, masked)
     return Stack(
         name=settings.name,
@@ -59,6 +63,11 @@ def load_stack(
         sensitive_values=loaded_settings.sensitive_values,
         locations=_Locations(files),
     )
+
+
+def _masked(message: str, sensitive: frozenset[str]) -> str:
+    masked = mask(message, sensitive)
+    return masked if masked == message else _HINT.sub("", masked)
 
 
 def _manifests(directory: Path) -> list[Path]:

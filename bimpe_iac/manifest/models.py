@@ -41,6 +41,7 @@ from bimpe_iac.manifest.fields import (
     Scalar,
     Short,
     ShortText,
+    TimeZone,
     VarName,
     manifest_error,
 )
@@ -320,7 +321,7 @@ class AgentSpec(_Resource):
     language: Annotated[str, StringConstraints(min_length=2, max_length=16)] | None = None
     """A language code, for example `en`."""
     persona: Annotated[AgentPersona, AcceptsInterpolation()] | None = None
-    timezone: str | None = None
+    timezone: TimeZone | None = None
     """An IANA time zone, for example `Africa/Lagos`."""
     logo: HttpUrl | None = None
     business_name: Short | None = None

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bimpe_iac.manifest.issues import Issue, Position
 from bimpe_iac.manifest.models import (
     AgentSpec,
     MovedBlock,
@@ -49,6 +50,13 @@ class Stack:
         return (
             f"Stack({self.name!r}, environment={self.environment!r}, directory={self.directory!r})"
         )
+
+    def issue_at(self, address: str, message: str) -> Issue:
+        """An issue located where `address` is written (the stack directory when it is not)."""
+        location = self.locations.get(address)
+        if location is None:
+            return Issue(self.directory, None, address, message)
+        return Issue(location.file, Position(location.line, location.column), address, message)
 
     @property
     def knowledge_base_count(self) -> int:

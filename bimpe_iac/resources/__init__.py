@@ -6,7 +6,8 @@ Adding a kind means adding its module and one line below; the engine reads only 
 from __future__ import annotations
 
 from bimpe_iac.resources import actions, agent, knowledge_base, live_status, phone_link, workflow
-from bimpe_iac.resources.base import ResourceKind
+from bimpe_iac.resources.action_names import check_action_names
+from bimpe_iac.resources.base import PlanCheck, ResourceKind
 
 KINDS: dict[str, ResourceKind] = {
     workflow.KIND.name: workflow.KIND,
@@ -16,3 +17,6 @@ KINDS: dict[str, ResourceKind] = {
     live_status.KIND.name: live_status.KIND,
     phone_link.KIND.name: phone_link.KIND,
 }
+
+PLAN_CHECKS: tuple[PlanCheck, ...] = (check_action_names, phone_link.check_number_holders)
+"""What the live team tells about the manifests before any change, each issue located."""

@@ -14,6 +14,7 @@ from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.model import Desired, Live
 from bimpe_iac.manifest import Stack
+from bimpe_iac.manifest.issues import Issue
 from bimpe_iac.state.model import ResourceState, value_hash
 
 PageFetcher = Callable[[AsyncBimpeAI, int], Awaitable[tuple[list[dict[str, Any]], int]]]
@@ -35,6 +36,9 @@ class Collection:
     """The kind whose objects a top-level listing holds, to find those no state manages."""
     manageable: ObjectTest | None = None
     """Which of its objects that kind could manage (all when unset)."""
+    sampled: bool = False
+    """Per-parent: read for one parent of the team when no managed parent's listing is read,
+    so what a new parent will hold can be checked against a real listing before a change."""
 
 
 @dataclass
@@ -61,6 +65,8 @@ class PlanContext:
     state: Mapping[str, ResourceState]
     fetched: Fetched
     destroy: bool = False
+    take_over_numbers: bool = False
+    """Link phone numbers that agents no state of this stack manages hold (a user's choice)."""
 
     def state_id(self, address: str) -> str | None:
         entry = self.state.get(address)
@@ -124,6 +130,10 @@ class ResourceKind(Protocol):
     async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None: ...
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None: ...
+
+
+PlanCheck = Callable[[PlanContext, Mapping[str, Desired]], list[Issue]]
+"""A check of the desired resources against what was read, run before a plan is made."""
 
 
 def fingerprint(obj: Any) -> str:

@@ -61,4 +61,5 @@ PHONE_NUMBERS = Collection(
 KNOWLEDGE_BASES = Collection(
     "knowledge_bases", fetch_children=_knowledge_bases, parent_kind="agent"
 )
-ACTIONS = Collection("actions", fetch_children=_actions, parent_kind="agent")
+# Every agent gets the platform's built-in actions: one agent's list tells a new one's.
+ACTIONS = Collection("actions", fetch_children=_actions, parent_kind="agent", sampled=True)

@@ -4,12 +4,14 @@ an agent of the stack. Linking is an update of the number; destroying a link unl
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
+from bimpe_iac.manifest.issues import Issue
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -18,8 +20,10 @@ from bimpe_iac.resources.base import (
     UpdateRequest,
     fingerprint,
 )
-from bimpe_iac.resources.collections import PHONE_NUMBERS
+from bimpe_iac.resources.collections import AGENTS, PHONE_NUMBERS
 from bimpe_iac.state.model import ResourceState
+
+AGENT_KIND = "agent"
 
 
 def address_of(e164: str) -> str:
@@ -81,8 +85,36 @@ class PhoneLinkKind:
         await client.phone_numbers.update(request.id, **request.values)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
+        """The label described the link: it goes with it."""
+        # The SDK's body type declares a label as a string; the API takes null for none.
+        unlinked: Any = {"agent_id": None, "label": None}
         with contextlib.suppress(NotFoundError):
-            await client.phone_numbers.update(id, agent_id=None)
+            await client.phone_numbers.update(id, **unlinked)
 
 
 KIND = PhoneLinkKind()
+
+
+def check_number_holders(context: PlanContext, desired: Mapping[str, Desired]) -> list[Issue]:
+    """An issue at each link whose number an agent that this stack does not manage holds,
+    unless the run takes numbers over (`--take-over-numbers`): relinking it would silently cut
+    that agent, and whatever stack manages it, off the number."""
+    if context.take_over_numbers:
+        return []
+    ours = {entry.id for entry in context.state.values() if entry.kind == AGENT_KIND}
+    agents = context.fetched.of(AGENTS.name)
+    issues = []
+    for e164 in context.stack.phone_numbers:
+        address = address_of(e164)
+        live = KIND.read(address, None, context) if address in desired else None
+        holder = live.values.get("agent_id") if live is not None else None
+        if not isinstance(holder, str) or holder in ours:
+            continue
+        name = agents.get(holder, {}).get("name")
+        agent = f"the agent {name!r} ({holder})" if isinstance(name, str) else f"agent {holder}"
+        message = (
+            f"{e164} is linked to {agent}, which the state of this stack does not manage:"
+            " pass --take-over-numbers to link it here"
+        )
+        issues.append(context.stack.issue_at(address, context.stack.mask(message)))
+    return issues

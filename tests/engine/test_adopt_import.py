@@ -57,7 +57,7 @@ MANAGED = [
 
 def test_adopt_proposes_imports_and_creates_nothing(bimpe: Bimpe, full_stack: Path) -> None:
     built_by_hand(bimpe, full_stack)
-    without = actions(plan_json(bimpe, full_stack))
+    without = actions(plan_json(bimpe, full_stack, "--allow-duplicates", "--take-over-numbers"))
     assert [without[address] for address in MANAGED] == ["create"] * len(MANAGED)
 
     document = plan_json(bimpe, full_stack, "--adopt")
@@ -154,7 +154,8 @@ def test_import_records_live_values_so_plan_shows_only_differences(
     assert "Not imported with it: agents.bot.actions, agents.bot.knowledge_bases.faq" in (
         imported.output
     )
-    document = plan_json(bimpe, full_stack)
+    # The catalog bot is still unmanaged: this plan would make its twin, and says so.
+    document = plan_json(bimpe, full_stack, "--allow-duplicates")
     bot_change = next(c for c in document["changes"] if c["address"] == "agents.bot")
     assert bot_change["action"] == "update"
     assert bot_change["fields"] == [{"field": "persona", "before": "friendly", "after": "concise"}]
@@ -163,7 +164,7 @@ def test_import_records_live_values_so_plan_shows_only_differences(
     faq = next(kb for kb in bimpe.sdk.agents.knowledge_bases.list(bot.id) if kb.name == "FAQ")
     address = "agents.bot.knowledge_bases.faq"
     assert bimpe("import", address, faq.id, full_stack).exit_code == 0
-    assert address not in actions(plan_json(bimpe, full_stack))
+    assert address not in actions(plan_json(bimpe, full_stack, "--allow-duplicates"))
 
 
 def test_import_refuses_what_it_cannot_import(bimpe: Bimpe, full_stack: Path) -> None:

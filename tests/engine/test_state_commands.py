@@ -36,8 +36,8 @@ def state_of(stack: Path, env: str = "test", name: str = "full") -> dict[str, An
     return document
 
 
-def changes(bimpe: Bimpe, stack: Path) -> dict[str, Any]:
-    planned = bimpe("plan", stack, "--format", "json")
+def changes(bimpe: Bimpe, stack: Path, *args: str) -> dict[str, Any]:
+    planned = bimpe("plan", stack, "--format", "json", *args)
     assert planned.exit_code == 0, planned.output + planned.stderr
     document: dict[str, Any] = json.loads(planned.output)
     return document
@@ -148,7 +148,12 @@ def test_rm_forgets_children_and_leaves_bimpeai_alone(bimpe: Bimpe, full_stack: 
     assert not set(BOT_ADDRESSES) & set(state_of(full_stack)["resources"])
     assert bimpe.sdk.agents.retrieve(agent).name == "Full bot"
 
-    assert actions(changes(bimpe, full_stack))["agents.bot"] == "create"
+    # The forgotten agent is live and unmanaged: creating it again needs a choice.
+    refused = bimpe("plan", full_stack)
+    assert refused.exit_code == 1
+    assert "agents.bot: an agent named 'Full bot' already exists" in refused.stderr
+    twin = changes(bimpe, full_stack, "--allow-duplicates", "--take-over-numbers")
+    assert actions(twin)["agents.bot"] == "create"
     adopted = bimpe("plan", full_stack, "--adopt", "--format", "json")
     assert {
         c["address"] for c in json.loads(adopted.output)["changes"] if c["action"] == "import"

@@ -363,7 +363,8 @@ workflows:
 
     assert cli("apply", stack, *env, "--auto-approve").code == 0
 
-    # A 400 whose message quotes what it was sent: an unknown time zone made of the secret.
+    # An unknown time zone made of the secret: found before any request, masked, and with no
+    # "did you mean" that would tell which zone names the secret is close to.
     resources = stack / "resources.yaml"
     good = resources.read_text()
     resources.write_text(
@@ -374,8 +375,8 @@ workflows:
     )
     failed = cli("apply", stack, *env, "--auto-approve", "--debug-http")
     assert failed.code == 1
-    assert "400" in failed.err and "unknown time zone" in failed.err
-    assert "(sensitive)" in failed.err
+    assert "is not an IANA time zone" in failed.err and "(sensitive)" in failed.err
+    assert "did you mean" not in failed.err
 
     # A 404 during apply: the agent runs a workflow that does not exist.
     resources.write_text(

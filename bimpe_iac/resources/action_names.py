@@ -1,0 +1,51 @@
+"""Before any change, every action name a manifest enables must be one the agent will have.
+
+An agent that exists has its own action list, read for the plan anyway. A new agent gets the
+platform's built-in integrations and their actions when it is created, so its names are
+checked against the actions of the team's agents that were read (the stack's own, or one
+other agent of the team, `Collection.sampled`). A team with no agent at all tells nothing:
+its names are checked when apply enables them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bimpe_iac.engine.model import Desired
+from bimpe_iac.manifest.issues import Issue, did_you_mean_any
+from bimpe_iac.resources.base import PlanContext
+from bimpe_iac.resources.collections import ACTIONS
+
+
+def check_action_names(context: PlanContext, desired: Mapping[str, Desired]) -> list[Issue]:
+    """An issue at each action name that the agent will not have."""
+    stack = context.stack
+    team = sorted(
+        {
+            action["action_name"]
+            for (collection, _), listing in context.fetched.children.items()
+            if collection == ACTIONS.name
+            for action in listing.values()
+        }
+    )
+    issues = []
+    for key, spec in stack.agents.items():
+        address = f"agents.{key}.actions"
+        if address not in desired or not spec.actions:
+            continue
+        agent_id = context.state_id(f"agents.{key}")
+        own = context.fetched.under(ACTIONS.name, agent_id) if agent_id else None
+        if own is not None:
+            known = sorted({action["action_name"] for action in own.values()})
+            lacking = "the agent has no action"
+        elif team:
+            known, lacking = team, "no agent of the team has an action"
+        else:
+            continue
+        for index, name in enumerate(spec.actions):
+            if name not in known:
+                where = f"{address}[{index}]"
+                # A hint near a sensitive value would tell what the value is close to.
+                hint = did_you_mean_any(name, known) if stack.mask(name) == name else ""
+                issues.append(stack.issue_at(where, stack.mask(f"{lacking} {name!r}{hint}")))
+    return issues
