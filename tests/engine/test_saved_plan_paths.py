@@ -10,13 +10,13 @@ nothing is applied.
 from __future__ import annotations
 
 import shlex
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from bimpeai import BimpeAI
-from conftest import EXAMPLES, Bimpe
+from conftest import Bimpe
+from example_copy import copy_example
 
 STAGING_AGENTS = {"Kofi, support [staging]": 1, "Kemi, sales [staging]": 1}
 
@@ -27,9 +27,7 @@ def _agents(sdk: BimpeAI) -> Counter[str]:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Path:
-    target = tmp_path / "my stacks" / "kora env"
-    shutil.copytree(EXAMPLES / "multi-env", target)
-    return target
+    return copy_example("multi-env", tmp_path / "my stacks" / "kora env")
 
 
 def _printed_command(output: str) -> list[str]:

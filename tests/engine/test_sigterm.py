@@ -181,7 +181,12 @@ def test_sigterm_while_waiting_for_the_lock_leaves_the_holder_alone(
             capture=True,
             args=["--auto-approve", "--lock-timeout", "1m"],
         )
-        time.sleep(1.5)  # well into its wait
+        assert process.stderr is not None
+        said = ""
+        while "Waiting for the state lock" not in said:  # it says it waits: well into its wait
+            line = process.stderr.readline()
+            assert line, said
+            said += line
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
         holder = read_lock(state)
