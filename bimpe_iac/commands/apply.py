@@ -136,7 +136,9 @@ async def load_saved_plan(
             f"{path} is a plan of {document.stack} ({document.environment}),"
             f" not of {stack.name} ({stack.environment})"
         )
-    options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
+    options = options_for(
+        document.destroy, ((c.address, c.action) for c in document.changes), document.targets
+    )
     again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
     # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
     # destroy plan wants nothing, but what it removes may hold one).
