@@ -294,11 +294,12 @@ def destroy_command(
     targets: tuple[str, ...],
     lock_timeout: float,
 ) -> None:
-    """Destroy everything the stack's state manages.
+    """Destroy everything the stack's state manages (with --target, only part of it).
 
     \b
-    Example:
+    Examples:
       bimpe-iac destroy examples/stacks/support --auto-approve
+      bimpe-iac destroy . --target agents.support-bot.knowledge_bases.returns
     """
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(
