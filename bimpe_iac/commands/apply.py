@@ -177,7 +177,9 @@ async def load_saved_plan(
             f"{path} is a plan of {document.stack} ({document.environment}),"
             f" not of {stack.name} ({stack.environment})"
         )
-    options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
+    options = options_for(
+        document.destroy, ((c.address, c.action) for c in document.changes), document.targets
+    )
     options = replace(
         options, allow_duplicates=allow_duplicates, take_over_numbers=take_over_numbers
     )
@@ -401,11 +403,12 @@ def destroy_command(
     targets: tuple[str, ...],
     lock_timeout: float,
 ) -> None:
-    """Destroy everything the stack's state manages.
+    """Destroy everything the stack's state manages (with --target, only part of it).
 
     \b
-    Example:
+    Examples:
       bimpe-iac destroy examples/stacks/support --auto-approve
+      bimpe-iac destroy . --target agents.support-bot.knowledge_bases.returns
     """
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     result = run_apply(

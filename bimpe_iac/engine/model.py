@@ -153,6 +153,8 @@ class Plan:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     moved: tuple[Move, ...] = ()
     """Renames from `moved:` blocks, applied to the state before the changes."""
+    targets: tuple[str, ...] = ()
+    """The `--target` addresses it was made with (none: the whole stack)."""
 
     @property
     def actionable(self) -> tuple[Change, ...]:

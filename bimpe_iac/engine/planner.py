@@ -38,9 +38,9 @@ class PlanOptions:
     """Create even where an unmanaged live object has the same name (`engine/twins.py`)."""
     take_over_numbers: bool = False
     """Relink phone numbers that agents this stack does not manage hold."""
-    within: frozenset[str] | None = None
-    """Like `targets`, for the addresses of a saved plan made again: those neither the
-    manifests nor the state know are left out rather than refused."""
+    again: bool = False
+    """Making a saved plan again: its `targets` that neither the manifests nor the state know
+    are left out rather than refused (comparing the two plans then names them)."""
 
 
 def declared_resources(
@@ -184,15 +184,13 @@ def targeted(
     state: Mapping[str, ResourceState],
     *,
     destroy: bool,
-    holding: bool = True,
 ) -> set[str]:
     """The addresses a run with `--target` acts on, Terraform's way. To apply: each target,
     what it holds (an agent's knowledge bases, actions, live status), and what they need to
     exist, transitively. To destroy: each target and whatever depends on it (what it holds,
     what refers to it, transitively), never what it needs. A need is a reference or a parent
     (`Desired.depends_on`, as the manifests declare it, else as the state remembers it), not
-    an order (`waits_for`). Without `holding`, an apply's targets do not take what they hold
-    (the addresses of a saved plan made again: they are the whole set already)."""
+    an order (`waits_for`)."""
     needs: dict[str, list[str]] = {}
     held: dict[str, list[str]] = {}
     for address in addresses:
@@ -210,9 +208,7 @@ def targeted(
                 users.setdefault(dep, []).append(address)
         edges = {a: [*users.get(a, ()), *held.get(a, ())] for a in addresses}
         return _closure(targets, edges)
-    start = set(targets)
-    if holding:
-        start |= {child for target in targets for child in held.get(target, ())}
+    start = {*targets, *(child for target in targets for child in held.get(target, ()))}
     return _closure(start, needs)
 
 
@@ -270,8 +266,8 @@ def build_plan(
 
     targets = options.targets
     declared = declared_resources(kinds, context) if context.destroy else desired
-    if options.within is not None:
-        targets = tuple(sorted(a for a in options.within if a in changes))
+    if targets and options.again:
+        targets = tuple(t for t in targets if t in changes)
     elif targets:
         unknown = [t for t in targets if t not in changes]
         if unknown and unknown[0] in declared:
@@ -280,15 +276,8 @@ def build_plan(
             )
         if unknown:
             raise PlanError(f"--target {unknown[0]}: no such resource in the manifest or state")
-    if targets or options.within is not None:
-        keep = targeted(
-            targets,
-            changes,
-            declared,
-            state.resources,
-            destroy=options.destroy,
-            holding=options.within is None,
-        )
+    if options.targets:
+        keep = targeted(targets, changes, declared, state.resources, destroy=options.destroy)
         changes = {a: c for a, c in changes.items() if a in keep}
 
     _check_safety(changes, declared, state, options)
@@ -302,6 +291,7 @@ def build_plan(
         changes=ordered,
         destroy=options.destroy,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        targets=options.targets,
     )
 
 

@@ -1,7 +1,7 @@
 """A saved plan is applied only if the plan made again at apply time agrees with it.
 
 `options_for` gives the options that make the same plan again: destroy or not, adoption when
-the saved plan imports, and only its addresses (with what they need). `check_saved` then
+the saved plan imports, and the same `--target` addresses. `check_saved` then
 compares the two. A change whose live object changed since makes the plan stale; any other
 difference (in a change's kind, action, id, parent, dependencies, values or fields, a change
 missing or added, a rename) means the file was edited or the manifests or state changed, and
@@ -36,13 +36,16 @@ _CHANGED = (
 )
 
 
-def options_for(destroy: bool, changes: Iterable[tuple[str, Action]]) -> PlanOptions:
-    """The options that plan again the saved plan of `destroy` and (address, action) pairs."""
-    changes = list(changes)
+def options_for(
+    destroy: bool, changes: Iterable[tuple[str, Action]], targets: Iterable[str] = ()
+) -> PlanOptions:
+    """The options that plan again the saved plan of `destroy`, (address, action) pairs and
+    `--target` addresses: the same targets, so that a change missing from the file shows."""
     return PlanOptions(
         destroy=destroy,
         adopt=any(action == "import" for _, action in changes),
-        within=frozenset(address for address, _ in changes),
+        targets=tuple(targets),
+        again=True,
     )
 
 

@@ -91,6 +91,7 @@ def plan_to_json(
         ],
         "moved": [{"from": move.source, "to": move.target} for move in plan.moved],
         "warnings": [mask_text(warning, sensitive_values) for warning in plan.warnings],
+        "targets": list(plan.targets),
     }
     result: dict[str, Any] = document if mask is None else masked(document, mask)
     return result
@@ -224,6 +225,7 @@ def plan_from_document(document: PlanDocument, *, resolve: Resolve | None = None
         created_at=document.created_at,
         warnings=tuple(document.warnings),
         moved=tuple(Move(move.from_, move.to) for move in document.moved),
+        targets=tuple(document.targets),
     )
     summary = document.summary.model_dump(by_alias=True)
     for optional in ("import", "move"):

@@ -99,6 +99,10 @@ class PlanDocument(_Model):
         description="Renames from `moved:` blocks, made in the state before the changes.",
     )
     warnings: list[str]
+    targets: list[str] = Field(
+        default_factory=list,
+        description="The --target addresses the plan was made with; empty for the whole stack.",
+    )
 
 
 def schema() -> dict[str, Any]:

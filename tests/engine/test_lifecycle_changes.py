@@ -163,3 +163,15 @@ def test_the_readme_advice_lets_the_support_example_be_destroyed(
     assert "Customer support triage" not in names
     numbers = {n.e164: n.agent_id for n in bimpe.sdk.phone_numbers.list().data}
     assert numbers["+2348012345678"] is None
+
+
+def test_a_saved_state_only_plan_applies(bimpe: Bimpe, full_stack: Path, tmp_path: Path) -> None:
+    applied(bimpe, full_stack)
+    edit(
+        full_stack / "resources.yaml", CATALOG, CATALOG + "    lifecycle: {prevent_destroy: true}\n"
+    )
+    saved = tmp_path / "lifecycle.plan.json"
+    assert bimpe("plan", full_stack, "--out", saved).exit_code == 0
+    output = applied(bimpe, full_stack, "--plan", str(saved))
+    assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in output
+    assert state_entry(full_stack, "agents.catalog-bot")["prevent_destroy"] is True

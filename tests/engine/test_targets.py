@@ -182,6 +182,7 @@ def test_a_saved_targeted_plan_applies_as_it_was_planned(
     saved = tmp_path / "faq.plan.json"
     made = bimpe("plan", stack, "--target", target, "--out", saved)
     assert made.exit_code == 0, made.output + made.stderr
+    assert json.loads(saved.read_text())["targets"] == [target]
     applied(bimpe, stack, "--plan", str(saved))
     team = agents(bimpe)
     assert sorted(team) == ["Desk"]

@@ -717,6 +717,11 @@ def _add_change(document: dict[str, Any]) -> None:
     document["summary"]["add"] += 1
 
 
+def _add_move(document: dict[str, Any]) -> None:
+    document["moved"] = [{"from": "agents.bot", "to": "agents.x"}]
+    document["summary"]["move"] = 1
+
+
 WF, BOT = "@workflows.main", "@agents.bot"
 
 
@@ -732,7 +737,7 @@ WF, BOT = "@workflows.main", "@agents.bot"
         (_set(["changes", BOT, "depends_on"], []), "changes[{bot}].depends_on: "),
         (_set(["changes", BOT, "parent"], "workflows.main"), "changes[{bot}].parent: "),
         (_set(["changes", WF, "fingerprint"], "f" * 16), "the saved plan is stale: "),
-        (_set(["moved"], [{"from": "agents.bot", "to": "agents.x"}]), "moved: differs"),
+        (_add_move, "moved: differs"),
         (_set(["destroy"], True), "the saved plan cannot be applied: changes["),
         (_set(["serial"], 3), "made for another state (lineage differs)"),
         (_set(["format_version"], 2), "invalid plan file: format_version 2 is not supported"),
