@@ -98,7 +98,6 @@ async def read_children(
             fetched.children[(collection.name, parent_id)] = listing
 
 
-
 async def read_samples(
     client: AsyncBimpeAI, kinds: Iterable[ResourceKind], fetched: Fetched, parallelism: int
 ) -> None:
