@@ -178,9 +178,9 @@ async def read_samples(
 ) -> None:
     """For each `sampled` per-parent collection of which no listing was read, read the one of
     the team's first parent object (by id), if the team has any: at most one request each."""
-    kinds = list(kinds)
     collections = _collections(kinds)
-    samples = []
+    limit = asyncio.Semaphore(parallelism)
+    jobs = []
     for collection in collections:
         if not collection.sampled or any(name == collection.name for name, _ in fetched.children):
             continue
@@ -191,5 +191,10 @@ async def read_samples(
             for parent_id in fetched.of(top.name)
         ]
         if parents:
-            samples.append(ResourceState(kind=collection.parent_kind or "", id=min(parents)))
-    await read_children(client, kinds, samples, fetched, parallelism)
+            jobs.append((collection, min(parents)))
+    results = await asyncio.gather(
+        *(_children(client, collection, parent_id, limit) for collection, parent_id in jobs)
+    )
+    for (collection, parent_id), listing in zip(jobs, results, strict=True):
+        if listing is not None:
+            fetched.children[(collection.name, parent_id)] = listing

@@ -34,3 +34,22 @@ def test_noop_plan_issues_the_fewest_requests(bimpe: Bimpe, full_stack: Path) ->
         "GET /agents/{agent_id}/actions": 2,
     }
     assert _counters(bimpe, "P") == {}
+
+
+def test_first_plan_reads_one_agents_actions_to_check_new_names(
+    bimpe: Bimpe, full_stack: Path
+) -> None:
+    """No agent of the stack exists: its action names are checked against one agent the team
+    has (one request); on an empty team there is nothing to read."""
+    _reset(bimpe)
+    assert bimpe("plan", full_stack).exit_code == 0
+    assert "GET /agents/{agent_id}/actions" not in _counters(bimpe)
+
+    workflow = bimpe.sdk.workflows.create(name="Console workflow", system_prompt="Help.")
+    for n in range(3):
+        bimpe.sdk.agents.create(workflow_id=workflow.id, name=f"Console {n}", description="d")
+    _reset(bimpe)
+    assert bimpe("plan", full_stack).exit_code == 0
+    counters = _counters(bimpe)
+    assert counters["GET /agents/{agent_id}/actions"] == 1
+    assert "GET /agents/{agent_id}/knowledge_bases" not in counters
