@@ -5,7 +5,7 @@ finish and are stored, no intent left over); a second SIGTERM, or a Ctrl-C after
 once. Each exits 143 saying "Terminated.", without a traceback, and removes its lock file, and
 the next apply converges with every object existing once. SIGTERM while reading the live state,
 at the prompt, or while waiting for another run's lock stops at once with 143, changes nothing
-and leaves no lock of its own; Ctrl-C at the prompt stops at once with 130.
+and leaves no lock of its own (`plan --lock` too); Ctrl-C at the prompt stops at once with 130.
 """
 
 from __future__ import annotations
@@ -112,11 +112,14 @@ def test_sigterm_mid_apply_stops_cleanly_and_releases_the_lock(
     _converges(full_stack, running)
 
 
+@pytest.mark.parametrize(
+    "command", [["apply", "--auto-approve"], ["plan", "--lock"]], ids=["apply", "plan-lock"]
+)
 def test_sigterm_while_reading_stops_at_once(
-    start_emulator: Callable[..., RunningEmulator], full_stack: Path
+    start_emulator: Callable[..., RunningEmulator], full_stack: Path, command: list[str]
 ) -> None:
     running = start_emulator(latency_ms=3000)
-    process = start_cli(running, "apply", full_stack, capture=True)
+    process = start_cli(running, command[0], full_stack, capture=True, args=command[1:])
     _wait_for(_lock_file(full_stack).exists)
     time.sleep(0.3)  # the first listings are under way, each answered after 3s
     sent = time.monotonic()
