@@ -4,6 +4,7 @@ line every few seconds of waiting elsewhere, and with -v one line per phase."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -33,8 +34,10 @@ class _LiveLine:
     (or with -q), nothing."""
 
     def __init__(self, console: Console | None) -> None:
+        # stderr itself must be a terminal: FORCE_COLOR in a CI log must not bring live lines.
+        terminal = console.is_terminal if console is not None else sys.stderr.isatty()
         self.console = console or Console(stderr=True)
-        self.shown = self.console.is_terminal and not UI.quiet
+        self.shown = terminal and not UI.quiet
         self._live: Live | None = None
 
     def show(self, text: str) -> None:

@@ -124,6 +124,8 @@ def signals_raise() -> Iterator[None]:
     def stop() -> bool:
         raise Terminated
 
+    if terminated():  # a SIGTERM that came while the run could not stop (plain code)
+        raise Terminated
     if not _main_thread():
         yield
         return

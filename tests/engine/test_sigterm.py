@@ -5,7 +5,7 @@ finish and are stored, no intent left over); a second SIGTERM, or a Ctrl-C after
 once. Each exits 143 saying "Terminated.", without a traceback, and removes its lock file, and
 the next apply converges with every object existing once. SIGTERM while reading the live state,
 at the prompt, or while waiting for another run's lock stops at once with 143, changes nothing
-and leaves no lock of its own; Ctrl-C at the prompt stops at once with 130.
+and leaves no lock of its own (`plan --lock` too); Ctrl-C at the prompt stops at once with 130.
 """
 
 from __future__ import annotations
@@ -112,19 +112,22 @@ def test_sigterm_mid_apply_stops_cleanly_and_releases_the_lock(
     _converges(full_stack, running)
 
 
+@pytest.mark.parametrize(
+    "command", [["apply", "--auto-approve"], ["plan", "--lock"]], ids=["apply", "plan-lock"]
+)
 def test_sigterm_while_reading_stops_at_once(
-    start_emulator: Callable[..., RunningEmulator], full_stack: Path
+    start_emulator: Callable[..., RunningEmulator], full_stack: Path, command: list[str]
 ) -> None:
-    running = start_emulator(latency_ms=1500)
-    process = start_cli(running, "apply", full_stack, capture=True)
+    running = start_emulator(latency_ms=3000)
+    process = start_cli(running, command[0], full_stack, capture=True, args=command[1:])
     _wait_for(_lock_file(full_stack).exists)
-    time.sleep(0.3)  # the first listings are under way, each answered after 1.5s
+    time.sleep(0.3)  # the first listings are under way, each answered after 3s
     sent = time.monotonic()
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
 
     assert process.returncode == 143, out + err
-    assert time.monotonic() - sent < 1.4, "it waited for the listings"
+    assert time.monotonic() - sent < 2.5, "it waited for the listings"
     assert "Terminated." in err and "Traceback" not in out + err
     assert "Creating" not in out
     assert not _lock_file(full_stack).exists()
@@ -182,13 +185,12 @@ def test_sigterm_while_waiting_for_the_lock_leaves_the_holder_alone(
             args=["--auto-approve", "--lock-timeout", "1m"],
         )
         assert process.stderr is not None
-        said = ""
-        while "Waiting for the state lock" not in said:  # it says it waits: well into its wait
-            line = process.stderr.readline()
-            assert line, said
-            said += line
+        said = process.stderr.readline()
+        assert said.startswith("Waiting for the state lock"), said
+        time.sleep(0.5)  # well into its wait
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
+        err = said + err
         holder = read_lock(state)
 
     assert process.returncode == 143, out + err
