@@ -157,10 +157,11 @@ def test_an_explicit_base_url_wins_and_the_key_goes_only_there(
     assert other.emulator.api_key != key
 
 
-def test_base_url_variable_fills_in_when_the_environment_names_none(bimpe: Bimpe) -> None:
+def test_base_url_variable_fills_in_when_the_environment_names_none(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
     """multi-env names only its key variables: BIMPE_BASE_URL says where the API is."""
-    stack_dir = Path(__file__).parents[2] / "examples" / "stacks" / "multi-env"
-    planned = bimpe("plan", stack_dir, "--env", "staging")
+    planned = bimpe("plan", example("multi-env"), "--env", "staging")
     assert planned.exit_code == 0, planned.text
     assert "BIMPE_BASE_URL is ignored" not in planned.stderr
     assert "emulator" not in planned.stderr
@@ -254,3 +255,28 @@ def test_a_base_url_that_is_not_the_api_is_a_user_error(
     assert said in lines[0]
     assert lines[0].endswith("is this the API URL?")
     assert "sk_test_key" not in outcome.text
+
+
+def test_clone_needs_the_key_each_environment_names(
+    make_stack: Callable[[str, dict[str, str]], Path], stray: StrayServer, tmp_path: Path
+) -> None:
+    stack = make_stack(
+        "kora",
+        {
+            "stack.yaml": "name: kora\nenvironments:\n"
+            "  staging: {target: {api_key_env: STAGING_KEY}}\n"
+            "  prod: {target: {api_key_env: PROD_KEY}}\n"
+        },
+    )
+    environ = {
+        **NO_CREDENTIALS,
+        "STAGING_KEY": "sk_staging",
+        "PROD_KEY": "",
+        "BIMPE_BASE_URL": stray.url,
+        "BIMPE_EMULATOR_DB": str(tmp_path / "e.db"),
+    }
+    cloned = invoke("clone", stack, "--from-env", "staging", "--to-env", "prod", env=environ)
+    assert cloned.exit_code == 1, cloned.text
+    assert cloned.stderr.startswith("Error: PROD_KEY is not set or is empty")
+    assert not (stack / ".bimpe").exists()
+    assert stray.received == []
