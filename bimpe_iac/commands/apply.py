@@ -4,7 +4,6 @@ plan exactly), under the state lock, with progress and a summary."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -137,12 +136,11 @@ def _environment_of_plan(path: Path, env: str | None) -> str | None:
     """The environment to apply the saved plan at `path` in: the plan's own, which `--env`
     (when given) must name too."""
     try:
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError) as error:
-        raise PlanError(f"{path} is not a saved plan: {error}") from None
-    planned = document.get("environment") if isinstance(document, dict) else None
-    if not isinstance(planned, str):
-        return env
+        planned = read_plan_document(path.read_bytes()).environment
+    except OSError as error:
+        raise PlanError(f"{path}: cannot read the saved plan: {error.strerror}") from error
+    except PlanError as error:
+        raise PlanError(f"{path}: {error}") from None
     if env is not None and env != planned:
         raise PlanError(
             f"{path} is a plan of the environment {planned}, not of {env} (--env {env}):"
