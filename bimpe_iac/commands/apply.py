@@ -122,8 +122,8 @@ def _confirm(auto_approve: bool, question: str) -> None:
         raise BimpeIacError(
             "not running in a terminal: pass --auto-approve to apply without asking"
         )
-    click.echo(f"{question}\n  Only 'yes' will be accepted: ", nl=False)
-    with signals_raise():
+    with signals_raise():  # before the question: a signal right after it must not be lost
+        click.echo(f"{question}\n  Only 'yes' will be accepted: ", nl=False)
         try:
             answer = input()
         except EOFError:

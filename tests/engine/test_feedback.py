@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from bimpeai import AsyncBimpeAI
 from cli_process import start_cli
-from conftest import Bimpe
 from forked import Child
 from rich.console import Console
 
@@ -35,6 +35,9 @@ from bimpe_iac.resources import KINDS
 from bimpe_iac.state.identity import hostname, username
 from bimpe_iac.state.lock import hold_lock
 from bimpe_iac.state.model import StateDocument
+
+if TYPE_CHECKING:
+    from conftest import Bimpe
 
 PHASES = ("reading", "planning", "applying", "writing state")
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from bimpeai import BimpeAI
-from conftest import Bimpe
 
 from bimpe_iac.ui import UI
+
+if TYPE_CHECKING:
+    from conftest import Bimpe
 
 
 @pytest.fixture

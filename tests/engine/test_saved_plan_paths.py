@@ -10,13 +10,17 @@ nothing is applied.
 from __future__ import annotations
 
 import shlex
+import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from bimpeai import BimpeAI
-from conftest import Bimpe
-from example_copy import copy_example
+
+if TYPE_CHECKING:
+    from conftest import Bimpe
 
 STAGING_AGENTS = {"Kofi, support [staging]": 1, "Kemi, sales [staging]": 1}
 
@@ -26,8 +30,10 @@ def _agents(sdk: BimpeAI) -> Counter[str]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Path:
-    return copy_example("multi-env", tmp_path / "my stacks" / "kora env")
+def stack(example: Callable[[str], Path], tmp_path: Path) -> Path:
+    target = tmp_path / "my stacks" / "kora env"
+    target.parent.mkdir()
+    return Path(shutil.move(example("multi-env"), target))
 
 
 def _printed_command(output: str) -> list[str]:
