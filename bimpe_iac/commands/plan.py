@@ -16,11 +16,13 @@ from bimpe_iac.commands.options import (
     stack_options,
 )
 from bimpe_iac.connection import open_client
+from bimpe_iac.engine.model import Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
+from bimpe_iac.state.digests import Digests, digests_for
 
 
 @click.command("plan")
@@ -77,21 +79,22 @@ def plan_command(
     ):
         state = store.read(stack.name, stack.environment)
 
-        async def run() -> object:
+        async def run() -> tuple[Plan, Digests]:
             async with open_client(workspace.target) as client:
                 plan, _ = await make_plan(client, stack, state, options, parallelism=parallelism)
-                return plan
+                return plan, digests_for(client, state.lineage)
 
-        plan = asyncio.run(run())
-    from bimpe_iac.engine.model import Plan
-
-    assert isinstance(plan, Plan)
+        plan, digests = asyncio.run(run())
+    sensitive = stack.sensitive_values
     if out is not None:
         out.write_text(
-            render_plan_json(plan, sensitive_values=stack.sensitive_values), encoding="utf-8"
+            render_plan_json(plan, sensitive_values=sensitive, digest=digests.text),
+            encoding="utf-8",
         )
     if fmt == "json":
-        click.echo(render_plan_json(plan, sensitive_values=stack.sensitive_values, mask=stack.mask))
+        click.echo(
+            render_plan_json(plan, sensitive_values=sensitive, mask=stack.mask, digest=digests.text)
+        )
     elif fmt == "markdown":
         for part in render_plan_markdown(plan, mask=stack.mask):
             click.echo(part)

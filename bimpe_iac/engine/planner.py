@@ -13,6 +13,7 @@ from bimpe_iac.engine.diff import compare, project, resolve_refs
 from bimpe_iac.engine.drift import DELETED_OUTSIDE, changed_fields
 from bimpe_iac.engine.graph import order_edges
 from bimpe_iac.engine.model import Action, Change, Desired, Live, Plan
+from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.errors import PlanError
 from bimpe_iac.resources.base import PlanContext, ResourceKind
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -45,6 +46,7 @@ def _decide(
     live: Live | None,
     kind: ResourceKind,
     lookup: Any,
+    secrecy: Secrecy,
 ) -> Change | None:
     base: dict[str, Any] = {
         "address": address,
@@ -53,7 +55,7 @@ def _decide(
         "fingerprint": live.fingerprint if live else None,
         "updated_at": live.updated_at if live else None,
     }
-    drift = changed_fields(entry, live) if entry is not None and live is not None else ()
+    drift = changed_fields(entry, live, secrecy) if entry is not None and live is not None else ()
     if want is None:
         if entry is None:
             return None
@@ -162,6 +164,7 @@ def build_plan(
             lives[address],
             kind_of(address),
             lookup,
+            context.secrecy,
         )
 
     changes = {a: c for a in addresses if (c := decide(a)) is not None}
