@@ -27,7 +27,7 @@ from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import apply_plan, make_plan, needs_digests
-from bimpe_iac.engine.saved_plan import check_saved, options_for
+from bimpe_iac.engine.saved_plan import check_lineage, check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, PlanError
 from bimpe_iac.manifest import Stack
@@ -132,9 +132,10 @@ async def load_saved_plan(
             f"{path} is a plan of {document.stack} ({document.environment}),"
             f" not of {stack.name} ({stack.environment})"
         )
-    if document.serial == 0 and state.serial == 0:
-        # Nothing stored yet: the state takes the plan's lineage, under which it was keyed.
-        state.lineage = document.lineage
+    try:
+        check_lineage(document.serial, document.lineage, state)
+    except PlanError as error:
+        raise PlanError(f"{path}: {error}") from None
     options = options_for(document.destroy, ((c.address, c.action) for c in document.changes))
     again, desired = await make_plan(client, stack, state, options, parallelism=parallelism)
     # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a

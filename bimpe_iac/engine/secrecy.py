@@ -157,10 +157,16 @@ class Secrecy:
         """Whether a field's live value `now` differs from what the last apply left there;
         None when that cannot be known (a sensitive field under another key, or unverified)."""
         if not any(within(p, field) for p in entry.sensitive):
-            return _canonical(now) != _canonical(entry.values.get(field))
+            try:
+                return _canonical(now) != _canonical(entry.values.get(field))
+            except TypeError:  # nested deeper than JSON allows: not what any apply left
+                return True
         if field not in entry.hashes or self.digests is None or not self.key_current(entry):
             return None
-        return self.digests.value(now) != entry.hashes[field]
+        try:
+            return self.digests.value(now) != entry.hashes[field]
+        except TypeError:
+            return True
 
     def seal(
         self,

@@ -11,15 +11,17 @@ def escape(part: str | int) -> str:
 
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """Every scalar in `value`, with its JSON pointer."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from leaves(item, f"{path}/{escape(key)}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from leaves(item, f"{path}/{index}")
-    else:
-        yield path, value
+    """Every scalar in `value`, with its JSON pointer, in document order. Iterative: a state
+    edited by hand may nest deeper than Python recurses."""
+    pending: list[tuple[str, Any]] = [(path, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend((f"{where}/{escape(k)}", v) for k, v in reversed(item.items()))
+        elif isinstance(item, list | tuple):
+            pending.extend((f"{where}/{i}", v) for i, v in reversed(list(enumerate(item))))
+        else:
+            yield where, item
 
 
 def within(path: str, field: str) -> bool:
