@@ -35,8 +35,8 @@ from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.read import ReadProgress
-from bimpe_iac.engine.run import PhaseDone, apply_plan, make_plan
-from bimpe_iac.engine.saved_plan import check_saved, options_for
+from bimpe_iac.engine.run import PhaseDone, apply_plan, make_plan, needs_digests
+from bimpe_iac.engine.saved_plan import check_lineage, check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, PlanError
 from bimpe_iac.manifest import Stack
@@ -45,6 +45,7 @@ from bimpe_iac.render.markers import sensitive_lookup
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.render.values import visible
+from bimpe_iac.state.digests import digests_for
 from bimpe_iac.state.model import StateDocument
 from bimpe_iac.ui import UI
 
@@ -175,6 +176,10 @@ async def load_saved_plan(
             f"{path} is a plan of {document.stack} ({document.environment}),"
             f" not of {stack.name} ({stack.environment})"
         )
+    try:
+        check_lineage(document.serial, document.lineage, state)
+    except PlanError as error:
+        raise PlanError(f"{path}: {error}") from None
     options = options_for(
         document.destroy, ((c.address, c.action) for c in document.changes), document.targets
     )
@@ -196,9 +201,10 @@ async def load_saved_plan(
     for change in again.changes:
         fields = [(item.before, item.after) for item in (*change.fields, *change.drift)]
         sources += [change.before, change.after, fields]
-    lookup = sensitive_lookup(sources, stack.sensitive_values)
+    digest = digests_for(client, state.lineage).text
+    lookup = sensitive_lookup(sources, stack.sensitive_values, digest)
     try:
-        plan = plan_from_document(document, resolve=lookup)
+        plan = plan_from_document(document, resolve=lookup, digest=digest)
         check_saved(plan, again, state)
     except PlanError as error:
         raise PlanError(f"{path}: {error}") from None
@@ -276,6 +282,17 @@ def _run_apply(
                         )
                 click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
                 if not plan.has_changes:
+                    if needs_digests(plan, state, stack, client):  # after an API key change
+                        await apply_plan(
+                            client,
+                            plan,
+                            desired,
+                            state,
+                            store,
+                            stack,
+                            parallelism=parallelism,
+                            progress=lambda *_: None,
+                        )
                     return None
                 if saved_plan is None:
                     verb = "perform these actions"

@@ -23,11 +23,13 @@ from bimpe_iac.commands.options import (
 )
 from bimpe_iac.commands.targets import MAX_DELETIONS_HELP, TARGET_HELP
 from bimpe_iac.connection import open_client
+from bimpe_iac.engine.model import Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
+from bimpe_iac.state.digests import Digests, digests_for
 
 
 def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> str:
@@ -112,7 +114,7 @@ def plan_command(
         waiting.acquired()
         state = store.read(stack.name, stack.environment)
 
-        async def run() -> object:
+        async def run() -> tuple[Plan, Digests]:
             async with open_client(workspace.target) as client:
                 with ReadingProgress() as reading:
                     plan, _ = await make_plan(
@@ -124,18 +126,19 @@ def plan_command(
                         progress=reading,
                         phases=phase_lines,
                     )
-                return plan
+                return plan, digests_for(client, state.lineage)
 
-        plan = run_stoppable(run())
-    from bimpe_iac.engine.model import Plan
-
-    assert isinstance(plan, Plan)
+        plan, digests = run_stoppable(run())
+    sensitive = stack.sensitive_values
     if out is not None:
         out.write_text(
-            render_plan_json(plan, sensitive_values=stack.sensitive_values), encoding="utf-8"
+            render_plan_json(plan, sensitive_values=sensitive, digest=digests.text),
+            encoding="utf-8",
         )
     if fmt == "json":
-        click.echo(render_plan_json(plan, sensitive_values=stack.sensitive_values, mask=stack.mask))
+        click.echo(
+            render_plan_json(plan, sensitive_values=sensitive, mask=stack.mask, digest=digests.text)
+        )
     elif fmt == "markdown":
         parts = render_plan_markdown(plan, mask=stack.mask)
         if parts_dir is not None:

@@ -1,10 +1,11 @@
 """Drift: what changed on BimpeAI outside bimpe-iac since the last apply.
 
 For every address the state manages, the live object (read by its kind, normalised as for a
-plan) is compared with what the last apply left there, through the per-field hashes the state
-keeps. Live values are projected onto the shape of the applied ones first, so server defaults
-and fields the manifests never wrote are not drift; the hashes ignore key order, and the kinds
-normalise text the way the platform stores it.
+plan) is compared with what the last apply left there: directly, or through the keyed digest
+the state keeps of a field that held a sensitive value (`engine/secrecy.py`). Live values are
+projected onto the shape of the applied ones first, so server defaults and fields the
+manifests never wrote are not drift; key order does not count, and the kinds normalise text
+the way the platform stores it.
 
 A resource whose kind reads nothing is deleted outside bimpe-iac. When a resource and the
 addresses under it are all gone (an agent with its knowledge bases, actions and live status),
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 
 from bimpe_iac.engine.diff import project
 from bimpe_iac.engine.model import FieldChange, Live
+from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.errors import PlanError
 from bimpe_iac.resources.base import PlanContext, ResourceKind
-from bimpe_iac.state.model import ResourceState, StateDocument, value_hash
+from bimpe_iac.state.model import ResourceState, StateDocument
 
 DELETED_OUTSIDE = "deleted outside bimpe-iac"
 
@@ -64,6 +66,8 @@ class DriftReport:
     resources: tuple[Drifted, ...] = ()
     unmanaged: tuple[Unmanaged, ...] | None = None
     """None when not asked for."""
+    unchecked: tuple[str, ...] = ()
+    """`address.field` of each sensitive field whose drift cannot be checked."""
 
     @property
     def changed(self) -> tuple[Drifted, ...]:
@@ -78,16 +82,40 @@ class DriftReport:
         return bool(self.resources or self.unmanaged)
 
 
-def changed_fields(entry: ResourceState, live: Live) -> tuple[FieldChange, ...]:
-    """Fields whose live value is no longer what the last apply left there."""
+def changed_fields(entry: ResourceState, live: Live, secrecy: Secrecy) -> tuple[FieldChange, ...]:
+    """Fields whose live value is no longer what the last apply left there, the live side
+    shown as `Secrecy.live_view` allows."""
     drifted = []
-    for field, applied_hash in entry.hashes.items():
+    for field, applied in entry.values.items():
         if field not in live.values:
             continue
-        now = project(entry.values.get(field), live.values[field])
-        if value_hash(now) != applied_hash:
-            drifted.append(FieldChange(field, entry.values.get(field), now))
+        now = project(applied, live.values[field])
+        if secrecy.drifted(entry, field, now):
+            shown = secrecy.live_view({field: now}, entry)[field]
+            drifted.append(FieldChange(field, applied, shown))
     return tuple(drifted)
+
+
+def unchecked_fields(entry: ResourceState, live: Live, secrecy: Secrecy) -> list[str]:
+    """Sensitive fields whose drift cannot be known: their keyed digests were made with
+    another API key (or before bimpe-iac kept keyed digests)."""
+    return [
+        field
+        for field, applied in entry.values.items()
+        if field in live.values
+        and secrecy.drifted(entry, field, project(applied, live.values[field])) is None
+    ]
+
+
+def unchecked_warning(unchecked: list[str]) -> str:
+    shown = ", ".join(unchecked[:5]) + (
+        f" and {len(unchecked) - 5} more" if len(unchecked) > 5 else ""
+    )
+    return (
+        f"the drift of {len(unchecked)} sensitive field{'s' if len(unchecked) != 1 else ''}"
+        f" cannot be checked ({shown}): the last apply recorded them under another API key,"
+        " or before bimpe-iac kept keyed digests; the next apply records them again"
+    )
 
 
 def outermost(addresses: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -149,6 +177,7 @@ def find_drift(
     ignored = _ignored(kinds, context) if state.resources else {}
     changed: dict[str, Drifted] = {}
     deleted: dict[str, ResourceState] = {}
+    unchecked: list[str] = []
     for address, entry in state.resources.items():
         if entry.kind not in kinds:
             raise PlanError(f"{address}: the state holds an unknown kind '{entry.kind}'")
@@ -157,7 +186,14 @@ def find_drift(
             deleted[address] = entry
             continue
         skip = ignored.get(address, frozenset())
-        fields = tuple(f for f in changed_fields(entry, live) if f.field not in skip)
+        fields = tuple(
+            f for f in changed_fields(entry, live, context.secrecy) if f.field not in skip
+        )
+        unchecked += [
+            f"{address}.{field}"
+            for field in unchecked_fields(entry, live, context.secrecy)
+            if field not in skip
+        ]
         if fields:
             changed[address] = Drifted(address, entry.kind, entry.id, fields)
     for address, below in outermost(deleted).items():
@@ -169,4 +205,5 @@ def find_drift(
         managed=len(state.resources),
         resources=tuple(changed[address] for address in sorted(changed)),
         unmanaged=_unmanaged(kinds, context, state) if unmanaged else None,
+        unchecked=tuple(unchecked),
     )

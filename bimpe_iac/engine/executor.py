@@ -21,6 +21,7 @@ from bimpe_iac.engine.retry import once_more
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import BimpeIacError
 from bimpe_iac.resources.base import CreateRequest, ResourceKind, UpdateRequest
+from bimpe_iac.state.digests import Digests
 
 T = TypeVar("T")
 Status = Literal["started", "done", "failed", "skipped"]
@@ -223,6 +224,7 @@ class Executor:
             address=change.address,
             generation=self.session.generation(change.address),
             body=values,
+            digests=self._digests(),
         )
         await self.session.begin_create(change.address, key, values)
         request = CreateRequest(change.address, values, parent_id, key)
@@ -233,6 +235,12 @@ class Executor:
             raise
         await self._record(change, created.id, created.parent_id or parent_id, values, True)
         return created.id
+
+    def _digests(self) -> Digests:
+        digests = self.session.secrecy.digests
+        if digests is None:
+            raise BimpeIacError("no keyed digests for this state: cannot make idempotency keys")
+        return digests
 
     async def _update(self, change: Change, kind: ResourceKind) -> None:
         assert change.after is not None and change.id is not None
@@ -281,6 +289,12 @@ class Executor:
                 parent_id = self.session.id_of(change.parent) if change.parent else None
                 values = self._resolve(change.after)
                 await self._record(change, change.id, parent_id, values, False)
+            elif change.after and self.session.needs_digests(change.address):
+                # Its keyed digests were made with another API key: record them anew (live is
+                # as wanted, or this would not be a no-op).
+                entry = self.session.document.resources[change.address]
+                values = self._resolve(change.after)
+                await self._record(change, entry.id, entry.parent_id, values, False)
             else:
                 self._touch(change.address, want)
 

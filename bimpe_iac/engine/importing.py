@@ -74,7 +74,9 @@ async def import_resource(
             raise PlanError(f"{address} has the id of {want.parent}: import it as {live.id}")
         raise PlanError(f"{address} is {live.id} in BimpeAI, not {id}")
     values = {field: project(value, live.values.get(field)) for field, value in want.values.items()}
-    async with StateSession(state, store, stack.mask) as session:
+    # A live leaf where the manifests put a secret may hold one they no longer give.
+    values = context.secrecy.live_view(values, None, want.values)
+    async with StateSession(state, store, stack.mask, context.secrecy) as session:
         await session.record(
             address,
             kind=want.kind,

@@ -22,6 +22,7 @@ from bimpe_iac.engine.model import (
     Plan,
     count_actions,
 )
+from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.errors import PlanError
 from bimpe_iac.resources.base import PlanContext, ResourceKind
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -82,6 +83,7 @@ def _decide(
     live: Live | None,
     kind: ResourceKind,
     lookup: Any,
+    secrecy: Secrecy,
 ) -> Change | None:
     base: dict[str, Any] = {
         "address": address,
@@ -90,7 +92,7 @@ def _decide(
         "fingerprint": live.fingerprint if live else None,
         "updated_at": live.updated_at if live else None,
     }
-    drift = changed_fields(entry, live) if entry is not None and live is not None else ()
+    drift = changed_fields(entry, live, secrecy) if entry is not None and live is not None else ()
     if want is None:
         if entry is None:
             return None
@@ -251,6 +253,7 @@ def build_plan(
             lives[address],
             kind_of(address),
             lookup,
+            context.secrecy,
         )
 
     changes = {a: c for a in addresses if (c := decide(a)) is not None}

@@ -15,16 +15,19 @@ from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.adopt import find_adoptions
 from bimpe_iac.engine.checks import check_plan
+from bimpe_iac.engine.drift import unchecked_fields, unchecked_warning
 from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
 from bimpe_iac.engine.read import ReadCounts, ReadProgress, read_children, read_live
+from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.manifest import Stack
 from bimpe_iac.resources import KINDS
 from bimpe_iac.resources.base import PlanContext
 from bimpe_iac.state.backend import StateStore
+from bimpe_iac.state.digests import digests_for
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 PhaseDone = Callable[[str, float, Mapping[str, int]], None]
@@ -51,7 +54,8 @@ async def read_context(
     progress: ReadProgress | None = None,
 ) -> PlanContext:
     fetched = await read_live(client, KINDS.values(), state.resources, parallelism, progress)
-    return PlanContext(stack, state.resources, fetched, destroy)
+    secrecy = Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+    return PlanContext(stack, state.resources, fetched, destroy, secrecy=secrecy)
 
 
 async def make_plan(
@@ -96,12 +100,30 @@ async def make_plan(
         pending=state.intents.keys(),
         parallelism=parallelism,
     )
+    plan = context.secrecy.seal(plan, state.resources, frozenset(adopted))
+    unchecked = _unchecked(plan, context)
+    warnings = (*plan.warnings, unchecked_warning(unchecked)) if unchecked else plan.warnings
     phases(
         "planning",
         time.perf_counter() - planning,
         {"resources": len(plan.changes), "changes": len(plan.actionable)},
     )
-    return replace(plan, moved=moved), desired
+    return replace(plan, moved=moved, warnings=warnings), desired
+
+
+def _unchecked(plan: Plan, context: PlanContext) -> list[str]:
+    """The sensitive fields of the plan's changes whose drift cannot be checked."""
+    found = []
+    for change in plan.changes:
+        entry = context.state.get(change.address)
+        if entry is None or not entry.sensitive:
+            continue
+        live = KINDS[entry.kind].read(change.address, entry, context)
+        if live is not None:
+            found += [
+                f"{change.address}.{f}" for f in unchecked_fields(entry, live, context.secrecy)
+            ]
+    return found
 
 
 async def adopt(
@@ -130,7 +152,8 @@ async def apply_plan(
 ) -> ApplyResult:
     """Run the plan's changes, storing the state as they finish; its last write (canonical,
     `StateSession.close`) happens even when the run is cancelled."""
-    session = StateSession(state, store, stack.mask)
+    secrecy = Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+    session = StateSession(state, store, stack.mask, secrecy)
     async with session:
         executor = Executor(
             client,
@@ -154,3 +177,15 @@ async def apply_plan(
         {"writes": session.writes, "resources": len(session.document.resources)},
     )
     return result
+
+
+def needs_digests(plan: Plan, state: StateDocument, stack: Stack, client: AsyncBimpeAI) -> bool:
+    """Whether an apply of `plan` has something to record though it changes nothing: the keyed
+    digests of sensitive fields made with another API key, recorded anew."""
+    secrecy = Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+    return any(
+        change.action == "noop"
+        and change.address in state.resources
+        and secrecy.needs_digests(state.resources[change.address])
+        for change in plan.changes
+    )

@@ -49,15 +49,21 @@ def options_for(
     )
 
 
-def check_saved(saved: Plan, again: Plan, state: StateDocument) -> None:
-    """Refuse `saved` unless `again`, made now with `options_for` it, agrees with it. A plan
-    made before any state was written gives the new state its lineage."""
-    if saved.serial == 0 and state.serial == 0:
-        state.lineage = saved.lineage
-    if saved.lineage != state.lineage:
+def check_lineage(serial: int, lineage: str, state: StateDocument) -> None:
+    """Refuse a saved plan (of `serial` and `lineage`) made for another state. A plan made
+    before any state was written gives the new state its lineage (its keyed digests were
+    made under it)."""
+    if serial == 0 and state.serial == 0:
+        state.lineage = lineage
+    if lineage != state.lineage:
         raise PlanError(
             "the saved plan was made for another state (lineage differs); make a new plan"
         )
+
+
+def check_saved(saved: Plan, again: Plan, state: StateDocument) -> None:
+    """Refuse `saved` unless `again`, made now with `options_for` it, agrees with it."""
+    check_lineage(saved.serial, saved.lineage, state)
     now = {change.address: change for change in again.changes}
     stale = [
         change.address

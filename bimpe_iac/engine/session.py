@@ -1,6 +1,7 @@
 """The state while an apply runs: every finished operation is recorded and written before it
 counts as done, so a crash loses nothing that was done. Sensitive values are masked before they
-reach the state; a digest per field still lets the next run see a change.
+reach the state; a keyed digest of each field that held one still lets the next run see a
+change (`engine/secrecy.py`).
 
 Writes are grouped (group commit). An operation changes the document in memory, then waits for
 a write that holds its change. One write runs at a time, in a worker thread so that other
@@ -31,6 +32,7 @@ from typing import Any, cast
 import orjson
 
 from bimpe_iac.engine.model import Move
+from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.engine.state_edit import rename
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument, value_hash
@@ -52,11 +54,18 @@ def _masked(value: Any, mask: Callable[[str], str]) -> Any:
 
 class StateSession:
     def __init__(
-        self, document: StateDocument, store: StateStore, mask: Callable[[str], str]
+        self,
+        document: StateDocument,
+        store: StateStore,
+        mask: Callable[[str], str],
+        secrecy: Secrecy | None = None,
     ) -> None:
+        """`secrecy` gives the keyed digests; without it no field holding a sensitive value
+        gets a digest (its drift cannot be checked)."""
         self.document = document
         self._store = store
         self._mask = mask
+        self.secrecy = secrecy or Secrecy()
         self._json = {a: r.model_dump(mode="json") for a, r in document.resources.items()}
         self._encoded = {a: orjson.dumps(j) for a, j in self._json.items()}
         self._intent_json: dict[str, tuple[Intent, dict[str, Any]]] = {}
@@ -101,11 +110,15 @@ class StateSession:
         self.document.intents[address] = Intent(
             operation="create",
             idempotency_key=key,
-            body_hash=value_hash(body),
+            body_hash=self._body_hash(body),
             started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         self._changes += 1
         await self.commit()
+
+    def _body_hash(self, body: dict[str, Any]) -> str:
+        digests = self.secrecy.digests
+        return digests.value(body) if digests is not None else value_hash(_masked(body, self._mask))
 
     def abandon(self, address: str) -> None:
         """Drop the intent of a create that was never sent; stored with the next write."""
@@ -126,12 +139,15 @@ class StateSession:
         ignore_changes: Collection[str] = (),
     ) -> None:
         generation = self.generation(address) + (1 if created else 0)
+        recorded = self.secrecy.record(values)
         entry = ResourceState(
             kind=kind,
             id=id,
             parent_id=parent_id,
-            values=_masked(values, self._mask),
-            hashes={field: value_hash(value) for field, value in values.items()},
+            values=_masked(recorded.values, self._mask),
+            hashes=recorded.hashes,
+            sensitive=recorded.sensitive,
+            key_check=recorded.key_check,
             depends_on=list(depends_on),
             prevent_destroy=prevent_destroy,
             ignore_changes=sorted(ignore_changes),
@@ -162,6 +178,11 @@ class StateSession:
             self._encoded = {a: orjson.dumps(j) for a, j in self._json.items()}
             self._changes += 1
             await self.commit()
+
+    def needs_digests(self, address: str) -> bool:
+        """Whether the entry has sensitive leaves whose keyed digests this run cannot check."""
+        entry = self.document.resources.get(address)
+        return entry is not None and self.secrecy.needs_digests(entry)
 
     def touch(
         self,

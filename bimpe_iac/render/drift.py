@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bimpe_iac.engine.drift import DELETED_OUTSIDE, Drifted, DriftReport, Unmanaged
+from bimpe_iac.engine.drift import (
+    DELETED_OUTSIDE,
+    Drifted,
+    DriftReport,
+    Unmanaged,
+    unchecked_warning,
+)
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line, Segment
 from bimpe_iac.render.markdown import cell, details
@@ -79,6 +85,8 @@ def report_lines(report: DriftReport, mask: Mask) -> list[Line]:
         result.append(Line.of(0, "", ""))
     if report.resources:
         result.append(Line.of(0, "", "Run plan to see how apply restores them.", "meta"))
+    if report.unchecked:
+        result.append(Line.of(0, "", f"Note: {mask(unchecked_warning(list(report.unchecked)))}"))
     result.append(Line.of(0, "", summary(report), "bold"))
     return result
 
@@ -119,6 +127,7 @@ def drift_to_json(report: DriftReport, *, mask: Mask) -> dict[str, Any]:
             "unmanaged": None if unmanaged is None else len(unmanaged),
         },
         "resources": [_resource_json(item) for item in report.resources],
+        "unchecked": list(report.unchecked),
         "unmanaged": None
         if unmanaged is None
         else [{"kind": u.kind, "id": u.id, "name": u.name, "e164": u.e164} for u in unmanaged],
@@ -155,6 +164,8 @@ def render_drift_markdown(report: DriftReport, *, mask: Mask) -> str:
     """The summary and a table first; each resource's fields in a collapsed block below."""
     heading = f"### bimpe-iac drift: {cell(mask(report.stack))} ({cell(mask(report.environment))})"
     parts = [heading, f"**{summary(report)}**"]
+    if report.unchecked:
+        parts.append(f"> Note: {cell(mask(unchecked_warning(list(report.unchecked))))}")
     if report.resources:
         table = ["| Drift | Address | Kind | Fields |", "| --- | --- | --- | --- |"]
         table.extend(_row(item, mask) for item in report.resources)

@@ -2,7 +2,7 @@
 
 The same document serves `plan -json` and the saved plan file that `apply` takes, so it holds
 raw values except sensitive ones: `plan_to_json(plan, sensitive_values=...)` writes every
-string that holds a sensitive value as {"$sensitive": "<sha256 of the whole string>"} (and
+string that holds a sensitive value as {"$sensitive": "<keyed digest of the whole string>"} (and
 masks such text in `reason` and `warnings`), and the id a create will get as
 {"$ref": "<address>"}. `plan_from_json(data, resolve=...)` gives the plan back: `resolve`
 maps a digest to its string, and `bimpe_iac.render.markers.sensitive_lookup` builds one from
@@ -12,8 +12,8 @@ document is checked strictly against `PlanDocument`; every fault is a `PlanError
 naming the path of the bad value. `read_plan_document` and `plan_from_document` are the two
 halves of `parse_plan_json`, for a reader that needs the document before it can resolve.
 
-A digest of a short, guessable secret can be guessed back: keep sensitive values such as API
-keys long and random, and saved plans private.
+The digest is keyed (`digest=Digests.text`, docs/secrets.md): without the API key, no guess of
+a sensitive value can be tested against it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from bimpe_iac.engine.model import PLAN_FORMAT_VERSION, Change, FieldChange, Move, Plan
 from bimpe_iac.errors import PlanError
-from bimpe_iac.render.markers import Decoder, Resolve, encode, mask_text
+from bimpe_iac.render.markers import Decoder, Digest, Resolve, encode, mask_text, no_digest
 from bimpe_iac.render.values import Mask, masked, visible_json
 
 if TYPE_CHECKING:
@@ -38,18 +38,20 @@ MAX_DEPTH = 128
 _TOO_DEEP = f"invalid plan file: values nest more than {MAX_DEPTH} levels deep"
 
 
-def _fields(items: tuple[FieldChange, ...], sensitive: Set[str], path: str) -> list[dict[str, Any]]:
+def _fields(
+    items: tuple[FieldChange, ...], sensitive: Set[str], path: str, digest: Digest
+) -> list[dict[str, Any]]:
     return [
         {
             "field": item.field,
-            "before": encode(item.before, sensitive, f"{path}[{i}].before"),
-            "after": encode(item.after, sensitive, f"{path}[{i}].after"),
+            "before": encode(item.before, sensitive, f"{path}[{i}].before", digest),
+            "after": encode(item.after, sensitive, f"{path}[{i}].after", digest),
         }
         for i, item in enumerate(items)
     ]
 
 
-def _change(change: Change, sensitive: frozenset[str], path: str) -> dict[str, Any]:
+def _change(change: Change, sensitive: frozenset[str], path: str, digest: Digest) -> dict[str, Any]:
     return {
         "address": change.address,
         "kind": change.kind,
@@ -58,18 +60,22 @@ def _change(change: Change, sensitive: frozenset[str], path: str) -> dict[str, A
         "parent": change.parent,
         "reason": None if change.reason is None else mask_text(change.reason, sensitive),
         "depends_on": list(change.depends_on),
-        "before": encode(change.before, sensitive, f"{path}.before"),
-        "after": encode(change.after, sensitive, f"{path}.after"),
-        "fields": _fields(change.fields, sensitive, f"{path}.fields"),
-        "drift": _fields(change.drift, sensitive, f"{path}.drift"),
+        "before": encode(change.before, sensitive, f"{path}.before", digest),
+        "after": encode(change.after, sensitive, f"{path}.after", digest),
+        "fields": _fields(change.fields, sensitive, f"{path}.fields", digest),
+        "drift": _fields(change.drift, sensitive, f"{path}.drift", digest),
         "fingerprint": change.fingerprint,
         "updated_at": change.updated_at,
-        "lifecycle": _fields(change.lifecycle, sensitive, f"{path}.lifecycle"),
+        "lifecycle": _fields(change.lifecycle, sensitive, f"{path}.lifecycle", digest),
     }
 
 
 def plan_to_json(
-    plan: Plan, *, sensitive_values: frozenset[str] = frozenset(), mask: Mask | None = None
+    plan: Plan,
+    *,
+    sensitive_values: frozenset[str] = frozenset(),
+    mask: Mask | None = None,
+    digest: Digest = no_digest,
 ) -> dict[str, Any]:
     """The plan document; no sensitive value is in it (see the module docstring).
 
@@ -86,7 +92,7 @@ def plan_to_json(
         "created_at": plan.created_at,
         "summary": plan.counts(),
         "changes": [
-            _change(change, sensitive_values, f"changes[{i}]")
+            _change(change, sensitive_values, f"changes[{i}]", digest)
             for i, change in enumerate(plan.changes)
         ],
         "moved": [{"from": move.source, "to": move.target} for move in plan.moved],
@@ -98,10 +104,14 @@ def plan_to_json(
 
 
 def render_plan_json(
-    plan: Plan, *, sensitive_values: frozenset[str] = frozenset(), mask: Mask | None = None
+    plan: Plan,
+    *,
+    sensitive_values: frozenset[str] = frozenset(),
+    mask: Mask | None = None,
+    digest: Digest = no_digest,
 ) -> str:
     """`plan_to_json` as indented JSON text."""
-    document = plan_to_json(plan, sensitive_values=sensitive_values, mask=mask)
+    document = plan_to_json(plan, sensitive_values=sensitive_values, mask=mask, digest=digest)
     return visible_json(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
@@ -204,14 +214,18 @@ def _addresses(document: PlanDocument) -> frozenset[str]:
     return frozenset(seen)
 
 
-def plan_from_json(data: Any, *, resolve: Resolve | None = None) -> Plan:
+def plan_from_json(
+    data: Any, *, resolve: Resolve | None = None, digest: Digest = no_digest
+) -> Plan:
     """The plan a document holds; `PlanError` naming the bad path when it is malformed."""
-    return plan_from_document(_validate(data), resolve=resolve)
+    return plan_from_document(_validate(data), resolve=resolve, digest=digest)
 
 
-def plan_from_document(document: PlanDocument, *, resolve: Resolve | None = None) -> Plan:
+def plan_from_document(
+    document: PlanDocument, *, resolve: Resolve | None = None, digest: Digest = no_digest
+) -> Plan:
     """The plan a checked document holds (see `read_plan_document`)."""
-    decoder = Decoder(_addresses(document), resolve)
+    decoder = Decoder(_addresses(document), resolve, digest)
     plan = Plan(
         stack=document.stack,
         environment=document.environment,

@@ -1,17 +1,18 @@
 """Values in a saved plan: `Ref`s and sensitive strings as one-key marker objects.
 
     Ref("agents.bot")                 <->  {"$ref": "agents.bot"}
-    a string holding a sensitive value <->  {"$sensitive": "<sha256 of the whole string>"}
+    a string holding a sensitive value <->  {"$sensitive": "<keyed digest of the whole string>"}
     an object that looks like a marker <->  {"$literal": {...}}
 
-A sensitive string is stored only as its digest; on the apply side `sensitive_lookup` gives the
-strings back by digest from the values the manifests produce now. A string the manifests no
-longer produce cannot be given back, and the plan cannot be applied.
+A sensitive string is stored only as its keyed digest (`Digests.text`, an HMAC under a key only
+the API key gives: a plain digest would let whoever holds the file test guesses); on the apply
+side `sensitive_lookup` gives the strings back by digest from the values the manifests produce
+now. A string the manifests no longer produce cannot be given back, and the plan cannot be
+applied; nor can a plan made with another API key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Iterable, Set
@@ -25,11 +26,13 @@ MARKERS = frozenset({REF, SENSITIVE, LITERAL})
 SENSITIVE_TEXT = "(sensitive)"
 INVALID = "invalid plan file: "
 Resolve = Callable[[str], str | None]
+Digest = Callable[[str], str]
+"""The keyed digest of a string (`Digests.text`)."""
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def no_digest(text: str) -> str:
+    raise PlanError("a sensitive value cannot be written without the key of its digest")
 
 
 def holds_sensitive(text: str, sensitive_values: Set[str]) -> bool:
@@ -44,7 +47,7 @@ def mask_text(text: str, sensitive_values: Set[str]) -> str:
     return text
 
 
-def encode(value: Any, sensitive_values: Set[str], path: str) -> Any:
+def encode(value: Any, sensitive_values: Set[str], path: str, digest: Digest = no_digest) -> Any:
     """`value` as JSON data, with `Ref`s and sensitive strings as markers."""
     if isinstance(value, Ref):
         return {REF: value.address}
@@ -55,7 +58,9 @@ def encode(value: Any, sensitive_values: Set[str], path: str) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, list | tuple):
-        return [encode(item, sensitive_values, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [
+            encode(item, sensitive_values, f"{path}[{i}]", digest) for i, item in enumerate(value)
+        ]
     if isinstance(value, dict):
         result: dict[str, Any] = {}
         for key, item in value.items():
@@ -63,7 +68,7 @@ def encode(value: Any, sensitive_values: Set[str], path: str) -> Any:
                 raise PlanError(f"{path}: key {key!r} is not a string")
             if holds_sensitive(key, sensitive_values):
                 raise PlanError(f"{path}: a key holds a sensitive value; the plan cannot be saved")
-            result[key] = encode(item, sensitive_values, f"{path}.{key}")
+            result[key] = encode(item, sensitive_values, f"{path}.{key}", digest)
         return {LITERAL: result} if len(result) == 1 and next(iter(result)) in MARKERS else result
     raise PlanError(f"{path}: a {type(value).__name__} is not a JSON value")
 
@@ -71,9 +76,12 @@ def encode(value: Any, sensitive_values: Set[str], path: str) -> Any:
 class Decoder:
     """Turns markers back into values; every fault is a `PlanError` naming its path."""
 
-    def __init__(self, addresses: Set[str], resolve: Resolve | None) -> None:
+    def __init__(
+        self, addresses: Set[str], resolve: Resolve | None, digest: Digest = no_digest
+    ) -> None:
         self.addresses = addresses
         self.resolve = resolve
+        self.digest = digest
 
     def decode(self, value: Any, path: str) -> Any:
         if isinstance(value, list):
@@ -96,12 +104,12 @@ class Decoder:
                 )
             return Ref(content)
         if not isinstance(content, str) or not _DIGEST.fullmatch(content):
-            raise PlanError(f"{INVALID}{path}.{SENSITIVE}: expected a sha256 hex digest")
+            raise PlanError(f"{INVALID}{path}.{SENSITIVE}: expected a 64-digit hex digest")
         text = self.resolve(content) if self.resolve else None
-        if text is None or digest(text) != content:
+        if text is None or self.digest(text) != content:
             raise PlanError(
                 f"the saved plan cannot be applied: {path} holds a sensitive value the "
-                "manifests no longer give; "
+                "manifests no longer give (or the plan was made with another API key); "
                 "run plan again to make a new plan"
             )
         return text
@@ -118,9 +126,11 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def sensitive_lookup(sources: Iterable[Any], sensitive_values: Set[str]) -> Resolve:
+def sensitive_lookup(
+    sources: Iterable[Any], sensitive_values: Set[str], digest: Digest = no_digest
+) -> Resolve:
     """A `resolve` for `plan_from_json`: the strings in `sources` (desired values, freshly
-    read live values) that hold a sensitive value, by digest."""
+    read live values) that hold a sensitive value, by keyed digest."""
     found = {
         digest(text): text
         for source in sources

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.model import Desired, Live
+from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.issues import Issue
 from bimpe_iac.state.model import ResourceState, value_hash
@@ -67,6 +68,8 @@ class PlanContext:
     destroy: bool = False
     take_over_numbers: bool = False
     """Link phone numbers that agents no state of this stack manages hold (a user's choice)."""
+    secrecy: Secrecy = field(default_factory=Secrecy)
+    """The run's sensitive values and the state's keyed digests (`engine/secrecy.py`)."""
 
     def state_id(self, address: str) -> str | None:
         entry = self.state.get(address)

@@ -2,7 +2,8 @@
 cleanly in version control, and every way a file can be unreadable told in one sentence.
 
 A compact form (one line, keys in any order) is quicker to write; an apply stores it while its
-operations run and the canonical form at its end. Readers take both: either is plain JSON."""
+operations run and the canonical form at its end. Readers take both: either is plain JSON.
+A document of an older version is upgraded as it is read (`state/upgrade.py`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from bimpe_iac.state.model import STATE_FORMAT, STATE_VERSION, StateDocument
+from bimpe_iac.state.upgrade import upgrade
 
 
 class UnreadableState(Exception):
@@ -44,7 +46,7 @@ def decode_state(data: bytes) -> StateDocument:
             f"this one reads version {STATE_VERSION}); upgrade bimpe-iac"
         )
     try:
-        return StateDocument.model_validate(raw)
+        return StateDocument.model_validate(upgrade(raw))
     except ValidationError as exc:
         raise UnreadableState(_describe_invalid(exc)) from None
 

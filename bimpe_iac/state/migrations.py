@@ -57,6 +57,34 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (stack, environment)
     );
     """,
+    # 2: documents of state version 1 kept a plain SHA-256 digest of every field, sensitive
+    # ones too, from which a short secret can be guessed; every kept version loses them.
+    # The documents stay at version 1: they are upgraded as they are read (state/upgrade.py).
+    """
+    UPDATE bimpe_state_versions
+    SET document = jsonb_set(
+        jsonb_set(
+            document,
+            '{resources}',
+            coalesce(
+                (SELECT jsonb_object_agg(key, CASE jsonb_typeof(value)
+                    WHEN 'object' THEN value || '{"hashes": {}}'::jsonb ELSE value END)
+                 FROM jsonb_each(document -> 'resources')),
+                '{}'::jsonb
+            )
+        ),
+        '{intents}',
+        coalesce(
+            (SELECT jsonb_object_agg(key, CASE jsonb_typeof(value)
+                WHEN 'object' THEN value || '{"body_hash": ""}'::jsonb ELSE value END)
+             FROM jsonb_each(document -> 'intents')),
+            '{}'::jsonb
+        )
+    )
+    WHERE document ->> 'version' = '1'
+      AND jsonb_typeof(document -> 'resources') = 'object'
+      AND jsonb_typeof(document -> 'intents') = 'object';
+    """,
 )
 
 LATEST: Final = len(MIGRATIONS)

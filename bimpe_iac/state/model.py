@@ -1,7 +1,8 @@
 """The state document: for each managed address, its platform id and last applied values.
 
-Sensitive values never enter it: `values` holds them masked, `hashes` holds a digest of every
-field so a later run can still tell whether the live value changed.
+Sensitive values never enter it: `values` holds them masked; `sensitive` names each leaf that
+held one, and `hashes` a keyed digest of each field holding one, so that a later run can still
+tell whether the live value changed (docs/secrets.md). Other fields are compared as stored.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 STATE_FORMAT: Final = "bimpe-iac-state"
-STATE_VERSION: Final = 1
+STATE_VERSION: Final = 2
 
 
 def value_hash(value: Any) -> str:
-    """A stable digest of a JSON value (key order does not matter)."""
+    """A stable digest of a JSON value (key order does not matter). Never stored of anything
+    that may hold a sensitive value: `bimpe_iac.state.digests` keys those."""
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
@@ -32,6 +34,12 @@ class ResourceState(_Model):
     parent_id: str | None = None
     values: dict[str, Any] = Field(default_factory=dict)
     hashes: dict[str, str] = Field(default_factory=dict)
+    """A keyed digest (`state/digests.py`) of each field that holds a sensitive value."""
+    sensitive: dict[str, str] = Field(default_factory=dict)
+    """The JSON pointer of each leaf of `values` that held a sensitive value at the last apply,
+    with a keyed check of which values (empty: unverified, always hidden)."""
+    key_check: str | None = None
+    """`Digests.check` of the key `hashes` and `sensitive` were made with."""
     depends_on: list[str] = Field(default_factory=list)
     prevent_destroy: bool = False
     ignore_changes: list[str] = Field(default_factory=list)
@@ -58,7 +66,7 @@ class Writer(_Model):
 
 class StateDocument(_Model):
     format: Literal["bimpe-iac-state"] = STATE_FORMAT
-    version: Literal[1] = STATE_VERSION
+    version: Literal[2] = STATE_VERSION
     lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
     serial: int = Field(default=0, ge=0)
     """Advanced by every write; a write must carry a higher serial than the file it replaces."""

@@ -254,7 +254,9 @@ def test_multi_env_prod_lifecycle(
     for fmt in ("text", "json", "markdown"):
         drift = cli("drift", stack, *env, "--format", fmt, "--debug-http")
         assert drift.code == 2, drift.err
-        assert "someone-else@kora.example" in drift.out
+        # The field held a sensitive value at the last apply: masked on both sides.
+        assert "escalation_email" in drift.out
+        assert "someone-else@kora.example" not in drift.out
     assert cli("plan", stack, *env, "--out", plan_file, "--format", "json").code == 0
     assert cli("-v", "apply", stack, *env, "--auto-approve", "--debug-http").code == 0
     smoke = cli("smoke", stack, *env, "--debug-http")
@@ -446,3 +448,235 @@ def test_reprs_and_sdk_errors_hold_no_key(
     ]
     for shown in carried:
         assert wrong_key not in shown and wrong_key.removeprefix("sk_emu_") not in shown
+
+
+# --- Rotation, hand edits, offline guessing -------------------------------------------------
+
+ROTATIONS = (
+    "oncall-7f3k9-b2@kora.example",  # shares its first 12 characters with the example's value
+    "oncall-q8w2v@kora.example",
+    "oncall-7f3k9-b2-x@kora.example",  # holds the first rotation whole
+)
+HAND_EDITS = ("hand-edit-one-5k2@kora.example", "hand-edit-two-9p4@kora.example")
+
+
+def set_prod_escalation(stack: Path, value: str) -> None:
+    path = stack / "stack.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("        value: ") + len("        value: ")
+    end = text.index("\n", start)
+    path.write_text(text[:start] + value + text[end:], encoding="utf-8")
+
+
+def digest_forms(value: str) -> Iterator[str]:
+    """Every digest of `value` (and of its JSON form, as a state hashes a field) a file might
+    hold: SHA-256, SHA-1, MD5, BLAKE2b and BLAKE2s, as hex and as base64 (standard and URL)."""
+    import base64
+    import hashlib
+
+    for text in (value, json.dumps(value), json.dumps(value, ensure_ascii=False)):
+        data = text.encode("utf-8")
+        for name in ("sha256", "sha1", "md5", "blake2b", "blake2s"):
+            raw = hashlib.new(name, data).digest()
+            yield raw.hex()
+            yield base64.b64encode(raw).decode()
+            yield base64.urlsafe_b64encode(raw).decode()
+
+
+def _windows(text: str) -> set[str]:
+    """Every run of 16 hex or base64 characters in `text`, at any offset."""
+    import re
+
+    found = set()
+    for run in re.findall(r"[A-Za-z0-9+/_=-]{16,}", text):
+        found.update(run[i : i + 16] for i in range(len(run) - 15))
+        found.update(run[i : i + 16].lower() for i in range(len(run) - 15))
+    return found
+
+
+def digests_in(paths: Iterable[Path], values: Iterable[str]) -> list[tuple[str, Path]]:
+    """The values of which some digest (its first or last 16 characters) is in a file."""
+    windows = {path: _windows(path.read_bytes().decode("utf-8", "replace")) for path in paths}
+    hits = []
+    for value in values:
+        for form in digest_forms(value):
+            for path, found in windows.items():
+                if form[:16] in found or form.rstrip("=")[-16:] in found:
+                    hits.append((value, path))
+    return hits
+
+
+def every_file(stack: Path, *more: Path) -> list[Path]:
+    return [*state_files(stack), *(path for path in more if path.is_file())]
+
+
+def team_escalations(sdk: BimpeAI, stack: Path) -> set[str | None]:
+    ids = state_ids(stack)
+    return {
+        sdk.agents.retrieve(ids[a]).escalation_email for a in ("agents.sales", "agents.support")
+    }
+
+
+def test_rotated_and_hand_edited_secrets_never_show(
+    running: RunningEmulator,
+    key: str,
+    sdk: BimpeAI,
+    capture_all: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    stack = tmp_path / "multi-env"
+    copy_example("multi-env", stack)
+    values = {PROD_ESCALATION, *ROTATIONS, *HAND_EDITS}
+    cli = Cli(environ_for(running, key), capture_all, secrets_of(key, *values))
+    env = ("--env", "prod")
+    plans = [tmp_path / f"plan-{i}.json" for i in range(4)]
+
+    def plan_everywhere(out: Path) -> None:
+        for fmt in ("text", "json", "markdown"):
+            planned = cli("plan", stack, *env, "--format", fmt)
+            assert planned.code == 0, planned.err
+            assert "escalation_email" in planned.out
+            assert "sensitive" in planned.out
+        assert cli("plan", stack, *env, "--out", out).code == 0
+
+    def drift_everywhere(expected: int) -> None:
+        for fmt in ("text", "json", "markdown"):
+            drift = cli("drift", stack, *env, "--format", fmt)
+            assert drift.code == expected, drift.out + drift.err
+            if expected:
+                assert "escalation_email" in drift.out and "sensitive" in drift.out
+
+    assert cli("apply", stack, *env, "--auto-approve").code == 0
+    # A rotation to a value that shares a prefix with the old one, applied from a saved plan.
+    set_prod_escalation(stack, ROTATIONS[0])
+    plan_everywhere(plans[0])
+    assert cli("apply", stack, *env, "--plan", plans[0]).code == 0
+    assert team_escalations(sdk, stack) == {ROTATIONS[0]}
+    drift_everywhere(0)
+
+    # Changed by hand: drift and plan see it, masked on both sides.
+    ids = state_ids(stack)
+    sdk.agents.update(ids["agents.sales"], escalation_email=HAND_EDITS[0])
+    drift_everywhere(2)
+    plan_everywhere(plans[1])
+    # Rotated while the live value was changed by hand.
+    set_prod_escalation(stack, ROTATIONS[1])
+    plan_everywhere(plans[2])
+    assert cli("apply", stack, *env, "--auto-approve").code == 0
+    assert team_escalations(sdk, stack) == {ROTATIONS[1]}
+    drift_everywhere(0)
+
+    sdk.agents.update(ids["agents.support"], escalation_email=HAND_EDITS[1])
+    set_prod_escalation(stack, ROTATIONS[2])
+    drift_everywhere(2)
+    plan_everywhere(plans[3])
+    for command in (("state", "show", "agents.sales"), ("state", "show", "agents.support")):
+        assert cli(*command, stack, *env).code == 0
+    assert cli("state", "pull", stack, *env).code == 0
+    assert cli("apply", stack, *env, "--plan", plans[3]).code == 0
+    assert team_escalations(sdk, stack) == {ROTATIONS[2]}
+    drift_everywhere(0)
+    assert "No changes" in cli("plan", stack, *env).out
+
+    files = every_file(stack, *plans)
+    assert {path.name for path in files} >= {"prod.json", "prod.json.backup", "plan-3.json"}
+    cli.check_files(files)
+    assert digests_in(files, values) == []
+
+
+PIN_STACK = {
+    "stack.yaml": """name: pins
+environments:
+  test:
+    vars:
+      pin: {value: "4821", sensitive: true}
+""",
+    "resources.yaml": """workflows:
+  desk:
+    name: Desk
+    system_prompt: Help visitors.
+    rules:
+      - {id: r1, name: Pin, trigger: pin, response: "Your PIN is ${var.pin}.", enabled: true}
+agents:
+  door:
+    workflow: desk
+    name: Door
+    description: Opens the door
+    business_description: "${var.pin}"
+""",
+}
+
+
+def test_a_short_pin_cannot_be_found_by_hashing_every_candidate(
+    running: RunningEmulator,
+    key: str,
+    sdk: BimpeAI,
+    capture_all: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    stack = write_stack(tmp_path / "pins", PIN_STACK)
+    cli = Cli(environ_for(running, key), capture_all, secrets_of(key))
+    env = ("--env", "test")
+    plan_file = tmp_path / "pins.plan.json"
+    assert cli("apply", stack, *env, "--auto-approve").code == 0
+    ids = state_ids(stack)
+    sdk.agents.update(ids["agents.door"], business_description="7306")  # by hand
+    (stack / "stack.yaml").write_text(PIN_STACK["stack.yaml"].replace("4821", "1957"))
+    assert cli("plan", stack, *env, "--out", plan_file).code == 0
+    assert cli("drift", stack, *env, "--format", "json").code == 2
+
+    files = every_file(stack, plan_file)
+    candidates = [f"{n:04d}" for n in range(10_000)]
+    leaves = [f"Your PIN is {pin}." for pin in candidates]
+    hits = digests_in(files, [*candidates, *leaves])
+    assert hits == [], f"digests of {sorted({value for value, _ in hits})[:5]} are in the files"
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for pin in ("4821", "1957", "7306"):
+            assert f"PIN is {pin}" not in text and f'"{pin}"' not in text, path
+
+
+def test_drift_of_a_sensitive_field_is_seen_masked_and_not_invented_by_a_new_key(
+    running: RunningEmulator,
+    key: str,
+    sdk: BimpeAI,
+    capture_all: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    from bimpe_iac.emulator.seeding import DEFAULT_TEAM_ID
+
+    stack = tmp_path / "multi-env"
+    copy_example("multi-env", stack)
+    new_key = f"sk_emu_{secrets.token_hex(16)}"
+    running.emulator.store.add_key(new_key, DEFAULT_TEAM_ID)
+    cli = Cli(environ_for(running, key), capture_all, secrets_of(key, PROD_ESCALATION, *HAND_EDITS))
+    cli.secrets |= secrets_of(new_key)
+    env = ("--env", "prod")
+    rotated = {k: new_key for k in ("BIMPE_API_KEY", "BIMPE_PROD_API_KEY")}
+
+    assert cli("apply", stack, *env, "--auto-approve").code == 0
+    assert cli("drift", stack, *env).code == 0
+    ids = state_ids(stack)
+    sdk.agents.update(ids["agents.sales"], escalation_email=HAND_EDITS[0])
+    drift = cli("drift", stack, *env, "--format", "json")
+    assert drift.code == 2
+    fields = {
+        item["address"]: [f["field"] for f in item["fields"]]
+        for item in json.loads(drift.out)["resources"]
+    }
+    assert fields == {"agents.sales": ["escalation_email"]}
+    assert cli("apply", stack, *env, "--auto-approve").code == 0
+    assert team_escalations(sdk, stack) == {PROD_ESCALATION}
+
+    # Another API key of the same team: the keyed digests cannot be checked, which is no drift.
+    drift = cli("drift", stack, *env, env=rotated)
+    assert drift.code == 0, drift.out
+    assert "API key" in drift.out + drift.err
+    assert "No changes" in cli("plan", stack, *env, env=rotated).out
+    # The next apply records them again, under the new key; drift is seen again.
+    assert cli("apply", stack, *env, "--auto-approve", env=rotated).code == 0
+    assert cli("drift", stack, *env, env=rotated).code == 0
+    sdk.agents.update(ids["agents.support"], escalation_email=HAND_EDITS[1])
+    drift = cli("drift", stack, *env, env=rotated)
+    assert drift.code == 2 and "agents.support" in drift.out and "sensitive" in drift.out
+    cli.check_files(state_files(stack))

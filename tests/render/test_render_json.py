@@ -130,7 +130,7 @@ def break_it(document: dict[str, Any], path: list[str | int], value: Any) -> dic
         (
             ["changes", 0, "fields", 0, "after"],
             {"$sensitive": "xyz"},
-            "changes[0].fields[0].after.$sensitive: expected a sha256 hex digest",
+            "changes[0].fields[0].after.$sensitive: expected a 64-digit hex digest",
         ),
         (["changes", 0, "after", "faq", 0], {"$literal": 3}, "faq[0].$literal: expected an obj"),
         (["changes", 1, "before"], {"name": "x"}, "changes[1].before: a create has no before"),

@@ -204,8 +204,8 @@ UNREADABLE: dict[str, tuple[Callable[[MakeState], bytes], str]] = {
         'is not a bimpe-iac state file (no "format": "bimpe-iac-state")',
     ),
     "a newer version": (
-        lambda make: _edited(make, lambda raw: raw.update(version=2)),
-        "was written by a newer bimpe-iac (state version 2; this one reads version 1)",
+        lambda make: _edited(make, lambda raw: raw.update(version=3)),
+        "was written by a newer bimpe-iac (state version 3; this one reads version 2)",
     ),
     "a wrong type": (
         lambda make: _edited(make, lambda raw: raw["resources"]["agent.support_0"].update(id=7)),

@@ -67,8 +67,61 @@ def test_a_database_from_a_newer_bimpe_iac_is_refused(dsn: str) -> None:
         migrate(conn)
         conn.execute("INSERT INTO bimpe_schema_version (version) VALUES (%s)", (LATEST + 1,))
 
-    with pytest.raises(StateError, match=r"newer bimpe-iac \(schema version 2; .*upgrade"):
+    newer = rf"newer bimpe-iac \(schema version {LATEST + 1}; .*upgrade"
+    with pytest.raises(StateError, match=newer):
         PostgresStateStore(dsn, STACK, ENVIRONMENT).read(STACK, ENVIRONMENT)
+
+
+def test_kept_versions_of_state_version_1_lose_their_plain_digests(dsn: str) -> None:
+    import json
+
+    from bimpe_iac.state.digests import UNVERIFIED
+    from bimpe_iac.state.migrations import MIGRATIONS
+
+    entry = {
+        "kind": "agent",
+        "id": "agt_1",
+        "values": {"name": "Kemi", "escalation_email": "(sensitive)"},
+        "hashes": {"name": "0" * 32, "escalation_email": "f" * 32},
+    }
+    intent = {
+        "operation": "create",
+        "idempotency_key": "k",
+        "body_hash": "e" * 32,
+        "started_at": "2026-01-01T00:00:00Z",
+    }
+    document = {
+        "format": "bimpe-iac-state",
+        "version": 1,
+        "lineage": "l",
+        "serial": 1,
+        "stack": STACK,
+        "environment": ENVIRONMENT,
+        "resources": {"agents.sales": entry},
+        "intents": {"agents.x": intent},
+    }
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bimpe_schema_version (version integer PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+        )
+        conn.execute(MIGRATIONS[0])
+        conn.execute("INSERT INTO bimpe_schema_version (version) VALUES (1)")
+        conn.execute(
+            "INSERT INTO bimpe_state_versions (stack, environment, serial, lineage, document)"
+            " VALUES (%s, %s, 1, 'l', %s::jsonb)",
+            (STACK, ENVIRONMENT, json.dumps(document)),
+        )
+        conn.execute("INSERT INTO bimpe_state_heads VALUES (%s, %s, 1, 'l')", (STACK, ENVIRONMENT))
+        assert migrate(conn) == LATEST
+        (kept,) = conn.execute("SELECT document::text FROM bimpe_state_versions").fetchone() or (
+            "",
+        )
+    assert "0" * 32 not in kept and "f" * 32 not in kept and "e" * 32 not in kept
+    with PostgresStateStore(dsn, STACK, ENVIRONMENT) as store:
+        doc = store.read(STACK, ENVIRONMENT)
+    assert doc.resources["agents.sales"].sensitive == {"/escalation_email": UNVERIFIED}
+    assert doc.resources["agents.sales"].hashes == {}
 
 
 def test_a_missing_state_reads_as_a_fresh_one(store: PostgresStateStore) -> None:
