@@ -2,18 +2,24 @@
 
 Covers: any answer but "yes" (here "no", an empty line, end of input) is "Apply cancelled." or
 "Destroy cancelled." with exit 1 (not 130, the code of Ctrl-C), nothing changed in the team, and
-the lock released: an apply right after it takes the lock at once.
+the lock released: an apply right after it takes the lock at once; the same with "no" typed
+at a real (pseudo-)terminal by an apply process.
 """
 
 from __future__ import annotations
 
+import os
+import pty
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from bimpeai import BimpeAI
+from cli_process import start_cli
 
+from bimpe_iac.emulator.server import RunningEmulator
 from bimpe_iac.ui import UI
 
 if TYPE_CHECKING:
@@ -72,3 +78,29 @@ def test_no_at_the_destroy_prompt_keeps_everything(
     destroyed = bimpe("destroy", full_stack, input="yes\n")
     assert destroyed.exit_code == 0, destroyed.text
     assert _team(bimpe.sdk) == {}
+
+
+def test_no_typed_at_a_real_terminal_cancels(
+    start_emulator: Callable[..., RunningEmulator], full_stack: Path
+) -> None:
+    running = start_emulator()
+    user, tty = pty.openpty()
+    try:
+        process = start_cli(running, "apply", full_stack, capture=True, args=[], stdin=tty)
+        assert process.stdout is not None
+        shown = ""
+        while not shown.endswith("Only 'yes' will be accepted: "):
+            character = process.stdout.read(1)
+            assert character, shown
+            shown += character
+        os.write(user, b"no\n")
+        out, err = process.communicate(timeout=30)
+    finally:
+        os.close(user)
+        os.close(tty)
+
+    assert process.returncode == 1, shown + out + err
+    assert "Apply cancelled." in err
+    assert not _lock_file(full_stack).exists()
+    with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
+        assert _team(sdk) == {}
