@@ -223,7 +223,9 @@ def test_only_one_contender_takes_over_a_stale_lock(spawn: Spawn, path: Path) ->
         results = [contender.receive() for contender in contenders]
 
         assert sorted(outcome for outcome, _ in results) == ["locked"] * 5 + ["won"]
-        assert [len(notes) for outcome, notes in results if outcome == "won"] == [1]
+        # The stale lock is taken over at most once: the contender that moved it aside may
+        # still lose to one that found the path free in that moment, and then no one took over.
+        assert sum(len(notes) for _, notes in results) <= 1
         for contender in contenders:
             assert contender.join() == 0
         assert read_lock(path) is None
