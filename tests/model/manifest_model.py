@@ -1,0 +1,211 @@
+"""The model-based test's picture of a stack: what the manifests declare, what the state
+manages, and what each resource was last applied with.
+
+A resource keeps one identity (`uid`) through renames, so "managed" and "last applied
+protection" follow it whatever key it has; its name is unique in the team and never changes,
+which lets the test find it in a team snapshot without ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from team_snapshot import Key
+
+PROTECTABLE = frozenset({"workflow", "agent", "kb"})
+
+
+@dataclass
+class Resource:
+    uid: int
+    kind: str
+    """workflow, agent, kb, actions, live_status or phone."""
+    key: str
+    """Its key in the manifest (a phone link's is its number)."""
+    name: str
+    """The platform name; for actions and live status, the agent's; for a phone, its number."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    parent: int | None = None
+    """The agent of a knowledge base, actions or live status."""
+    needs: int | None = None
+    """An agent's workflow, a phone link's agent."""
+    protect: bool = False
+    ignore_description: bool = False
+    declared: bool = True
+
+
+@dataclass
+class StackModel:
+    resources: dict[int, Resource] = field(default_factory=dict)
+    managed: set[int] = field(default_factory=set)
+    """What the state manages, by the model's reckoning."""
+    applied_protect: dict[int, bool] = field(default_factory=dict)
+    """prevent_destroy as last applied."""
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    secret: str = ""
+    counter: int = 0
+
+    def next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def add(self, kind: str, key: str, name: str, **kwargs: Any) -> Resource:
+        resource = Resource(self.next(), kind, key, name, **kwargs)
+        self.resources[resource.uid] = resource
+        return resource
+
+    # --- queries ------------------------------------------------------------------------
+
+    def declared(self, kind: str) -> list[Resource]:
+        return [r for r in self.resources.values() if r.declared and r.kind == kind]
+
+    def children(self, uid: int) -> list[Resource]:
+        return [r for r in self.resources.values() if r.parent == uid]
+
+    def child(self, uid: int, kind: str) -> Resource | None:
+        found = [r for r in self.children(uid) if r.kind == kind and r.declared]
+        return found[0] if found else None
+
+    def address(self, resource: Resource) -> str:
+        if resource.kind == "workflow":
+            return f"workflows.{resource.key}"
+        if resource.kind == "phone":
+            return f'phone_numbers."{resource.key}"'
+        if resource.kind == "agent":
+            return f"agents.{resource.key}"
+        assert resource.parent is not None
+        agent = self.address(self.resources[resource.parent])
+        if resource.kind == "kb":
+            return f"{agent}.knowledge_bases.{resource.key}"
+        return f"{agent}.{resource.kind}"
+
+    def team_key(self, resource: Resource) -> Key:
+        return (resource.kind, resource.name)
+
+    def protected(self, resource: Resource) -> bool:
+        """Per the manifest when it declares the resource, else per the last apply."""
+        if resource.kind not in PROTECTABLE:
+            return False
+        if resource.declared:
+            return resource.protect
+        return self.applied_protect.get(resource.uid, False)
+
+    def needs_closure(self, uid: int) -> set[int]:
+        """The resource, what it needs to exist (transitively), and an agent's own children."""
+        out: set[int] = set()
+        todo = [uid]
+        while todo:
+            current = self.resources[todo.pop()]
+            if current.uid in out:
+                continue
+            out.add(current.uid)
+            todo += [u for u in (current.parent, current.needs) if u is not None]
+        if self.resources[uid].kind == "agent":
+            out |= {c.uid for c in self.children(uid) if c.declared}
+        return out
+
+    def dependents_closure(self, uid: int) -> set[int]:
+        """The resource and every managed resource that depends on it, transitively."""
+        out: set[int] = set()
+        todo = [uid]
+        while todo:
+            current = todo.pop()
+            if current in out:
+                continue
+            out.add(current)
+            todo += [
+                r.uid
+                for r in self.resources.values()
+                if r.uid in self.managed and current in (r.parent, r.needs)
+            ]
+        return out
+
+    # --- bookkeeping after a command ----------------------------------------------------
+
+    def applied(self, uids: set[int]) -> None:
+        """The resources were applied as declared: managed with their lifecycle saved."""
+        for uid in uids:
+            resource = self.resources[uid]
+            self.managed.add(uid)
+            self.applied_protect[uid] = resource.protect
+
+    def destroyed(self, uids: set[int]) -> None:
+        for uid in uids:
+            self.managed.discard(uid)
+            self.applied_protect.pop(uid, None)
+            if not self.resources[uid].declared:
+                del self.resources[uid]
+
+    def undeclare(self, uid: int) -> None:
+        """Removed from the manifests: a ghost while the state still manages it."""
+        self.resources[uid].declared = False
+        if uid not in self.managed:
+            del self.resources[uid]
+
+    # --- the manifests ------------------------------------------------------------------
+
+    def resources_yaml(self) -> str:
+        document: dict[str, Any] = {}
+        workflows = {
+            w.key: {**w.fields, **_lifecycle(w.protect, [])} for w in self.declared("workflow")
+        }
+        agents: dict[str, Any] = {}
+        for agent in self.declared("agent"):
+            body: dict[str, Any] = {
+                "workflow": self.resources[agent.needs or 0].key,
+                **agent.fields,
+            }
+            actions = self.child(agent.uid, "actions")
+            if actions is not None:
+                body["actions"] = actions.fields["enabled"]
+            live_status = self.child(agent.uid, "live_status")
+            if live_status is not None:
+                body["live_status"] = live_status.fields["status"]
+            kbs = {
+                kb.key: {"type": "text", **kb.fields, **_lifecycle(kb.protect, [])}
+                for kb in self.children(agent.uid)
+                if kb.kind == "kb" and kb.declared
+            }
+            if kbs:
+                body["knowledge_bases"] = kbs
+            body |= _lifecycle(agent.protect, ["description"] if agent.ignore_description else [])
+            agents[agent.key] = body
+        phones = {
+            p.key: {"agent": self.resources[p.needs or 0].key, **p.fields}
+            for p in self.declared("phone")
+        }
+        if workflows:
+            document["workflows"] = workflows
+        if agents:
+            document["agents"] = agents
+        if phones:
+            document["phone_numbers"] = phones
+        if self.moves:
+            document["moved"] = [{"from": a, "to": b} for a, b in self.moves]
+        return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
+
+
+def _lifecycle(protect: bool, ignore: list[str]) -> dict[str, Any]:
+    lifecycle: dict[str, Any] = {}
+    if protect:
+        lifecycle["prevent_destroy"] = True
+    if ignore:
+        lifecycle["ignore_changes"] = ignore
+    return {"lifecycle": lifecycle} if lifecycle else {}
+
+
+def stack_yaml(base_url: str, secret: str) -> str:
+    return yaml.safe_dump(
+        {
+            "name": "model",
+            "environments": {
+                "test": {
+                    "target": {"base_url": base_url, "api_key_env": "BIMPE_API_KEY"},
+                    "vars": {"secret": {"value": secret, "sensitive": True}},
+                }
+            },
+        },
+        sort_keys=False,
+    )
