@@ -138,6 +138,15 @@ class StackModel:
             if not self.resources[uid].declared:
                 del self.resources[uid]
 
+    def rename(self, resource: Resource, key: str) -> None:
+        """A new key and a `moved` block; blocks that moved to the old address (or under it)
+        now move to the new one, as a chain would end there."""
+        old = self.address(resource)
+        resource.key = key
+        new = self.address(resource)
+        self.moves = [(_reprefix(a, old, new), _reprefix(b, old, new)) for a, b in self.moves]
+        self.moves.append((old, new))
+
     def undeclare(self, uid: int) -> None:
         """Removed from the manifests: a ghost while the state still manages it."""
         self.resources[uid].declared = False
@@ -182,9 +191,18 @@ class StackModel:
             document["agents"] = agents
         if phones:
             document["phone_numbers"] = phones
-        if self.moves:
-            document["moved"] = [{"from": a, "to": b} for a, b in self.moves]
+        # A block must move to a declared address: those of removed resources go.
+        declared = {self.address(r) for r in self.resources.values() if r.declared}
+        moves = [{"from": a, "to": b} for a, b in self.moves if b in declared]
+        if moves:
+            document["moved"] = moves
         return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)
+
+
+def _reprefix(address: str, old: str, new: str) -> str:
+    if address == old:
+        return new
+    return new + address[len(old) :] if address.startswith(old + ".") else address
 
 
 def _lifecycle(protect: bool, ignore: list[str]) -> dict[str, Any]:

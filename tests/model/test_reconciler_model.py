@@ -47,9 +47,17 @@ STEPS = int(os.environ.get("BIMPE_MODEL_STEPS", 40 if SOAK else 18))
 ACTION_NAMES = ("escalate_to_human", "send_email", "lookup_order")
 PUBLIC_WORKFLOW = "Customer Support Triage"
 _numbers = itertools.count(8_000_000)
-# Development only: BIMPE_MODEL_KNOWN=0 leaves out the rules whose semantics are being fixed.
-KNOWN = os.environ.get("BIMPE_MODEL_KNOWN", "1") == "1"
-NOSHRINK = os.environ.get("BIMPE_MODEL_NOSHRINK") == "1"
+# Development only: BIMPE_MODEL_OFF=destroy_target,lifecycle,... leaves those checks out.
+OFF = set(os.environ.get("BIMPE_MODEL_OFF", "").split(","))
+
+
+def on(feature: str) -> bool:
+    return feature not in OFF
+
+
+# Shrinking a failure can take minutes: CI reports the failing run as found; soak runs, or
+# BIMPE_MODEL_SHRINK=1, shrink it to the fewest steps.
+SHRINK = SOAK or os.environ.get("BIMPE_MODEL_SHRINK") == "1"
 
 
 class Stats:
@@ -120,7 +128,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def assert_no_secret(self, text: str, where: str) -> None:
         for value in self.secrets:
             assert value not in text, f"a sensitive value shows in {where}"
-            assert not KNOWN or _sha256(value) not in text, (
+            assert not on("digest") or _sha256(value) not in text, (
                 f"an unkeyed digest of a sensitive value in {where}"
             )
 
@@ -205,6 +213,10 @@ class ReconcilerMachine(RuleBasedStateMachine):
 
     def managed(self, *kinds: str) -> list[Resource]:
         return [r for uid in self.model.managed if (r := self.model.resources[uid]).kind in kinds]
+
+    def targetable(self) -> list[Resource]:
+        """Managed resources the manifests declare: their address is known for sure."""
+        return [r for r in self.managed("workflow", "agent", "kb", "phone") if r.declared]
 
     def ghosts(self) -> set[int]:
         return {uid for uid in self.model.managed if not self.model.resources[uid].declared}
@@ -366,14 +378,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def rename_agent(self, data: st.DataObject) -> None:
         self.fired("rename_agent")
         agent = self.pick(data, self.model.declared("agent"))
-        old = self.model.address(agent)
-        agent.key = f"a{self.model.next()}"
-        new = self.model.address(agent)
-        # Pending knowledge-base blocks name the agent's new address, as the docs advise.
-        self.model.moves = [
-            (_reprefix(a, old, new), _reprefix(b, old, new)) for a, b in self.model.moves
-        ]
-        self.model.moves.append((old, new))
+        self.model.rename(agent, f"a{self.model.next()}")
         self.write()
 
     @precondition(lambda self: self.model.declared("kb"))
@@ -381,13 +386,15 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def rename_kb(self, data: st.DataObject) -> None:
         self.fired("rename_kb")
         kb = self.pick(data, self.model.declared("kb"))
-        old = self.model.address(kb)
-        kb.key = f"k{self.model.next()}"
-        self.model.moves.append((old, self.model.address(kb)))
+        self.model.rename(kb, f"k{self.model.next()}")
         self.write()
 
-    @precondition(lambda self: any(r.kind in PROTECTABLE for r in self.model.resources.values()))
-    @precondition(lambda self: KNOWN)
+    @precondition(
+        lambda self: any(
+            r.declared and r.kind in PROTECTABLE for r in self.model.resources.values()
+        )
+    )
+    @precondition(lambda self: on("lifecycle"))
     @rule(data=st.data())
     def toggle_prevent_destroy(self, data: st.DataObject) -> None:
         self.fired("toggle_prevent_destroy")
@@ -398,7 +405,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
         self.write()
 
     @precondition(lambda self: self.model.declared("agent"))
-    @precondition(lambda self: KNOWN)
+    @precondition(lambda self: on("lifecycle"))
     @rule(data=st.data())
     def toggle_ignore_description(self, data: st.DataObject) -> None:
         self.fired("toggle_ignore_description")
@@ -406,7 +413,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
         agent.ignore_description = not agent.ignore_description
         self.write()
 
-    @precondition(lambda self: KNOWN)
+    @precondition(lambda self: on("rotate"))
     @rule()
     def rotate_secret(self) -> None:
         self.fired("rotate_secret")
@@ -464,7 +471,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def hand_delete_kb(self, data: st.DataObject) -> None:
         agents = self._ids("agent")
         found: list[tuple[str, str, str]] = []
-        for name, agent_id in agents.items():
+        for agent_id in agents.values():
             found += [
                 (kb.name, agent_id, kb.id) for kb in self.sdk.agents.knowledge_bases.list(agent_id)
             ]
@@ -557,10 +564,13 @@ class ReconcilerMachine(RuleBasedStateMachine):
             return
         assert outcome.exit_code == 0, outcome.text
         allowed = self.team_keys(closure | ghost_children, before)
-        if not KNOWN:  # today every agent in the closure brings its children along
-            allowed |= self.team_keys(
-                {c.uid for u in closure for c in self.model.children(u)}, before
-            )
+        if not on("apply_closure"):  # today every agent in the closure brings its children along
+            closure |= {
+                c.uid
+                for u in closure
+                for c in self.model.children(u)
+                if c.declared and self.model.resources[u].kind == "agent"
+            }
         changed = differences(before, after)
         assert changed <= allowed, (
             f"apply --target {self.model.address(target)} changed what is outside the target"
@@ -577,6 +587,8 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def _destroy(self, expected: set[int], args: list[str | Path]) -> None:
         before = self.snapshot()
         refuse = any(self.model.protected(self.model.resources[uid]) for uid in expected)
+        if not on("manifest_protect"):  # today destroy reads protection from the state only
+            refuse = any(self.model.applied_protect.get(uid, False) for uid in expected)
         outcome = self.run(*args)
         after = self.snapshot()
         what = " ".join(map(str, args[2:])) or "destroy"
@@ -608,24 +620,24 @@ class ReconcilerMachine(RuleBasedStateMachine):
         self.fired("destroy")
         self._destroy(set(self.model.managed), ["destroy", self.stack, "--auto-approve"])
 
-    @precondition(lambda self: self.managed("workflow", "agent", "kb", "phone"))
-    @precondition(lambda self: KNOWN)
+    @precondition(lambda self: self.targetable())
+    @precondition(lambda self: on("destroy_target"))
     @rule(data=st.data())
     def destroy_target(self, data: st.DataObject) -> None:
         """destroy --target X deletes X and what depends on it, never what X needs."""
         self.fired("destroy_target")
-        target = self.pick(data, self.managed("workflow", "agent", "kb", "phone"))
+        target = self.pick(data, self.targetable())
         expected = self.model.dependents_closure(target.uid)
         address = self.model.address(target)
         self._destroy(expected, ["destroy", self.stack, "--target", address, "--auto-approve"])
 
-    @precondition(lambda self: self.managed("workflow", "agent", "kb", "phone"))
-    @precondition(lambda self: KNOWN)
+    @precondition(lambda self: self.targetable())
+    @precondition(lambda self: on("destroy_target"))
     @rule(data=st.data())
     def plan_destroy_target(self, data: st.DataObject) -> None:
         """plan --destroy --target X lists exactly X and what depends on it."""
         self.fired("plan_destroy_target")
-        target = self.pick(data, self.managed("workflow", "agent", "kb", "phone"))
+        target = self.pick(data, self.targetable())
         expected = self.model.dependents_closure(target.uid)
         address = self.model.address(target)
         outcome = self.run("plan", self.stack, "--destroy", "--target", address, "--format", "json")
@@ -636,6 +648,14 @@ class ReconcilerMachine(RuleBasedStateMachine):
         document = json.loads(outcome.output)
         planned = {c["address"] for c in document["changes"] if c["action"] == "delete"}
         team = self.snapshot()
+        declared = {self.model.address(r) for r in self.model.resources.values() if r.declared}
+        undeclared_or_expected = {a for a in planned if a not in declared} | {
+            self.model.address(self.model.resources[uid]) for uid in expected
+        }
+        assert planned <= undeclared_or_expected, (
+            f"plan --destroy --target {address} plans to destroy what does not depend on it:"
+            f" {sorted(planned - undeclared_or_expected)}"
+        )
         must = {
             self.model.address(r)
             for uid in expected
@@ -647,18 +667,15 @@ class ReconcilerMachine(RuleBasedStateMachine):
             if (r := self.model.resources[uid]).kind in ("actions", "live_status")
             and ("agent", r.name) not in team
         }
-        may = {self.model.address(self.model.resources[uid]) for uid in expected}
-        assert must <= planned <= may, (
+        # A removed resource's address may be the one before a rename.
+        must = {a for a in must if a in declared}
+        assert must <= planned, (
             f"plan --destroy --target {address}: planned {sorted(planned)}, expected {sorted(must)}"
         )
 
     @invariant()
     def nothing_secret_on_disk(self) -> None:
         self.assert_no_secret_in_files()
-
-
-def _reprefix(address: str, old: str, new: str) -> str:
-    return new + address[len(old) :] if address.startswith(old + ".") else address
 
 
 @pytest.fixture(scope="module")
@@ -686,7 +703,7 @@ def test_reconciler_keeps_its_promises_on_random_paths(served_emulator: RunningE
                 database=None,
                 suppress_health_check=list(HealthCheck),
                 report_multiple_bugs=False,
-                **({"phases": [Phase.explicit, Phase.generate]} if NOSHRINK else {}),
+                **({"phases": [Phase.explicit, Phase.generate]} if not SHRINK else {}),
             ),
         )
     finally:

@@ -1,0 +1,100 @@
+"""Defects the model-based test (test_reconciler_model.py) found outside the ones the issue
+lists, each as the smallest run that shows it, against the emulator over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bimpeai import BimpeAI
+from cli_runner import Outcome, invoke
+
+from bimpe_iac.emulator.server import RunningEmulator
+
+
+@dataclass
+class Cli:
+    running: RunningEmulator
+    sdk: BimpeAI
+
+    def __call__(self, *args: str | Path) -> Outcome:
+        key = self.running.emulator.api_key
+        return invoke(*args, env={"BIMPE_API_KEY": key, "BIMPE_BASE_URL": self.running.url})
+
+    def stack(self, root: Path, resources: str) -> Path:
+        root.mkdir()
+        (root / "stack.yaml").write_text(
+            "name: found\nenvironments:\n  test:\n"
+            f"    target: {{base_url: '{self.running.url}', api_key_env: BIMPE_API_KEY}}\n"
+        )
+        (root / "resources.yaml").write_text(resources)
+        return root
+
+    def knowledge_bases(self) -> set[tuple[str, str]]:
+        return {
+            (agent.name, kb.name)
+            for agent in self.sdk.agents.list(limit=100).data
+            for kb in self.sdk.agents.knowledge_bases.list(agent.id)
+        }
+
+
+@pytest.fixture
+def cli(start_emulator: Callable[..., RunningEmulator]) -> Iterator[Cli]:
+    running = start_emulator()
+    with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
+        yield Cli(running, sdk)
+
+
+AGENT_WITH_TWO_KBS = """
+workflows:
+  w1: {name: Flow, system_prompt: Help.}
+agents:
+  a1:
+    workflow: w1
+    name: Agent
+    description: Has two knowledge bases
+    knowledge_bases:
+      k1: {type: text, name: Notes one, content: One.}
+      k2: {type: text, name: Notes two, content: Two.}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="targets: every agent in the closure brings its children, so a knowledge base's"
+    " target also creates its siblings",
+)
+def test_apply_target_of_a_knowledge_base_leaves_its_siblings_alone(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Found as: start with an agent and a knowledge base, add a second knowledge base, then
+    `apply --target agents.a1.knowledge_bases.k1`: the second one was created too, though k1
+    needs only its agent and workflow."""
+    stack = cli.stack(tmp_path / "stack", AGENT_WITH_TWO_KBS)
+    applied = cli("apply", stack, "--target", "agents.a1.knowledge_bases.k1", "--auto-approve")
+    assert applied.exit_code == 0, applied.text
+    assert cli.knowledge_bases() == {("Agent", "Notes one")}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="destroy reads prevent_destroy from the state only, not from the manifest",
+)
+def test_destroy_honours_prevent_destroy_added_to_the_manifest(cli: Cli, tmp_path: Path) -> None:
+    """Found as: apply, add `lifecycle: {prevent_destroy: true}` to an agent, then
+    `destroy --auto-approve`: the agent was destroyed, exit 0."""
+    stack = cli.stack(tmp_path / "stack", AGENT_WITH_TWO_KBS)
+    assert cli("apply", stack, "--auto-approve").exit_code == 0
+    manifest = stack / "resources.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "    name: Agent\n", "    name: Agent\n    lifecycle: {prevent_destroy: true}\n"
+        )
+    )
+    refused = cli("destroy", stack, "--auto-approve")
+    assert refused.exit_code == 1, refused.text
+    assert "prevent_destroy" in refused.stderr
+    assert [a.name for a in cli.sdk.agents.list().data] == ["Agent"]
+    assert len(cli.knowledge_bases()) == 2
