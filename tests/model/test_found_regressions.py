@@ -61,11 +61,6 @@ agents:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="targets: every agent in the closure brings its children, so a knowledge base's"
-    " target also creates its siblings",
-)
 def test_apply_target_of_a_knowledge_base_leaves_its_siblings_alone(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -78,10 +73,6 @@ def test_apply_target_of_a_knowledge_base_leaves_its_siblings_alone(
     assert cli.knowledge_bases() == {("Agent", "Notes one")}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="destroy reads prevent_destroy from the state only, not from the manifest",
-)
 def test_destroy_honours_prevent_destroy_added_to_the_manifest(cli: Cli, tmp_path: Path) -> None:
     """Found as: apply, add `lifecycle: {prevent_destroy: true}` to an agent, then
     `destroy --auto-approve`: the agent was destroyed, exit 0."""
