@@ -624,6 +624,13 @@ def test_a_short_pin_cannot_be_found_by_hashing_every_candidate(
     (stack / "stack.yaml").write_text(PIN_STACK["stack.yaml"].replace("4821", "1957"))
     assert cli("plan", stack, *env, "--out", plan_file).code == 0
     assert cli("drift", stack, *env, "--format", "json").code == 2
+    # One rule's response held the PIN: that leaf alone is hidden, the text around the new
+    # PIN shows; the field changed by hand after holding the PIN is hidden on both sides.
+    shown = cli("plan", stack, *env).out
+    assert '~ response: "(sensitive)" -> "Your PIN is (sensitive)."' in shown
+    assert "~ business_description: (changed; the difference is sensitive)" in shown
+    for pin in ("4821", "1957", "7306"):
+        assert pin not in shown
 
     files = every_file(stack, plan_file)
     candidates = [f"{n:04d}" for n in range(10_000)]
