@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
 VALUE_NOTE = (
     "A JSON value. Three one-key objects are markers: {'$ref': address} is the id of a "
-    "resource this plan creates, known after apply; {'$sensitive': digest} is a string "
+    "resource this plan creates, known after apply; {'$sensitive': digest} is a string or number "
     "holding a sensitive value (its keyed digest), given back by the manifests at apply; "
     "{'$literal': object} "
     "is an object that would otherwise read as a marker."

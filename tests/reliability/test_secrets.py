@@ -595,6 +595,7 @@ environments:
   desk:
     name: Desk
     system_prompt: Help visitors.
+    setup_time: "${var.pin}"
     rules:
       - {id: r1, name: Pin, trigger: pin, response: "Your PIN is ${var.pin}.", enabled: true}
 agents:
@@ -629,6 +630,7 @@ def test_a_short_pin_cannot_be_found_by_hashing_every_candidate(
     shown = cli("plan", stack, *env).out
     assert '~ response: "(sensitive)" -> "Your PIN is (sensitive)."' in shown
     assert "~ business_description: (changed; the difference is sensitive)" in shown
+    assert "~ setup_time: (changed; the difference is sensitive)" in shown
     for pin in ("4821", "1957", "7306"):
         assert pin not in shown
 
@@ -641,6 +643,7 @@ def test_a_short_pin_cannot_be_found_by_hashing_every_candidate(
         text = path.read_text(encoding="utf-8", errors="replace")
         for pin in ("4821", "1957", "7306"):
             assert f"PIN is {pin}" not in text and f'"{pin}"' not in text, path
+            assert f": {pin}" not in text, path  # the number field the PIN went into
 
 
 def test_drift_of_a_sensitive_field_is_seen_masked_and_not_invented_by_a_new_key(
