@@ -87,6 +87,11 @@ class PlanDocument(_Model):
         description="Renames from `moved:` blocks, made in the state before the changes.",
     )
     warnings: list[str]
+    key_check: str | None = Field(
+        default=None,
+        description="A short keyed digest of the key the plan's digests were made with, to "
+        "tell a plan made with another API key (docs/secrets.md).",
+    )
 
 
 def schema() -> dict[str, Any]:

@@ -678,6 +678,15 @@ def test_drift_of_a_sensitive_field_is_seen_masked_and_not_invented_by_a_new_key
     assert cli("apply", stack, *env, "--auto-approve").code == 0
     assert team_escalations(sdk, stack) == {PROD_ESCALATION}
 
+    # A plan saved under one key is refused under another, before anything is applied.
+    plan_file = tmp_path / "old-key.plan.json"
+    sdk.agents.update(ids["agents.sales"], description="Edited by hand")
+    assert cli("plan", stack, *env, "--out", plan_file).code == 0
+    refused = cli("apply", stack, *env, "--plan", plan_file, env=rotated)
+    assert refused.code == 1 and "made with another API key" in refused.err, refused.err
+    assert sdk.agents.retrieve(ids["agents.sales"]).description == "Edited by hand"
+    assert cli("apply", stack, *env, "--plan", plan_file).code == 0
+
     # Another API key of the same team: the keyed digests cannot be checked, which is no drift.
     drift = cli("drift", stack, *env, env=rotated)
     assert drift.code == 0, drift.out

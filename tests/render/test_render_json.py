@@ -36,6 +36,7 @@ def test_document_shape(plan: Plan) -> None:
         "changes",
         "moved",
         "warnings",
+        "key_check",
     ]
     assert document["format_version"] == 1
     assert document["summary"] == {"add": 2, "change": 1, "destroy": 2}
