@@ -23,6 +23,12 @@ stdout, stderr or any log record; nor in any file bimpe-iac wrote: saved plans, 
 and its .backup, the lock file (read while it is held). Nor in repr() of a Target or Workspace,
 nor in what the SDK's exception for a bad key carries.
 
+After a rotation of the sensitive var (to values sharing a prefix with the old one) and hand
+edits of the live field through the SDK, neither old nor new values, nor the hand-typed ones,
+show in any output or file, and no SHA-256/SHA-1/MD5/BLAKE2 digest of them (hex or base64) is
+in a file; a 4-digit PIN is not found by hashing all 10,000 candidates. Drift of a sensitive
+field is seen (masked), a new API key invents none, and the next apply records it again.
+
 Export writes the team's live configuration as BimpeAI holds it. A value that came from a
 sensitive var is part of that configuration, so the exported files may contain it (the test
 shows they do); they never contain the API key, and export's own output holds neither.
