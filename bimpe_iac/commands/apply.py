@@ -180,6 +180,12 @@ async def load_saved_plan(
         check_lineage(document.serial, document.lineage, state)
     except PlanError as error:
         raise PlanError(f"{path}: {error}") from None
+    digests = digests_for(client, state.lineage)
+    if document.key_check is not None and document.key_check != digests.check:
+        raise PlanError(
+            f"{path}: the saved plan was made with another API key (its keyed digests cannot"
+            " be checked with this one); make a new plan"
+        )
     options = options_for(
         document.destroy, ((c.address, c.action) for c in document.changes), document.targets
     )
@@ -201,7 +207,7 @@ async def load_saved_plan(
     for change in again.changes:
         fields = [(item.before, item.after) for item in (*change.fields, *change.drift)]
         sources += [change.before, change.after, fields]
-    digest = digests_for(client, state.lineage).text
+    digest = digests.text
     lookup = sensitive_lookup(sources, stack.sensitive_values, digest)
     try:
         plan = plan_from_document(document, resolve=lookup, digest=digest)

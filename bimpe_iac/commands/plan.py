@@ -132,12 +132,20 @@ def plan_command(
     sensitive = stack.sensitive_values
     if out is not None:
         out.write_text(
-            render_plan_json(plan, sensitive_values=sensitive, digest=digests.text),
+            render_plan_json(
+                plan, sensitive_values=sensitive, digest=digests.text, key_check=digests.check
+            ),
             encoding="utf-8",
         )
     if fmt == "json":
         click.echo(
-            render_plan_json(plan, sensitive_values=sensitive, mask=stack.mask, digest=digests.text)
+            render_plan_json(
+                plan,
+                sensitive_values=sensitive,
+                mask=stack.mask,
+                digest=digests.text,
+                key_check=digests.check,
+            )
         )
     elif fmt == "markdown":
         parts = render_plan_markdown(plan, mask=stack.mask)

@@ -108,13 +108,13 @@ def unchecked_fields(entry: ResourceState, live: Live, secrecy: Secrecy) -> list
 
 
 def unchecked_warning(unchecked: list[str]) -> str:
-    shown = ", ".join(unchecked[:5]) + (
-        f" and {len(unchecked) - 5} more" if len(unchecked) > 5 else ""
-    )
+    count = len(unchecked)
+    shown = ", ".join(unchecked[:5]) + (f" and {count - 5} more" if count > 5 else "")
+    field, it = ("field", "it") if count == 1 else ("fields", "them")
     return (
-        f"the drift of {len(unchecked)} sensitive field{'s' if len(unchecked) != 1 else ''}"
-        f" cannot be checked ({shown}): the last apply recorded them under another API key,"
-        " or before bimpe-iac kept keyed digests; the next apply records them again"
+        f"the drift of {count} sensitive {field} cannot be checked ({shown}): the state"
+        f" recorded {it} under another API key, before bimpe-iac kept keyed digests, or from a"
+        f" live value it could not verify; the next apply records {it} again"
     )
 
 

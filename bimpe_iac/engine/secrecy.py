@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from bimpe_iac.engine.model import Change, FieldChange, Plan
-from bimpe_iac.manifest.stack import SENSITIVE_MASK, mask
+from bimpe_iac.manifest.stack import SENSITIVE_MASK, mask, scalar_text
 from bimpe_iac.state.digests import UNVERIFIED, Digests
 from bimpe_iac.state.model import ResourceState
 from bimpe_iac.state.pointers import escape, leaves, within
@@ -40,6 +40,9 @@ def _replace_leaves(value: Any, hidden: set[str], path: str = "") -> Any:
 def _masked(value: Any, sensitive_values: frozenset[str]) -> Any:
     if isinstance(value, str):
         return mask(value, sensitive_values)
+    text = scalar_text(value)
+    if text is not None and mask(text, sensitive_values) != text:
+        return SENSITIVE_MASK  # a number holding a sensitive value
     if isinstance(value, dict):
         return {k: _masked(v, sensitive_values) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -70,9 +73,10 @@ class Secrecy:
 
     def found(self, leaf: Any) -> frozenset[str]:
         """The sensitive values a leaf holds."""
-        if not isinstance(leaf, str):
+        text = scalar_text(leaf)
+        if text is None:
             return frozenset()
-        return frozenset(value for value in self.sensitive_values if value and value in leaf)
+        return frozenset(value for value in self.sensitive_values if value and value in text)
 
     def key_current(self, entry: ResourceState) -> bool:
         """Whether the entry's keyed digests were made with this run's key."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,3 +69,13 @@ def mask(text: str, sensitive_values: frozenset[str]) -> str:
     for value in sorted(sensitive_values, key=len, reverse=True):
         text = text.replace(value, SENSITIVE_MASK)
     return text
+
+
+def scalar_text(value: object) -> str | None:
+    """The text in which a scalar may hold a sensitive value: a string itself, a number as JSON
+    spells it (a var interpolated into a number field becomes one); None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return json.dumps(value)
+    return None

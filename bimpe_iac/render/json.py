@@ -76,6 +76,7 @@ def plan_to_json(
     sensitive_values: frozenset[str] = frozenset(),
     mask: Mask | None = None,
     digest: Digest = no_digest,
+    key_check: str | None = None,
 ) -> dict[str, Any]:
     """The plan document; no sensitive value is in it (see the module docstring).
 
@@ -98,6 +99,7 @@ def plan_to_json(
         "moved": [{"from": move.source, "to": move.target} for move in plan.moved],
         "warnings": [mask_text(warning, sensitive_values) for warning in plan.warnings],
         "targets": list(plan.targets),
+        "key_check": key_check,
     }
     result: dict[str, Any] = document if mask is None else masked(document, mask)
     return result
@@ -109,9 +111,12 @@ def render_plan_json(
     sensitive_values: frozenset[str] = frozenset(),
     mask: Mask | None = None,
     digest: Digest = no_digest,
+    key_check: str | None = None,
 ) -> str:
     """`plan_to_json` as indented JSON text."""
-    document = plan_to_json(plan, sensitive_values=sensitive_values, mask=mask, digest=digest)
+    document = plan_to_json(
+        plan, sensitive_values=sensitive_values, mask=mask, digest=digest, key_check=key_check
+    )
     return visible_json(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 

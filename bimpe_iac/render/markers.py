@@ -13,6 +13,7 @@ applied; nor can a plan made with another API key.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Set
@@ -20,12 +21,14 @@ from typing import Any
 
 from bimpe_iac.engine.model import Ref
 from bimpe_iac.errors import PlanError
+from bimpe_iac.manifest.stack import scalar_text
 
 REF, SENSITIVE, LITERAL = "$ref", "$sensitive", "$literal"
 MARKERS = frozenset({REF, SENSITIVE, LITERAL})
 SENSITIVE_TEXT = "(sensitive)"
 INVALID = "invalid plan file: "
-Resolve = Callable[[str], str | None]
+Resolve = Callable[[str], Any]
+"""A marker's digest -> the string (or number) it stands for, or None."""
 Digest = Callable[[str], str]
 """The keyed digest of a string (`Digests.text`)."""
 _DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -37,6 +40,16 @@ def no_digest(text: str) -> str:
 
 def holds_sensitive(text: str, sensitive_values: Set[str]) -> bool:
     return any(value and value in text for value in sensitive_values)
+
+
+def _sealed(value: str | int | float) -> str:
+    """What a marker's digest is of: a string, or a number's JSON text, told apart."""
+    return value if isinstance(value, str) else "\x00number\x1f" + json.dumps(value)
+
+
+def _holds(value: Any, sensitive_values: Set[str]) -> bool:
+    text = scalar_text(value)
+    return text is not None and holds_sensitive(text, sensitive_values)
 
 
 def mask_text(text: str, sensitive_values: Set[str]) -> str:
@@ -51,10 +64,12 @@ def encode(value: Any, sensitive_values: Set[str], path: str, digest: Digest = n
     """`value` as JSON data, with `Ref`s and sensitive strings as markers."""
     if isinstance(value, Ref):
         return {REF: value.address}
-    if isinstance(value, str):
-        return {SENSITIVE: digest(value)} if holds_sensitive(value, sensitive_values) else value
     if isinstance(value, float) and not math.isfinite(value):
         raise PlanError(f"{path}: {value} is not a JSON number")
+    if isinstance(value, str | int | float) and _holds(value, sensitive_values):
+        return {SENSITIVE: digest(_sealed(value))}
+    if isinstance(value, str):
+        return value
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, list | tuple):
@@ -105,36 +120,36 @@ class Decoder:
             return Ref(content)
         if not isinstance(content, str) or not _DIGEST.fullmatch(content):
             raise PlanError(f"{INVALID}{path}.{SENSITIVE}: expected a 64-digit hex digest")
-        text = self.resolve(content) if self.resolve else None
-        if text is None or self.digest(text) != content:
+        found = self.resolve(content) if self.resolve else None
+        if not isinstance(found, str | int | float) or self.digest(_sealed(found)) != content:
             raise PlanError(
                 f"the saved plan cannot be applied: {path} holds a sensitive value the "
                 "manifests no longer give (or the plan was made with another API key); "
                 "run plan again to make a new plan"
             )
-        return text
+        return found
 
 
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
+def _scalars(value: Any) -> Iterable[str | int | float]:
+    if isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from _scalars(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            yield from _scalars(item)
+    elif scalar_text(value) is not None:
+        yield value
 
 
 def sensitive_lookup(
     sources: Iterable[Any], sensitive_values: Set[str], digest: Digest = no_digest
 ) -> Resolve:
     """A `resolve` for `plan_from_json`: the strings in `sources` (desired values, freshly
-    read live values) that hold a sensitive value, by keyed digest."""
+    read live values) that hold a sensitive value, by keyed digest; numbers too."""
     found = {
-        digest(text): text
+        digest(_sealed(item)): item
         for source in sources
-        for text in _strings(source)
-        if holds_sensitive(text, sensitive_values)
+        for item in _scalars(source)
+        if _holds(item, sensitive_values)
     }
     return found.get

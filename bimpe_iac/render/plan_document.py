@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
 VALUE_NOTE = (
     "A JSON value. Three one-key objects are markers: {'$ref': address} is the id of a "
-    "resource this plan creates, known after apply; {'$sensitive': digest} is a string "
+    "resource this plan creates, known after apply; {'$sensitive': digest} is a string or number "
     "holding a sensitive value (its keyed digest), given back by the manifests at apply; "
     "{'$literal': object} "
     "is an object that would otherwise read as a marker."
@@ -103,6 +103,11 @@ class PlanDocument(_Model):
     targets: list[str] = Field(
         default_factory=list,
         description="The --target addresses the plan was made with; empty for the whole stack.",
+    )
+    key_check: str | None = Field(
+        default=None,
+        description="A short keyed digest of the key the plan's digests were made with, to "
+        "tell a plan made with another API key (docs/secrets.md).",
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bimpe_iac.engine.model import Ref
+from bimpe_iac.manifest.stack import SENSITIVE_MASK, scalar_text
 
 Mask = Callable[[str], str]
 KNOWN_AFTER_APPLY = "(known after apply)"
@@ -29,9 +30,13 @@ def no_mask(text: str) -> str:
 
 
 def masked(value: Any, mask: Mask) -> Any:
-    """`value` with `mask` applied to every string in it, dict keys included."""
+    """`value` with `mask` applied to every string in it, dict keys included; a number that
+    `mask` would change reads "(sensitive)" whole."""
     if isinstance(value, str):
         return mask(value)
+    text = scalar_text(value)
+    if text is not None and mask(text) != text:
+        return SENSITIVE_MASK
     if isinstance(value, dict):
         return {mask(str(key)): masked(item, mask) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -23,6 +23,12 @@ stdout, stderr or any log record; nor in any file bimpe-iac wrote: saved plans, 
 and its .backup, the lock file (read while it is held). Nor in repr() of a Target or Workspace,
 nor in what the SDK's exception for a bad key carries.
 
+After a rotation of the sensitive var (to values sharing a prefix with the old one) and hand
+edits of the live field through the SDK, neither old nor new values, nor the hand-typed ones,
+show in any output or file, and no SHA-256/SHA-1/MD5/BLAKE2 digest of them (hex or base64) is
+in a file; a 4-digit PIN is not found by hashing all 10,000 candidates. Drift of a sensitive
+field is seen (masked), a new API key invents none, and the next apply records it again.
+
 Export writes the team's live configuration as BimpeAI holds it. A value that came from a
 sensitive var is part of that configuration, so the exported files may contain it (the test
 shows they do); they never contain the API key, and export's own output holds neither.
@@ -595,6 +601,7 @@ environments:
   desk:
     name: Desk
     system_prompt: Help visitors.
+    setup_time: "${var.pin}"
     rules:
       - {id: r1, name: Pin, trigger: pin, response: "Your PIN is ${var.pin}.", enabled: true}
 agents:
@@ -624,6 +631,14 @@ def test_a_short_pin_cannot_be_found_by_hashing_every_candidate(
     (stack / "stack.yaml").write_text(PIN_STACK["stack.yaml"].replace("4821", "1957"))
     assert cli("plan", stack, *env, "--out", plan_file).code == 0
     assert cli("drift", stack, *env, "--format", "json").code == 2
+    # One rule's response held the PIN: that leaf alone is hidden, the text around the new
+    # PIN shows; the field changed by hand after holding the PIN is hidden on both sides.
+    shown = cli("plan", stack, *env).out
+    assert '~ response: "(sensitive)" -> "Your PIN is (sensitive)."' in shown
+    assert "~ business_description: (changed; the difference is sensitive)" in shown
+    assert "~ setup_time: (changed; the difference is sensitive)" in shown
+    for pin in ("4821", "1957", "7306"):
+        assert pin not in shown
 
     files = every_file(stack, plan_file)
     candidates = [f"{n:04d}" for n in range(10_000)]
@@ -634,6 +649,7 @@ def test_a_short_pin_cannot_be_found_by_hashing_every_candidate(
         text = path.read_text(encoding="utf-8", errors="replace")
         for pin in ("4821", "1957", "7306"):
             assert f"PIN is {pin}" not in text and f'"{pin}"' not in text, path
+            assert f": {pin}" not in text, path  # the number field the PIN went into
 
 
 def test_drift_of_a_sensitive_field_is_seen_masked_and_not_invented_by_a_new_key(
@@ -667,6 +683,15 @@ def test_drift_of_a_sensitive_field_is_seen_masked_and_not_invented_by_a_new_key
     assert fields == {"agents.sales": ["escalation_email"]}
     assert cli("apply", stack, *env, "--auto-approve").code == 0
     assert team_escalations(sdk, stack) == {PROD_ESCALATION}
+
+    # A plan saved under one key is refused under another, before anything is applied.
+    plan_file = tmp_path / "old-key.plan.json"
+    sdk.agents.update(ids["agents.sales"], description="Edited by hand")
+    assert cli("plan", stack, *env, "--out", plan_file).code == 0
+    refused = cli("apply", stack, *env, "--plan", plan_file, env=rotated)
+    assert refused.code == 1 and "made with another API key" in refused.err, refused.err
+    assert sdk.agents.retrieve(ids["agents.sales"]).description == "Edited by hand"
+    assert cli("apply", stack, *env, "--plan", plan_file).code == 0
 
     # Another API key of the same team: the keyed digests cannot be checked, which is no drift.
     drift = cli("drift", stack, *env, env=rotated)

@@ -37,6 +37,7 @@ def test_document_shape(plan: Plan) -> None:
         "moved",
         "warnings",
         "targets",
+        "key_check",
     ]
     assert document["format_version"] == 1
     assert document["summary"] == {"add": 2, "change": 1, "destroy": 2}
