@@ -38,7 +38,7 @@ from bimpe_iac.engine.read import ReadProgress
 from bimpe_iac.engine.run import PhaseDone, apply_plan, make_plan, needs_digests
 from bimpe_iac.engine.saved_plan import check_lineage, check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
-from bimpe_iac.errors import BimpeIacError, PlanError
+from bimpe_iac.errors import BimpeIacError, ManifestError, PlanError
 from bimpe_iac.manifest import Stack
 from bimpe_iac.render.json import plan_from_document, read_plan_document
 from bimpe_iac.render.markers import sensitive_lookup
@@ -388,9 +388,17 @@ def apply_command(
     if stack_dir.is_file() and plan_file is None:
         # `apply PLAN_FILE`, Terraform style: run from the stack directory.
         plan_file, stack_dir = stack_dir, Path(".")
+    from_plan = plan_file is not None and env is None
     if plan_file is not None:
         env = _environment_of_plan(plan_file, env)
-    workspace = open_stack(stack_dir, env, parallelism, debug_http)
+    try:
+        workspace = open_stack(stack_dir, env, parallelism, debug_http)
+    except ManifestError as error:
+        if not from_plan:
+            raise
+        raise ManifestError(
+            f"{error}\n(the environment {env!r} is the one {plan_file} names)"
+        ) from None
     result = run_apply(
         workspace,
         options=PlanOptions(
