@@ -1,9 +1,21 @@
-"""A model-based test of plan, apply and destroy: hypothesis edits a small stack, edits the team
-by hand through the SDK and runs the CLI in random orders, and after every step checks what a
-user relies on (see the invariants in each command rule).
+"""A model-based test of plan, apply and destroy: hypothesis edits a small stack (workflows,
+agents with knowledge bases, actions, live status, a phone link, a sensitive var, `moved`
+blocks, lifecycle), edits the team by hand through the SDK, loses the state, and runs the CLI
+in random orders. After every step it checks what a user relies on:
 
-CI runs a bounded, derandomized number of examples; `BIMPE_SOAK=1` runs many more, randomly.
-Run with `-s` to see how many examples and steps ran and which rules fired.
+- a full apply converges: `plan --detailed-exitcode` is 0 and the team equals the model, every
+  name once, no orphans, objects made by hand left alone;
+- `apply --target X` changes only X, what X needs, and an agent's own children;
+  `destroy --target X` deletes exactly X and what depends on it, never what X needs;
+- a protected resource (per the manifest, or per the last apply once its block is gone) is
+  never deleted: the command is refused, exit 1, and the team is unchanged;
+- after a lost state, an apply that would create same-name twins is refused; `--adopt` takes
+  the objects over;
+- no sensitive value, old or new, nor its SHA-256, is in any output, saved plan or state file.
+
+CI runs a bounded, derandomized number of examples; `BIMPE_SOAK=1` runs many more, randomly
+(`BIMPE_MODEL_EXAMPLES` and `BIMPE_MODEL_STEPS` set the budget). Run with `-s` to see how many
+examples and steps ran and which rules fired.
 """
 
 from __future__ import annotations
