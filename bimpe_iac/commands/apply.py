@@ -217,32 +217,17 @@ async def load_saved_plan(
     return plan, desired
 
 
-def run_apply(
-    workspace: Workspace,
-    *,
-    options: PlanOptions,
-    saved_plan: Path | None,
-    auto_approve: bool,
-    parallelism: int,
-    lock_timeout: float,
-    command: str,
-) -> ApplyResult | None:
+@contextmanager
+def _cancelled_exits_1(command: str) -> Iterator[None]:
+    """An answer but "yes" at the prompt: say so and exit 1, once the lock is released."""
     try:
-        return _run_apply(
-            workspace,
-            options=options,
-            saved_plan=saved_plan,
-            auto_approve=auto_approve,
-            parallelism=parallelism,
-            lock_timeout=lock_timeout,
-            command=command,
-        )
+        yield
     except _Cancelled:
         click.echo(f"{command.capitalize()} cancelled.", err=True)
         sys.exit(1)
 
 
-def _run_apply(
+def run_apply(
     workspace: Workspace,
     *,
     options: PlanOptions,
@@ -254,6 +239,7 @@ def _run_apply(
 ) -> ApplyResult | None:
     stack = workspace.stack
     with (
+        _cancelled_exits_1(command),
         stop_on_sigterm(),
         workspace.store as store,
         LockWaitNotice(lock_timeout) as waiting,
