@@ -16,9 +16,9 @@ from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.emulator.faults import FaultSettings
 from bimpe_iac.errors import ConfigError
-from bimpe_iac.http_client import ApiHttpClient, log_request, log_response
+from bimpe_iac.http_client import api_http_client, log_request, log_response, masked_url
 from bimpe_iac.pacing import Pacer
-from bimpe_iac.secrets import Secret
+from bimpe_iac.secrets import Secret, remember
 
 DEFAULT_BASE_URL = "https://api.bimpe.ai"
 DEFAULT_KEY_ENV = "BIMPE_API_KEY"
@@ -101,11 +101,33 @@ def resolve_target(
             notices.append(f"{BASE_URL_ENV} is set, but is not used without {api_key_env}.")
         return target(EMBEDDED_URL, None, *notices)
     from_variable = environ.get(BASE_URL_ENV, "").strip()
+    _refuse_credentials(base_url, "the environment's base_url")
+    _refuse_credentials(from_variable, BASE_URL_ENV)
     if base_url:
         ignored = from_variable and from_variable.rstrip("/") != base_url.rstrip("/")
         notice = f"Using the environment's base_url {base_url}; {BASE_URL_ENV} is ignored."
         return target(base_url, Secret(key), *([notice] if ignored else []))
     return target(from_variable or DEFAULT_BASE_URL, Secret(key))
+
+
+def _refuse_credentials(url: str | None, source: str) -> None:
+    """A user or password in a base URL would be HTTP Basic credentials, which need the
+    Authorization header that carries the API key: they cannot be sent as the URL means, and
+    are refused rather than dropped (docs/http.md)."""
+    if not url:
+        return
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return  # not a URL at all: the SDK's first request says so
+    if not (parsed.username or parsed.password):
+        return
+    remember([parsed.password, parsed.userinfo.decode("ascii").partition(":")[2]])
+    raise ConfigError(
+        f"{source} {masked_url(url)} holds a user name and password: BimpeAI takes only the"
+        " API key, in the Authorization header that HTTP Basic credentials would need, so"
+        " they cannot be sent; remove them from the URL"
+    )
 
 
 @asynccontextmanager
@@ -133,11 +155,10 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
         )
         key, base_url = emulator.api_key, EMBEDDED_URL
     else:
-        http = ApiHttpClient(
+        http = api_http_client(
             parallelism=target.parallelism,
             timeout_s=target.timeout_s,
             pacer=pacer,
-            event_hooks=hooks,
             log_http=target.debug_http,
         )
         key, base_url = target.api_key.reveal(), target.base_url

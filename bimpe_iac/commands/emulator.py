@@ -8,10 +8,14 @@ from __future__ import annotations
 import errno
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bimpe_iac.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bimpe_iac.emulator.server import TlsFiles
 
 
 @click.group()
@@ -35,6 +39,18 @@ def emulator() -> None:
 @click.option("--rate-limit", default=None, type=click.IntRange(1), help="Requests/s per key.")
 @click.option("--seed", default=None, type=int, help="Seed for reproducible faults.")
 @click.option("--admin-token", default=None, envvar="BIMPE_EMULATOR_ADMIN_TOKEN")
+@click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM certificate (chain) to serve https; needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="PEM private key of --tls-cert.",
+)
 def serve_command(
     host: str,
     port: int,
@@ -44,8 +60,10 @@ def serve_command(
     rate_limit: int | None,
     seed: int | None,
     admin_token: str | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
-    """Serve the Console API over HTTP until Ctrl-C.
+    """Serve the Console API over HTTP (https with --tls-cert and --tls-key) until Ctrl-C.
 
     \b
     Example:
@@ -57,6 +75,7 @@ def serve_command(
     from bimpe_iac.emulator.faults import FaultSettings
     from bimpe_iac.emulator.server import bind, serve
 
+    tls = _tls_files(tls_cert, tls_key)
     settings = FaultSettings(
         latency_ms=latency_ms, fault_rate=fault_rate, rate_limit=rate_limit, seed=seed
     )
@@ -70,16 +89,39 @@ def serve_command(
             ) from None
         raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
     running = create_emulator(db_path, settings, admin=admin_token)
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    url = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
     click.echo(f"BimpeAI emulator serving {url}  (database {db_path})")
     click.echo(f"  BIMPE_BASE_URL={url}")
     click.echo(f"  BIMPE_API_KEY={running.api_key}")
     click.echo(f"  admin token (for {url}/_emulator): {running.admin_token}")
     click.echo("Press Ctrl-C to stop.")
     try:
-        serve(running, sock)
+        serve(running, sock, tls=tls)
     finally:
         running.close()
+
+
+def _tls_files(cert: Path | None, key: Path | None) -> TlsFiles | None:
+    """Both files, checked to load as a certificate and its key before anything starts."""
+    import ssl
+
+    from bimpe_iac.emulator.server import TlsFiles
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise ConfigError("--tls-cert and --tls-key go together: give both to serve https")
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise ConfigError(
+            f"{cert} and {key} are not a PEM certificate and its private key ({exc.reason})"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the TLS certificate or key: {exc.strerror}: {exc.filename}"
+        ) from None
+    return TlsFiles(cert, key)
 
 
 @emulator.command("openapi")

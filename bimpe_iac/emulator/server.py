@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 
@@ -35,7 +36,15 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(emulator: Emulator, log_level: str) -> uvicorn.Server:
+@dataclass(frozen=True)
+class TlsFiles:
+    """A PEM certificate (chain) and its private key: serve https."""
+
+    cert: Path
+    key: Path
+
+
+def _server(emulator: Emulator, log_level: str, tls: TlsFiles | None = None) -> uvicorn.Server:
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     config = uvicorn.Config(
         emulator.asgi,
@@ -45,13 +54,20 @@ def _server(emulator: Emulator, log_level: str) -> uvicorn.Server:
         lifespan="off",
         timeout_keep_alive=30,
         backlog=1024,
+        ssl_certfile=tls.cert if tls else None,
+        ssl_keyfile=tls.key if tls else None,
     )
     return uvicorn.Server(config)
 
 
-def serve(emulator: Emulator, sock: socket.socket, log_level: str = "warning") -> None:
-    """Serve until interrupted (Ctrl-C)."""
-    _server(emulator, log_level).run(sockets=[sock])
+def serve(
+    emulator: Emulator,
+    sock: socket.socket,
+    log_level: str = "warning",
+    tls: TlsFiles | None = None,
+) -> None:
+    """Serve until interrupted (Ctrl-C), over https with `tls`."""
+    _server(emulator, log_level, tls).run(sockets=[sock])
 
 
 @dataclass
