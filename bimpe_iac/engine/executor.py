@@ -16,10 +16,11 @@ from bimpeai import APIConnectionError, APIError, AsyncBimpeAI
 
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
+from bimpe_iac.engine.ids import is_id
 from bimpe_iac.engine.model import Change, Desired, Plan, Ref, count_actions
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.engine.session import StateSession
-from bimpe_iac.errors import BimpeIacError
+from bimpe_iac.errors import ApiFailure, BimpeIacError
 from bimpe_iac.resources.base import CreateRequest, ResourceKind, UpdateRequest
 from bimpe_iac.state.digests import Digests
 
@@ -117,7 +118,10 @@ class Executor:
             if self.stop.is_set():
                 self._not_started(change)
                 return
-            blocked = [d for d in change.depends_on if self.outcome.get(d) is False]
+            # A dependency that ended without success (whatever it raised) blocks it.
+            blocked = [
+                d for d in change.depends_on if d in self.finished and not self.outcome.get(d)
+            ]
             if blocked:
                 self.outcome[change.address] = False
                 self.result.skipped.append(change.address)
@@ -233,6 +237,13 @@ class Executor:
         except _Stopped:
             self.session.abandon(change.address)
             raise
+        for id in (created.id, created.parent_id):
+            if id is not None and not is_id(id):
+                # Never into the state, nor into a later request's path.
+                raise ApiFailure(
+                    f"BimpeAI answered the create of {change.address} with an id that no "
+                    f"object can have: {id!r}"
+                )
         await self._record(change, created.id, created.parent_id or parent_id, values, True)
         return created.id
 

@@ -3,7 +3,6 @@ replace, delete or no-op, then work out which changes must wait for which."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import Any
 from bimpe_iac.engine.diff import compare, project, resolve_refs
 from bimpe_iac.engine.drift import DELETED_OUTSIDE, changed_fields
 from bimpe_iac.engine.graph import order_edges
+from bimpe_iac.engine.ids import is_id
 from bimpe_iac.engine.model import (
     Action,
     Change,
@@ -135,17 +135,13 @@ def _decide(
     )
 
 
-# Ids go into the paths of API requests: one from the state must not climb out of its own.
-_NOT_AN_ID = re.compile(r"^\.{0,2}$|[/\\?#%\s\x00-\x1f\x7f]")
-
-
 def _check_entry(address: str, entry: ResourceState, kind: str) -> None:
     """Refuse a state entry that a hand edit made unsafe to act on."""
     problem = None
     if entry.kind != kind:
         problem = f"records kind {entry.kind!r} here, the manifests kind {kind!r}"
     for id in (entry.id, entry.parent_id):
-        if id is not None and _NOT_AN_ID.search(id):
+        if id is not None and not is_id(id):
             problem = f"records id {id!r} here, which no BimpeAI object has"
     if problem is not None:
         raise PlanError(f"{address}: the state {problem}; was the state edited by hand?")

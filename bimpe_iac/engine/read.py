@@ -1,5 +1,6 @@
-"""Read the live state with the fewest requests: each top-level collection once (its pages in
-parallel after the first), and each per-parent collection once for every managed (or adopted)
+"""Read the live state with the fewest requests: each top-level collection once (its pages a
+few at a time after the first, `engine/listing.py`), each managed object it lacks by id (to
+prove it gone), and each per-parent collection once for every managed (or adopted)
 parent that still exists. Requests run concurrently, bounded by the run's parallelism.
 
 A `ReadProgress` callback, when given, hears how far reading has come after every page and
@@ -14,6 +15,8 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
+from bimpe_iac.engine.listing import read_listing, unique
+from bimpe_iac.errors import ApiFailure
 from bimpe_iac.resources.base import Collection, Fetched, ResourceKind
 from bimpe_iac.state.model import ResourceState
 
@@ -61,24 +64,55 @@ def _collections(kinds: Iterable[ResourceKind]) -> list[Collection]:
 
 
 async def _top(
-    client: AsyncBimpeAI, collection: Collection, limit: asyncio.Semaphore, tally: _Tally
+    client: AsyncBimpeAI,
+    collection: Collection,
+    limit: asyncio.Semaphore,
+    window: int,
+    tally: _Tally,
 ) -> dict[str, dict[str, Any]]:
     assert collection.fetch_page is not None
     fetch = collection.fetch_page
-    async with limit:
-        first, pages = await fetch(client, 1)
-    tally.add(objects=tally.counts.objects + len(first))
 
-    async def page(number: int) -> list[dict[str, Any]]:
+    async def page(number: int) -> tuple[list[dict[str, Any]], int, int | None]:
         async with limit:
-            items = (await fetch(client, number))[0]
-        tally.add(objects=tally.counts.objects + len(items))
-        return items
+            found = await fetch(client, number)
+        tally.add(objects=tally.counts.objects + len(found[0]))
+        return found
 
-    rest = await asyncio.gather(*(page(n) for n in range(2, pages + 1)))
-    items = first + [item for chunk in rest for item in chunk]
+    listing = await read_listing(collection.name, page, window)
     tally.add(collections=tally.counts.collections + 1)
-    return {item["id"]: item for item in items}
+    return listing
+
+
+async def _prove_absent(
+    client: AsyncBimpeAI,
+    top: list[Collection],
+    fetched: Fetched,
+    state: Mapping[str, ResourceState],
+    limit: asyncio.Semaphore,
+) -> None:
+    """A managed object that a listing lacks is read by id before it counts as gone: a listing
+    read page by page can miss an object that moved between pages. One found is added."""
+    jobs = [
+        (collection, entry.id)
+        for collection in top
+        if collection.fetch_one is not None
+        for entry in state.values()
+        if entry.kind == collection.manages and entry.id not in fetched.of(collection.name)
+    ]
+
+    async def one(collection: Collection, id: str) -> dict[str, Any] | None:
+        assert collection.fetch_one is not None
+        async with limit:
+            return await collection.fetch_one(client, id)
+
+    found = await asyncio.gather(*(one(c, id) for c, id in jobs))
+    for (collection, id), obj in zip(jobs, found, strict=True):
+        if obj is None or (collection.manageable is not None and not collection.manageable(obj)):
+            continue
+        if obj.get("id") != id:
+            raise ApiFailure(f"BimpeAI answered a read of {collection.name} {id} with another id")
+        fetched.top[collection.name][id] = obj
 
 
 async def _children(
@@ -90,7 +124,7 @@ async def _children(
             items = await collection.fetch_children(client, parent_id)
         except NotFoundError:
             return None
-    return {item["id"]: item for item in items}
+    return unique(f"{collection.name} of {parent_id}", items)
 
 
 async def read_live(
@@ -106,8 +140,9 @@ async def read_live(
     fetched = Fetched()
     top = [c for c in _collections(kinds) if c.parent_kind is None]
     tally = _Tally(progress, ReadCounts(collections_total=len(top)))
-    results = await asyncio.gather(*(_top(client, c, limit, tally) for c in top))
+    results = await asyncio.gather(*(_top(client, c, limit, parallelism, tally) for c in top))
     fetched.top = {c.name: result for c, result in zip(top, results, strict=True)}
+    await _prove_absent(client, top, fetched, state, limit)
     await _read_children(client, kinds, state.values(), fetched, parallelism, tally)
     return fetched
 

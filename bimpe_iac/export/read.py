@@ -11,6 +11,7 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI
 
+from bimpe_iac.engine.listing import read_listing, unique
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.resources.base import Collection
 from bimpe_iac.resources.collections import (
@@ -55,18 +56,16 @@ class Team:
 
 
 async def _all_pages(
-    client: AsyncBimpeAI, collection: Collection, limit: asyncio.Semaphore
+    client: AsyncBimpeAI, collection: Collection, limit: asyncio.Semaphore, window: int
 ) -> list[Obj]:
     assert collection.fetch_page is not None
     fetch = collection.fetch_page
 
-    async def page(number: int) -> tuple[list[Obj], int]:
+    async def page(number: int) -> tuple[list[Obj], int, int | None]:
         async with limit:
             return await fetch(client, number)
 
-    first, count = await page(1)
-    rest = await asyncio.gather(*(page(n) for n in range(2, count + 1)))
-    return first + [item for items, _ in rest for item in items]
+    return list((await read_listing(collection.name, page, window)).values())
 
 
 async def _children(
@@ -74,11 +73,12 @@ async def _children(
 ) -> list[Obj]:
     assert collection.fetch_children is not None
     async with limit:
-        return await collection.fetch_children(client, agent_id)
+        items = await collection.fetch_children(client, agent_id)
+    return list(unique(f"{collection.name} of {agent_id}", items).values())
 
 
 async def read_phone_numbers(client: AsyncBimpeAI, parallelism: int = 16) -> list[Obj]:
-    return await _all_pages(client, PHONE_NUMBERS, asyncio.Semaphore(parallelism))
+    return await _all_pages(client, PHONE_NUMBERS, asyncio.Semaphore(parallelism), parallelism)
 
 
 async def read_team(
@@ -87,9 +87,9 @@ async def read_team(
     """The whole team, or with `agent_ids` only those agents and what they need."""
     limit = asyncio.Semaphore(parallelism)
     workflows, agents, numbers = await asyncio.gather(
-        _all_pages(client, WORKFLOWS, limit),
-        _all_pages(client, AGENTS, limit),
-        _all_pages(client, PHONE_NUMBERS, limit),
+        _all_pages(client, WORKFLOWS, limit, parallelism),
+        _all_pages(client, AGENTS, limit, parallelism),
+        _all_pages(client, PHONE_NUMBERS, limit, parallelism),
     )
     team = Team(
         workflows=[w for w in workflows if w.get("is_owner")],

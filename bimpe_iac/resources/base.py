@@ -18,9 +18,12 @@ from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.issues import Issue
 from bimpe_iac.state.model import ResourceState, value_hash
 
-PageFetcher = Callable[[AsyncBimpeAI, int], Awaitable[tuple[list[dict[str, Any]], int]]]
-"""Fetch page N (from 1): the items as plain dicts, and the number of pages."""
+PageFetcher = Callable[[AsyncBimpeAI, int], Awaitable[tuple[list[dict[str, Any]], int, int | None]]]
+"""Fetch page N (from 1): the items as plain dicts, and the claimed numbers of pages and of
+objects."""
 ChildFetcher = Callable[[AsyncBimpeAI, str], Awaitable[list[dict[str, Any]]]]
+OneFetcher = Callable[[AsyncBimpeAI, str], Awaitable[dict[str, Any] | None]]
+"""Read one object of a listing by id: None when it is gone (a 404)."""
 ObjectTest = Callable[[dict[str, Any]], bool]
 
 
@@ -32,6 +35,8 @@ class Collection:
     name: str
     fetch_page: PageFetcher | None = None
     fetch_children: ChildFetcher | None = None
+    fetch_one: OneFetcher | None = None
+    """For a paged listing: proves that a managed object missing from it is gone."""
     parent_kind: str | None = None
     manages: str | None = None
     """The kind whose objects a top-level listing holds, to find those no state manages."""
