@@ -183,3 +183,22 @@ def test_sdk_waits_out_the_rate_limit(private_emulator: Callable[..., PrivateEmu
         created += 1
     assert private.admin.counters()["requests"]["POST /workflows"] > created
     assert len(list(client.workflows.list(scope="owned"))) == created
+
+
+def test_an_aimed_fault_hits_only_the_next_requests_of_its_route(
+    private_emulator: Callable[..., PrivateEmulator],
+) -> None:
+    private = private_emulator()
+    private.admin.set_faults(
+        aimed=[{"route": "POST /workflows", "kind": "drop_after_commit", "count": 2}]
+    )
+    client = private.client(max_retries=0)
+    assert list(client.workflows.list(scope="owned")) == []  # another route: not hit
+    for n in range(2):
+        with pytest.raises(APIConnectionError):
+            client.workflows.create(name=f"Lost {n}", system_prompt="p")
+    kept = client.workflows.create(name="Answered", system_prompt="p")
+    names = sorted(w.name for w in client.workflows.list(scope="owned"))
+    assert names == ["Answered", "Lost 0", "Lost 1"]  # both lost answers were committed
+    assert kept.name == "Answered"
+    assert private.admin.counters()["faults"] == {"drop_after_commit": 2}
