@@ -264,12 +264,15 @@ class Executor:
         request again (same key, same body) and brought to `values`; None when there is none
         (the create below then makes one, under a new key if the old one names a deleted
         object). A request still under way at BimpeAI (409) fails this change."""
-        if intent.body is None or intent.kind != change.kind:
-            return None
-        if parent_id is not None and intent.parent_id != parent_id:
-            return None  # sent under another parent, since replaced
         body = intent.body
-        request = CreateRequest(change.address, body, intent.parent_id, intent.idempotency_key)
+        if body is None and self.session.sent_before(change.address, values):
+            body = values  # not recorded (it holds a sensitive value), but the same again
+        if body is None or intent.kind not in (None, change.kind):
+            return None
+        if parent_id is not None and intent.parent_id not in (None, parent_id):
+            return None  # sent under another parent, since replaced
+        parent_id = intent.parent_id or parent_id
+        request = CreateRequest(change.address, body, parent_id, intent.idempotency_key)
         try:
             made = await self._send(change, lambda: kind.create(self.client, request))
         except ConflictError as error:
@@ -282,7 +285,7 @@ class Executor:
                 raise
             self.session.abandon(change.address)  # refused: that request made nothing
             return None
-        made_parent = made.parent_id or intent.parent_id
+        made_parent = made.parent_id or parent_id
         if not await still_there(self.client, change.kind, made.id, made_parent):
             self.session.skip_generation(change.address)  # deleted by hand since
             self.session.abandon(change.address)

@@ -136,6 +136,11 @@ class StateSession:
             self.document.generations[address] = self.generation(address) + 1
             self._changes += 1
 
+    def sent_before(self, address: str, body: dict[str, Any]) -> bool:
+        """Whether the pending create at `address` was sent with this very body."""
+        intent = self.document.intents.get(address)
+        return intent is not None and intent.body_hash == self._body_hash(body)
+
     def _body_hash(self, body: dict[str, Any]) -> str:
         digests = self.secrecy.digests
         return digests.value(body) if digests is not None else value_hash(_masked(body, self._mask))
