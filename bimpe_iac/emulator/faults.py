@@ -15,6 +15,7 @@ of one route (`POST /agents`, `PATCH /agents/{agent_id}`), whatever `fault_rate`
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -62,9 +63,15 @@ class FaultSettings(BaseModel):
 
 @dataclass(slots=True)
 class _Aim:
-    route: str
+    route: re.Pattern[str]
     kind: FaultKind
     left: int
+
+
+def _route_pattern(route: str) -> re.Pattern[str]:
+    """`POST /agents/{agent_id}/knowledge_bases` matches that request for any agent."""
+    parts = re.split(r"(\{[^/{}]+\})", route)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 class FaultDice:
@@ -78,7 +85,7 @@ class FaultDice:
 
     @staticmethod
     def _aim(settings: FaultSettings) -> list[_Aim]:
-        return [_Aim(aimed.route, aimed.kind, aimed.count) for aimed in settings.aimed]
+        return [_Aim(_route_pattern(a.route), a.kind, a.count) for a in settings.aimed]
 
     def configure(self, settings: FaultSettings) -> None:
         with self._lock:
@@ -86,13 +93,14 @@ class FaultDice:
             self._random = random.Random(settings.seed)
             self._aimed = self._aim(settings)
 
-    def aimed(self, route: str) -> FaultKind | None:
-        """The fault aimed at this request of `route`, if one is left; counts it down."""
+    def aimed(self, request: str) -> FaultKind | None:
+        """The fault aimed at `request` (`POST /agents/agt_1/knowledge_bases`), if one is
+        left; counts it down."""
         if not self._aimed:
             return None
         with self._lock:
             for aim in self._aimed:
-                if aim.route == route and aim.left > 0:
+                if aim.left > 0 and aim.route.fullmatch(request):
                     aim.left -= 1
                     return aim.kind
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -202,3 +202,20 @@ def test_an_aimed_fault_hits_only_the_next_requests_of_its_route(
     assert names == ["Answered", "Lost 0", "Lost 1"]  # both lost answers were committed
     assert kept.name == "Answered"
     assert private.admin.counters()["faults"] == {"drop_after_commit": 2}
+
+
+def test_an_aimed_fault_matches_any_id_in_its_route(
+    private_emulator: Callable[..., PrivateEmulator],
+) -> None:
+    private = private_emulator()
+    client = private.client(max_retries=0)
+    workflow = client.workflows.create(name="Flow", system_prompt="p")
+    agent = client.agents.create(name="Bot", description="d", workflow_id=workflow.id)
+    route = "POST /agents/{agent_id}/knowledge_bases"
+    private.admin.set_faults(aimed=[{"route": route, "kind": "drop_before", "count": 1}])
+    body: Any = {"type": "text", "name": "FAQ", "content": "c"}
+    with pytest.raises(APIConnectionError):
+        client.agents.knowledge_bases.create(agent.id, body)
+    assert list(client.agents.knowledge_bases.list(agent.id)) == []  # dropped before
+    client.agents.knowledge_bases.create(agent.id, body)
+    assert [kb.name for kb in client.agents.knowledge_bases.list(agent.id)] == ["FAQ"]

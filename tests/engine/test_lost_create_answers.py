@@ -160,3 +160,55 @@ def test_a_moved_address_takes_its_pending_create_along(bimpe: Bimpe, tmp_path: 
     state = _state(stack)
     assert state["resources"]["agents.helper"]["id"] == made and state["intents"] == {}
     assert "agents.bot" not in state["resources"]
+
+
+def test_a_create_that_never_arrived_is_made_once(bimpe: Bimpe, tmp_path: Path) -> None:
+    stack = _write(tmp_path / "lost")
+    admin = Admin(bimpe.running)
+    admin.set_faults(aimed=[{"route": "POST /agents", "kind": "drop_before", "count": 100}])
+    assert bimpe("apply", stack, "--auto-approve").exit_code == 1
+    admin.set_faults()
+    assert _agents(bimpe) == [] and "agents.bot" in _state(stack)["intents"]
+    _write(stack, description="Second")
+
+    outcome = bimpe("apply", stack, "--auto-approve")
+
+    assert outcome.exit_code == 0, outcome.output
+    (agent,) = _agents(bimpe)
+    assert agent.description == "Second"
+    assert _state(stack)["resources"]["agents.bot"]["id"] == agent.id
+    assert "No changes." in bimpe("plan", stack).output
+
+
+def test_a_knowledge_base_whose_create_answer_was_lost_is_updated(
+    bimpe: Bimpe, tmp_path: Path
+) -> None:
+    stack = _write(tmp_path / "lost")
+    assert bimpe("apply", stack, "--auto-approve").exit_code == 0
+    resources = stack / "resources.yaml"
+    base = resources.read_text()
+    resources.write_text(
+        base + "    knowledge_bases:\n      faq: {type: text, name: FAQ, content: Open at 8.}\n"
+    )
+    admin = Admin(bimpe.running)
+    route = "POST /agents/{agent_id}/knowledge_bases"
+    admin.set_faults(aimed=[{"route": route, "kind": "drop_after_commit", "count": 100}])
+    assert bimpe("apply", stack, "--auto-approve").exit_code == 1
+    admin.set_faults()
+    (agent,) = _agents(bimpe)
+    (made,) = bimpe.sdk.agents.knowledge_bases.list(agent.id)
+    resources.write_text(
+        base + "    knowledge_bases:\n      faq: {type: text, name: FAQ, content: Open at 9.}\n"
+    )
+
+    plan = bimpe("plan", stack)
+    assert "import" in plan.output and made.id in plan.output, plan.output
+    outcome = bimpe("apply", stack, "--auto-approve")
+
+    assert outcome.exit_code == 0, outcome.output
+    (kb,) = bimpe.sdk.agents.knowledge_bases.list(agent.id)
+    assert kb.id == made.id
+    state = _state(stack)
+    assert state["intents"] == {}
+    assert state["resources"]["agents.bot.knowledge_bases.faq"]["id"] == made.id
+    assert "No changes." in bimpe("plan", stack).output
