@@ -7,11 +7,15 @@ Fault kinds, each drawn with its weight when a request is chosen to fail (`fault
                      when a rate limit is set), nothing done
   drop_before        the connection drops before the request is handled
   drop_after_commit  the request is handled and committed, then the connection drops
+
+An aimed fault (`aimed`) hits chosen requests instead of random ones: the next `count` requests
+of one route (`POST /agents`, `PATCH /agents/{agent_id}`), whatever `fault_rate` says.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +35,16 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
 )
 
 
+class AimedFault(BaseModel):
+    """A fault for the next `count` requests of one route, as the counters name routes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route: Annotated[str, Field(min_length=3, max_length=200)]
+    kind: FaultKind
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
 class FaultSettings(BaseModel):
     """What the admin API reads and writes at /_emulator/faults."""
 
@@ -44,6 +58,20 @@ class FaultSettings(BaseModel):
     rate_limit: Annotated[int, Field(ge=1)] | None = None
     retry_after_s: Annotated[int, Field(ge=0, le=60)] = 1
     seed: int | None = None
+    aimed: list[AimedFault] = Field(default_factory=list, max_length=100)
+
+
+@dataclass(slots=True)
+class _Aim:
+    route: re.Pattern[str]
+    kind: FaultKind
+    left: int
+
+
+def _route_pattern(route: str) -> re.Pattern[str]:
+    """`POST /agents/{agent_id}/knowledge_bases` matches that request for any agent."""
+    parts = re.split(r"(\{[^/{}]+\})", route)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 class FaultDice:
@@ -53,11 +81,29 @@ class FaultDice:
         self.settings = settings
         self._random = random.Random(settings.seed)
         self._lock = threading.Lock()
+        self._aimed = self._aim(settings)
+
+    @staticmethod
+    def _aim(settings: FaultSettings) -> list[_Aim]:
+        return [_Aim(_route_pattern(a.route), a.kind, a.count) for a in settings.aimed]
 
     def configure(self, settings: FaultSettings) -> None:
         with self._lock:
             self.settings = settings
             self._random = random.Random(settings.seed)
+            self._aimed = self._aim(settings)
+
+    def aimed(self, request: str) -> FaultKind | None:
+        """The fault aimed at `request` (`POST /agents/agt_1/knowledge_bases`), if one is
+        left; counts it down."""
+        if not self._aimed:
+            return None
+        with self._lock:
+            for aim in self._aimed:
+                if aim.left > 0 and aim.route.fullmatch(request):
+                    aim.left -= 1
+                    return aim.kind
+        return None
 
     def draw(self) -> FaultKind | None:
         settings = self.settings

@@ -154,7 +154,8 @@ class Gateway:
             self._rate_limit(key, headers)
             if way_in:
                 await asyncio.sleep(way_in)
-            fault = self.dice.draw()
+            request = f"{scope['method']} {scope['path'].removeprefix(API_PREFIX)}"
+            fault = self.dice.aimed(request) or self.dice.draw()
             if fault is not None:
                 self.faults[fault] += 1
             self._fail_early(fault, headers)

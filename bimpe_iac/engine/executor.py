@@ -12,17 +12,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from bimpeai import APIConnectionError, APIError, AsyncBimpeAI
+from bimpeai import APIConnectionError, APIError, AsyncBimpeAI, ConflictError
 
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
 from bimpe_iac.engine.ids import is_id
+from bimpe_iac.engine.intents import still_there
 from bimpe_iac.engine.model import Change, Desired, Plan, Ref, count_actions
 from bimpe_iac.engine.retry import once_more
+from bimpe_iac.engine.retry import transient as retry_transient
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import ApiFailure, BimpeIacError
 from bimpe_iac.resources.base import CreateRequest, ResourceKind, UpdateRequest
 from bimpe_iac.state.digests import Digests
+from bimpe_iac.state.model import Intent
 
 T = TypeVar("T")
 Status = Literal["started", "done", "failed", "skipped"]
@@ -212,8 +215,14 @@ class Executor:
 
     async def _delete(self, change: Change, kind: ResourceKind) -> None:
         entry = self.session.document.resources.get(change.address)
-        if entry is not None and not kind.forget_on_delete:
-            id, parent_id = entry.id, entry.parent_id
+        intent = self.session.document.intents.get(change.address)
+        target: tuple[str, str | None] | None = None
+        if entry is not None:
+            target = entry.id, entry.parent_id
+        elif intent is not None and change.id is not None:
+            target = change.id, intent.parent_id  # what a create whose answer was lost made
+        if target is not None and not kind.forget_on_delete:
+            id, parent_id = target
             await self._send(change, lambda: kind.delete(self.client, id, parent_id))
         await self.session.forget(change.address)
 
@@ -221,6 +230,11 @@ class Executor:
         assert change.after is not None
         values = self._resolve(change.after)
         parent_id = self._parent_id(change)
+        intent = self.session.document.intents.get(change.address)
+        if intent is not None:
+            found = await self._find_intended(change, kind, intent, values, parent_id)
+            if found is not None:
+                return found
         key = create_key(
             stack=self.plan.stack,
             environment=self.plan.environment,
@@ -230,7 +244,9 @@ class Executor:
             body=values,
             digests=self._digests(),
         )
-        await self.session.begin_create(change.address, key, values)
+        await self.session.begin_create(
+            change.address, key, values, kind=change.kind, parent_id=parent_id
+        )
         request = CreateRequest(change.address, values, parent_id, key)
         try:
             created = await self._send(change, lambda: kind.create(self.client, request))
@@ -246,6 +262,52 @@ class Executor:
                 )
         await self._record(change, created.id, created.parent_id or parent_id, values, True)
         return created.id
+
+    async def _find_intended(
+        self,
+        change: Change,
+        kind: ResourceKind,
+        intent: Intent,
+        values: dict[str, Any],
+        parent_id: str | None,
+    ) -> str | None:
+        """The object an earlier create at this address made, found by sending its recorded
+        request again (same key, same body) and brought to `values`; None when there is none
+        (the create below then makes one, under a new key if the old one names a deleted
+        object). A request still under way at BimpeAI (409) fails this change."""
+        body = intent.body
+        if body is None and self.session.sent_before(change.address, values):
+            body = values  # not recorded (it holds a sensitive value), but the same again
+        if body is None or intent.kind not in (None, change.kind):
+            return None
+        if parent_id is not None and intent.parent_id not in (None, parent_id):
+            return None  # sent under another parent, since replaced
+        parent_id = intent.parent_id or parent_id
+        request = CreateRequest(change.address, body, parent_id, intent.idempotency_key)
+        try:
+            made = await self._send(change, lambda: kind.create(self.client, request))
+        except ConflictError as error:
+            raise BimpeIacError(
+                f"a create sent earlier for {change.address} is still under way at BimpeAI"
+                f" (request id {error.request_id}); run again in a minute"
+            ) from None
+        except APIError as error:
+            if retry_transient(error):
+                raise
+            self.session.abandon(change.address)  # refused: that request made nothing
+            return None
+        made_parent = made.parent_id or parent_id
+        if not await still_there(self.client, change.kind, made.id, made_parent):
+            self.session.skip_generation(change.address)  # deleted by hand since
+            self.session.abandon(change.address)
+            return None
+        await self._record(change, made.id, made_parent, body, True)
+        changed = {k: v for k, v in values.items() if body.get(k) != v}
+        if changed:
+            update = UpdateRequest(made.id, made_parent, changed, values)
+            await self._send(change, lambda: kind.update(self.client, update))
+            await self._record(change, made.id, made_parent, values, False)
+        return made.id
 
     def _digests(self) -> Digests:
         digests = self.session.secrecy.digests
@@ -264,8 +326,10 @@ class Executor:
         changed = {f.field: values[f.field] for f in change.fields}
         parent_id = self._parent_id(change)
         if change.action == "import":
-            # Managed from now on, as it is live, even if the update below fails.
-            await self._record(change, change.id, parent_id, change.before or {}, False)
+            # Managed from now on, as it is live, even if the update below fails. One that a
+            # create whose answer was lost made counts as created, for the next create's key.
+            made = change.address in self.session.document.intents
+            await self._record(change, change.id, parent_id, change.before or {}, made)
             if not changed:
                 return
         request = UpdateRequest(change.id, parent_id, changed, values)

@@ -60,4 +60,9 @@ def follow_moved(
                 raise PlanError(f"moved: {error}") from None
             for move in rename(document, moves):
                 origin[move.target] = origin.pop(move.source, move.source)
+    pending = [b.from_ for b in blocks if b.from_ in document.intents]
+    for source in sorted(pending):
+        # Only an intent (a create whose answer was lost) is there: it follows the block.
+        for move in rename(document, (Move(source, _end(source, following)),)):
+            origin[move.target] = origin.pop(move.source, move.source)
     return document, tuple(Move(source, target) for target, source in sorted(origin.items()))

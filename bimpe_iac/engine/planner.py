@@ -217,9 +217,13 @@ def build_plan(
     options: PlanOptions = PlanOptions(),
     imports: Collection[str] = (),
     desired: Mapping[str, Desired] | None = None,
+    intended: Collection[str] = (),
 ) -> Plan:
     """`imports`: addresses whose state entry `state` holds only for this plan (adopted);
-    `desired`: `desired_resources(kinds, context)`, when the caller has it already."""
+    `desired`: `desired_resources(kinds, context)`, when the caller has it already;
+    `intended`: addresses whose entry `state` holds only for this plan, found as made by a
+    create whose answer was lost (`engine/intents.py`): imported when kept as they are or
+    updated, else replaced or deleted as any managed object."""
     if desired is None:
         desired = desired_resources(kinds, context)
     addresses = sorted(set(desired) | set(state.resources))
@@ -262,6 +266,12 @@ def build_plan(
                 changes[address] = decide(address) or change
     for address in imports:
         changes[address] = _as_import(changes[address])
+    for address in intended:
+        found = changes.get(address)
+        if found is not None and found.action in ("update", "noop"):
+            changes[address] = replace(
+                _as_import(found), reason="made by an earlier create whose answer was lost"
+            )
 
     targets = options.targets
     declared = declared_resources(kinds, context) if context.destroy else desired

@@ -17,6 +17,7 @@ from bimpe_iac.engine.adopt import find_adoptions
 from bimpe_iac.engine.checks import check_plan
 from bimpe_iac.engine.drift import unchecked_fields, unchecked_warning
 from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
+from bimpe_iac.engine.intents import find_intended
 from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
@@ -80,6 +81,12 @@ async def make_plan(
     context = await read_context(
         client, stack, state, parallelism=parallelism, destroy=options.destroy, progress=heard
     )
+    # What a create whose answer was lost made is this run's to update (or delete), not to
+    # make again (`engine/intents.py`).
+    intended = find_intended(KINDS, context, state.intents)
+    if intended:
+        state = state.model_copy(update={"resources": {**state.resources, **intended}})
+        context = replace(context, state=state.resources)
     adopted: dict[str, ResourceState] = {}
     if options.adopt and not options.destroy:
         adopted = await adopt(client, context, parallelism=parallelism)
@@ -90,7 +97,9 @@ async def make_plan(
     planning = time.perf_counter()
     phases("reading", planning - started, read_counts(read[0]))
     desired = desired_resources(KINDS, context)
-    plan = build_plan(KINDS, context, state, options, imports=adopted, desired=desired)
+    plan = build_plan(
+        KINDS, context, state, options, imports=adopted, desired=desired, intended=intended
+    )
     await check_plan(
         client,
         plan,
@@ -100,7 +109,7 @@ async def make_plan(
         pending=state.intents.keys(),
         parallelism=parallelism,
     )
-    plan = context.secrecy.seal(plan, state.resources, frozenset(adopted))
+    plan = context.secrecy.seal(plan, state.resources, frozenset(adopted) | frozenset(intended))
     unchecked = _unchecked(plan, context)
     warnings = (*plan.warnings, unchecked_warning(unchecked)) if unchecked else plan.warnings
     phases(

@@ -106,15 +106,40 @@ class StateSession:
             return entry.generation
         return self.document.generations.get(address, 0)
 
-    async def begin_create(self, address: str, key: str, body: dict[str, Any]) -> None:
+    async def begin_create(
+        self,
+        address: str,
+        key: str,
+        body: dict[str, Any],
+        *,
+        kind: str | None = None,
+        parent_id: str | None = None,
+    ) -> None:
+        """Record, before it is sent, the create that the next run must find if its answer is
+        lost: its key, and its body unless that holds a sensitive value."""
         self.document.intents[address] = Intent(
             operation="create",
             idempotency_key=key,
             body_hash=self._body_hash(body),
             started_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            kind=kind,
+            parent_id=parent_id,
+            body=body if _masked(body, self._mask) == body else None,
         )
         self._changes += 1
         await self.commit()
+
+    def skip_generation(self, address: str) -> None:
+        """The object an earlier create made at `address` is gone: the next create there gets
+        a new idempotency key, not the one whose stored answer names that object."""
+        if address not in self.document.resources:
+            self.document.generations[address] = self.generation(address) + 1
+            self._changes += 1
+
+    def sent_before(self, address: str, body: dict[str, Any]) -> bool:
+        """Whether the pending create at `address` was sent with this very body."""
+        intent = self.document.intents.get(address)
+        return intent is not None and intent.body_hash == self._body_hash(body)
 
     def _body_hash(self, body: dict[str, Any]) -> str:
         digests = self.secrecy.digests

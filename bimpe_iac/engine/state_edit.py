@@ -62,7 +62,13 @@ def rename(document: StateDocument, moves: Iterable[Move]) -> tuple[Move, ...]:
     same moves again does nothing); the moves done."""
     done = []
     for move in moves:
-        if move.source not in document.resources or move.target in document.resources:
+        if move.target in document.resources:
+            continue
+        if move.source not in document.resources:
+            # A create whose answer was lost has only its intent: that moves all the same.
+            if move.source in document.intents and move.target not in document.intents:
+                document.intents[move.target] = document.intents.pop(move.source)
+                done.append(move)
             continue
         entry = document.resources.pop(move.source)
         # Generations only grow at an address, so no later create there reuses an earlier key.

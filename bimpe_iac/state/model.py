@@ -55,6 +55,13 @@ class Intent(_Model):
     idempotency_key: str
     body_hash: str
     started_at: str
+    kind: str | None = None
+    parent_id: str | None = None
+    """The id the create was sent under (an agent's, for a knowledge base)."""
+    body: dict[str, Any] | None = None
+    """The body sent, so that the next run can send the same request again and find what it
+    made (`engine/intents.py`); None when it held a sensitive value, which never enters the
+    state."""
 
 
 class Writer(_Model):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -183,3 +183,39 @@ def test_sdk_waits_out_the_rate_limit(private_emulator: Callable[..., PrivateEmu
         created += 1
     assert private.admin.counters()["requests"]["POST /workflows"] > created
     assert len(list(client.workflows.list(scope="owned"))) == created
+
+
+def test_an_aimed_fault_hits_only_the_next_requests_of_its_route(
+    private_emulator: Callable[..., PrivateEmulator],
+) -> None:
+    private = private_emulator()
+    private.admin.set_faults(
+        aimed=[{"route": "POST /workflows", "kind": "drop_after_commit", "count": 2}]
+    )
+    client = private.client(max_retries=0)
+    assert list(client.workflows.list(scope="owned")) == []  # another route: not hit
+    for n in range(2):
+        with pytest.raises(APIConnectionError):
+            client.workflows.create(name=f"Lost {n}", system_prompt="p")
+    kept = client.workflows.create(name="Answered", system_prompt="p")
+    names = sorted(w.name for w in client.workflows.list(scope="owned"))
+    assert names == ["Answered", "Lost 0", "Lost 1"]  # both lost answers were committed
+    assert kept.name == "Answered"
+    assert private.admin.counters()["faults"] == {"drop_after_commit": 2}
+
+
+def test_an_aimed_fault_matches_any_id_in_its_route(
+    private_emulator: Callable[..., PrivateEmulator],
+) -> None:
+    private = private_emulator()
+    client = private.client(max_retries=0)
+    workflow = client.workflows.create(name="Flow", system_prompt="p")
+    agent = client.agents.create(name="Bot", description="d", workflow_id=workflow.id)
+    route = "POST /agents/{agent_id}/knowledge_bases"
+    private.admin.set_faults(aimed=[{"route": route, "kind": "drop_before", "count": 1}])
+    body: Any = {"type": "text", "name": "FAQ", "content": "c"}
+    with pytest.raises(APIConnectionError):
+        client.agents.knowledge_bases.create(agent.id, body)
+    assert list(client.agents.knowledge_bases.list(agent.id)) == []  # dropped before
+    client.agents.knowledge_bases.create(agent.id, body)
+    assert [kb.name for kb in client.agents.knowledge_bases.list(agent.id)] == ["FAQ"]

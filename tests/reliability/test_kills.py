@@ -70,5 +70,54 @@ def test_twenty_random_kills_leave_no_duplicate_and_no_orphan(
                 kbs = Counter(kb.name for kb in sdk.agents.knowledge_bases.list(agent.id))
                 number = agent.name.split()[-1]
                 assert kbs == {f"FAQ {number}": 1, f"More {number}": 1}, f"cycle {cycle}"
+            # The state manages exactly those agents, and no create is left pending.
+            document = json.loads(state.read_text())
+            assert document["intents"] == {}, f"cycle {cycle}"
+            managed = {e["id"] for e in document["resources"].values() if e["kind"] == "agent"}
+            assert managed == {a.id for a in agents}, f"cycle {cycle}"
     print(f"\n{CYCLES} cycles, {killed_mid_run} kills landed while apply was running")
     assert killed_mid_run >= CYCLES // 4
+
+
+def _bot_stack(stack: Path, description: str) -> None:
+    stack.mkdir(exist_ok=True)
+    (stack / "stack.yaml").write_text("name: killed\nenvironments:\n  test: {}\n")
+    (stack / "resources.yaml").write_text(
+        "workflows:\n  main: {name: Main, system_prompt: You help.}\n"
+        f"agents:\n  bot: {{workflow: main, name: Bot, description: {description}}}\n"
+    )
+
+
+def test_a_kill_between_create_and_answer_then_an_edit_leaves_one_agent(
+    start_emulator: Callable[..., RunningEmulator], tmp_path: Path
+) -> None:
+    """Killed while the agent's create is at the server (its intent stored, its answer not
+    back), then the manifest is edited: the next apply updates the agent the killed run
+    made (or makes it, if the request never arrived), never a second one."""
+    running = start_emulator(latency_ms=1000)
+    stack = tmp_path / "killed"
+    state = stack / ".bimpe" / "state" / "killed" / "test.json"
+    _bot_stack(stack, "First")
+    process = start_cli(running, "apply", stack)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if state.exists() and "agents.bot" in json.loads(state.read_text() or "{}").get(
+            "intents", {}
+        ):
+            break
+        time.sleep(0.02)
+    time.sleep(0.75)  # past the server's commit (half the latency), before the answer
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert "agents.bot" in json.loads(state.read_text())["intents"]
+    with BimpeAI(api_key=running.emulator.api_key, base_url=running.url) as sdk:
+        made = [a.id for a in sdk.agents.list().data]
+        _bot_stack(stack, "Second")
+        assert start_cli(running, "apply", stack).wait(timeout=120) == 0
+        agents = sdk.agents.list().data
+    assert [(a.name, a.description) for a in agents] == [("Bot", "Second")]
+    if made:
+        assert [a.id for a in agents] == made
+    document = json.loads(state.read_text())
+    assert document["intents"] == {}
+    assert document["resources"]["agents.bot"]["id"] == agents[0].id
