@@ -23,10 +23,16 @@ from types import TracebackType
 from bimpe_iac.errors import StateError
 from bimpe_iac.state.backend import DEFAULT_LEASE_S, LockWait, VersionSummary
 from bimpe_iac.state.codec import UnreadableState, decode_state, encode_json
-from bimpe_iac.state.files import make_private_dirs, remove_leftovers, write_atomic
+from bimpe_iac.state.files import (
+    fsync_directory,
+    make_private_dirs,
+    remove_leftovers,
+    write_atomic,
+)
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lock import LockInfo, force_unlock, hold_lock, read_lock
 from bimpe_iac.state.model import StateDocument
+from bimpe_iac.state.moved import MIGRATED_SUFFIX, MovedMarker, parse_moved
 from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 BACKUP_SUFFIX = ".backup"
@@ -76,6 +82,38 @@ class LocalStateStore:
     @property
     def backup_path(self) -> Path:
         return self.path.with_name(self.path.name + BACKUP_SUFFIX)
+
+    @property
+    def migrated_path(self) -> Path:
+        """Where `mark_moved` keeps the state it replaced with a marker."""
+        return self.path.with_name(self.path.name + MIGRATED_SUFFIX)
+
+    def mark_moved(self, marker: MovedMarker) -> None:
+        """Replace the state file with `marker`, keeping the state as `migrated_path`; every
+        later read refuses, saying where the state went (`state/moved.py`)."""
+        try:
+            write_atomic(self.path, marker.encode(), backup=self.migrated_path)
+        except OSError as exc:
+            raise StateError(f"cannot mark state file {self.path}: {exc.strerror}") from None
+        self._known = None
+
+    def moved(self) -> MovedMarker | None:
+        """The marker of a state that moved away, if the file holds one."""
+        read = read_state_file(self.path, "state file")
+        return None if read is None else parse_moved(read[0])
+
+    def restore_moved(self) -> None:
+        """Undo `mark_moved`: the kept state takes the marker's place (or, if none was kept,
+        the marker is removed)."""
+        try:
+            if self.migrated_path.exists():
+                os.replace(self.migrated_path, self.path)
+            else:
+                os.unlink(self.path)
+            fsync_directory(self.path.parent)
+        except OSError as exc:
+            raise StateError(f"cannot restore state file {self.path}: {exc.strerror}") from None
+        self._known = None
 
     def read(self, stack: str, environment: str) -> StateDocument:
         """The stored state, or a new one (fresh lineage, serial 0) when there is none yet."""
@@ -206,6 +244,9 @@ class LocalStateStore:
         if read is None:
             return None
         data, version = read
+        marker = parse_moved(data)
+        if marker is not None:
+            raise StateError(marker.refusal(self.path))
         try:
             doc = decode_state(data)
         except UnreadableState as exc:
