@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from bimpe_iac.emulator import http_limits
 from bimpe_iac.emulator.app import Emulator
 
 
@@ -39,11 +40,11 @@ def _server(emulator: Emulator, log_level: str) -> uvicorn.Server:
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     config = uvicorn.Config(
         emulator.asgi,
-        http="httptools",
+        http=http_limits.BoundedHttpProtocol,
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        timeout_keep_alive=30,
+        timeout_keep_alive=http_limits.KEEP_ALIVE_S,
         backlog=1024,
     )
     return uvicorn.Server(config)
