@@ -26,10 +26,12 @@ from bimpe_iac.connection import open_client
 from bimpe_iac.engine.model import Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
+from bimpe_iac.errors import ConfigError
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.state.digests import Digests, digests_for
+from bimpe_iac.state.files import write_atomic
 
 
 def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> str:
@@ -131,12 +133,10 @@ def plan_command(
         plan, digests = run_stoppable(run())
     sensitive = stack.sensitive_values
     if out is not None:
-        out.write_text(
-            render_plan_json(
-                plan, sensitive_values=sensitive, digest=digests.text, key_check=digests.check
-            ),
-            encoding="utf-8",
+        saved = render_plan_json(
+            plan, sensitive_values=sensitive, digest=digests.text, key_check=digests.check
         )
+        save_plan(out, saved)
     if fmt == "json":
         click.echo(
             render_plan_json(
@@ -163,6 +163,15 @@ def plan_command(
             )
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)
+
+
+def save_plan(out: Path, text: str) -> None:
+    """The plan file, mode 0600 whatever an earlier one had: a plan holds the stack's values.
+    It replaces the file (or a symbolic link there) rather than writing through it."""
+    try:
+        write_atomic(out, text.encode())
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {out}: {exc.strerror or exc}") from None
 
 
 def write_parts(directory: Path, parts: list[str]) -> None:

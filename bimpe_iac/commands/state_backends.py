@@ -19,7 +19,10 @@ from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
 from bimpe_iac.manifest.settings import StateBackend
 from bimpe_iac.state.codec import encode_state
 from bimpe_iac.state.identity import timestamp, utc_now
+from bimpe_iac.state.local import LocalStateStore
 from bimpe_iac.state.lockfile import LockInfo
+from bimpe_iac.state.model import StateDocument
+from bimpe_iac.state.moved import MovedMarker
 from bimpe_iac.state.transfer import transfer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,14 +109,43 @@ def migrate_command(
         source.lock("state migrate", timeout_s=lock_timeout),
         target.lock("state migrate", timeout_s=lock_timeout),
     ):
-        copied = transfer(source, target, stack.name, stack.environment, keep=keep)
+        marker = target.moved() if isinstance(target, LocalStateStore) else None
+        if isinstance(target, LocalStateStore) and marker is not None:
+            target.restore_moved()  # the state comes back: its newer versions go on top
+        try:
+            copied = transfer(source, target, stack.name, stack.environment, keep=keep)
+        except BaseException:
+            if isinstance(target, LocalStateStore) and marker is not None:
+                target.mark_moved(marker)
+            raise
         current = target.read(stack.name, stack.environment)
+        left = f"{source.location} is left as it was."
+        if isinstance(source, LocalStateStore) and isinstance(target_backend, PostgresStateBackend):
+            source.mark_moved(_moved_marker(target_backend, current, os.environ))
+            left = (
+                f"{source.path} now says where the state went, so that a run without "
+                f"{target_backend.dsn_env} stops there; the old state is in {source.migrated_path}."
+            )
     count = f"{len(copied)} version{'' if len(copied) == 1 else 's'}"
     click.echo(
         f"Migrated {count} from {source.location} to {target.location}: serial "
         f"{current.serial}, lineage {current.lineage}, {len(current.resources)} resources."
     )
-    click.echo(f"{source.location} is left as it was. {_next_step(stack, target_backend)}")
+    click.echo(f"{left} {_next_step(stack, target_backend)}")
+
+
+def _moved_marker(
+    target: PostgresStateBackend, current: StateDocument, environ: Mapping[str, str]
+) -> MovedMarker:
+    from bimpe_iac.state.pg_connection import describe_dsn
+
+    return MovedMarker(
+        dsn_env=target.dsn_env,
+        location=describe_dsn(environ.get(target.dsn_env, "").strip()),
+        serial=current.serial,
+        lineage=current.lineage,
+        moved_at=timestamp(utc_now()),
+    )
 
 
 @click.group("lock")

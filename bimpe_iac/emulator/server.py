@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from bimpe_iac.emulator import http_limits
 from bimpe_iac.emulator.app import Emulator
 
 
@@ -48,11 +49,11 @@ def _server(emulator: Emulator, log_level: str, tls: TlsFiles | None = None) -> 
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
     config = uvicorn.Config(
         emulator.asgi,
-        http="httptools",
+        http=http_limits.BoundedHttpProtocol,
         log_level=log_level,
         access_log=False,
         lifespan="off",
-        timeout_keep_alive=30,
+        timeout_keep_alive=http_limits.KEEP_ALIVE_S,
         backlog=1024,
         ssl_certfile=tls.cert if tls else None,
         ssl_keyfile=tls.key if tls else None,

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from bimpe_iac.state.files import make_private_dirs
+
 PUBLIC_TEAM = ""
 _INDEXED = frozenset({"created_at", "name"})
 
@@ -94,7 +96,7 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(Path(self.path).parent)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         # The emulator must survive a process restart, not a power cut: skip fsync for speed.

@@ -12,7 +12,7 @@ from bimpe_iac.connection import Target, resolve_target
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
 from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
-from bimpe_iac.manifest.settings import StateBackend
+from bimpe_iac.manifest.settings import WORK_DIR, StateBackend
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.local import LocalStateStore
 
@@ -61,6 +61,20 @@ def open_store(backend: StateBackend, stack: Stack, environ: Mapping[str, str]) 
     return PostgresStateStore(dsn, stack.name, stack.environment)
 
 
+def _check_inside(directory: Path, path: Path) -> None:
+    """Refuse a file of the stack's own that a symbolic link leads elsewhere
+    (`BIMPE_EMULATOR_DB` names a database anywhere, on purpose)."""
+    try:
+        inside = path.resolve().is_relative_to(directory.resolve())
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        inside = False
+    if not inside:
+        raise ConfigError(
+            f"{path} leads outside the stack directory through a symbolic link; bimpe-iac keeps"
+            " its state and emulator data inside the stack"
+        )
+
+
 def open_workspace(
     stack_dir: Path,
     env: str | None,
@@ -72,13 +86,16 @@ def open_workspace(
     """The stack and its target, resolved before anything is read or written: a missing key
     stops here. `emulator`: use the embedded emulator whatever the environment names."""
     stack = load_stack(stack_dir, env)
+    default_db = stack.directory / WORK_DIR / "emulator.db"
     target = resolve_target(
         base_url=stack.target.base_url,
         api_key_env=stack.target.api_key_env,
         named=stack.target.named,
         emulator=emulator or stack.target.emulator,
-        emulator_db=stack.directory / ".bimpe" / "emulator.db",
+        emulator_db=default_db,
         parallelism=parallelism,
         debug_http=debug_http,
     )
+    if target.embedded and target.emulator_db == default_db:
+        _check_inside(stack.directory, default_db)
     return Workspace(stack=stack, target=target, state_path=stack.state.path)

@@ -30,6 +30,8 @@ from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
 
 STACK_FILE = "stack.yaml"
+WORK_DIR = ".bimpe"
+"""The stack's own directory for its default state and the embedded emulator's database."""
 DEFAULT_ENVIRONMENT = "default"
 
 _VARS: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[VarName, VarEntry])
@@ -122,7 +124,16 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
     if state.path is not None and not _inside(directory, state.path):
         message = f"'{state.path}' must be relative and stay inside the stack directory"
         return LoadedSettings(None, scope, sensitive, [document.issue(("state", "path"), message)])
-    state_path = directory / (state.path or f".bimpe/state/{data['name']}/{environment}.json")
+    default_path = f"{WORK_DIR}/state/{data['name']}/{environment}.json"
+    for relative in (WORK_DIR, *([] if state.path else [default_path])):
+        if not _inside(directory, relative):
+            message = (
+                "leads outside the stack directory through a symbolic link; bimpe-iac keeps"
+                " its state and emulator data inside the stack"
+            )
+            issue = Issue(directory / relative, None, "", message)
+            return LoadedSettings(None, scope, sensitive, [issue])
+    state_path = directory / (state.path or default_path)
     backend: StateBackend = LocalStateBackend(state_path, declared="state" in data)
     if state.backend == "postgres":
         backend = PostgresStateBackend(state.dsn_env or DEFAULT_STATE_DSN_ENV, state_path)

@@ -16,6 +16,9 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
 LEFTOVER_AGE_S = 60.0
 """A temporary file older than this belongs to a writer that died: no live write takes so long."""
 
@@ -25,7 +28,12 @@ def temp_path(path: Path) -> Path:
 
 
 def write_atomic(
-    path: Path, data: bytes, *, mode: int = 0o600, backup: Path | None = None, durable: bool = True
+    path: Path,
+    data: bytes,
+    *,
+    mode: int = PRIVATE_FILE_MODE,
+    backup: Path | None = None,
+    durable: bool = True,
 ) -> os.stat_result:
     """Replace `path` with `data` and return the new file's status. With `backup`, the version
     being replaced (if any) is kept there. Without `durable`, nothing is flushed: still atomic
@@ -50,6 +58,20 @@ def write_atomic(
     if durable:
         fsync_directory(path.parent)
     return written
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create `directory` and its missing parents, each mode 0700 (the umask may only narrow
+    it); directories that exist are left as they are."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    for path in reversed(missing):
+        with suppress(FileExistsError):  # made meanwhile by another run
+            path.mkdir(mode=PRIVATE_DIR_MODE)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -100,6 +122,9 @@ def _keep_backup(path: Path, backup: Path) -> None:
         write_atomic(backup, previous)
         return
     try:
+        # The old version may have been readable by others (an older bimpe-iac, a hand edit);
+        # its inode leaves `path` in a moment, so narrowing it now changes only the backup.
+        os.chmod(staged, PRIVATE_FILE_MODE)
         os.replace(staged, backup)
     except BaseException:
         _remove_quietly(staged)

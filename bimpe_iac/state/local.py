@@ -12,7 +12,9 @@ on write catch a run that writes a state it did not read from this file.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +23,22 @@ from types import TracebackType
 from bimpe_iac.errors import StateError
 from bimpe_iac.state.backend import DEFAULT_LEASE_S, LockWait, VersionSummary
 from bimpe_iac.state.codec import UnreadableState, decode_state, encode_json
-from bimpe_iac.state.files import remove_leftovers, write_atomic
+from bimpe_iac.state.files import (
+    fsync_directory,
+    make_private_dirs,
+    remove_leftovers,
+    write_atomic,
+)
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lock import LockInfo, force_unlock, hold_lock, read_lock
 from bimpe_iac.state.model import StateDocument
+from bimpe_iac.state.moved import MIGRATED_SUFFIX, MovedMarker, parse_moved
 from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 BACKUP_SUFFIX = ".backup"
+MAX_STATE_BYTES = 256 * 1024 * 1024
+"""Far above any real state (50,000 resources take about 40 MB); a larger file is not one."""
+MAX_STATE_SIZE_TEXT = "256 MB"
 
 _FileVersion = tuple[int, int, int, int]
 
@@ -72,6 +83,38 @@ class LocalStateStore:
     def backup_path(self) -> Path:
         return self.path.with_name(self.path.name + BACKUP_SUFFIX)
 
+    @property
+    def migrated_path(self) -> Path:
+        """Where `mark_moved` keeps the state it replaced with a marker."""
+        return self.path.with_name(self.path.name + MIGRATED_SUFFIX)
+
+    def mark_moved(self, marker: MovedMarker) -> None:
+        """Replace the state file with `marker`, keeping the state as `migrated_path`; every
+        later read refuses, saying where the state went (`state/moved.py`)."""
+        try:
+            write_atomic(self.path, marker.encode(), backup=self.migrated_path)
+        except OSError as exc:
+            raise StateError(f"cannot mark state file {self.path}: {exc.strerror}") from None
+        self._known = None
+
+    def moved(self) -> MovedMarker | None:
+        """The marker of a state that moved away, if the file holds one."""
+        read = read_state_file(self.path, "state file")
+        return None if read is None else parse_moved(read[0])
+
+    def restore_moved(self) -> None:
+        """Undo `mark_moved`: the kept state takes the marker's place (or, if none was kept,
+        the marker is removed)."""
+        try:
+            if self.migrated_path.exists():
+                os.replace(self.migrated_path, self.path)
+            else:
+                os.unlink(self.path)
+            fsync_directory(self.path.parent)
+        except OSError as exc:
+            raise StateError(f"cannot restore state file {self.path}: {exc.strerror}") from None
+        self._known = None
+
     def read(self, stack: str, environment: str) -> StateDocument:
         """The stored state, or a new one (fresh lineage, serial 0) when there is none yet."""
         doc = self._load()
@@ -110,7 +153,7 @@ class LocalStateStore:
             written = Stamp.of(snapshot, canonical=not compact)
         data = snapshot.compact_json() if compact else encode_json(snapshot.full_data())
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(self.path.parent)
             if backup:  # once per run is enough: a leftover is untidy, not harmful
                 remove_leftovers(self.path)
                 remove_leftovers(self.backup_path)
@@ -174,12 +217,10 @@ class LocalStateStore:
         self.close()
 
     def _load_backup(self) -> StateDocument | None:
-        try:
-            data = self.backup_path.read_bytes()
-        except FileNotFoundError:
+        read = read_state_file(self.backup_path, "state backup")
+        if read is None:
             return None
-        except OSError as exc:
-            raise StateError(f"cannot read {self.backup_path}: {exc.strerror}") from None
+        data, _ = read
         try:
             return decode_state(data)
         except UnreadableState as exc:
@@ -187,25 +228,25 @@ class LocalStateStore:
 
     def _stored_header(self) -> _Header | None:
         try:
-            version = _file_version(os.stat(self.path))
+            status = os.lstat(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        version = _file_version(status)
         if self._known is not None and self._known[0] == version:
             return self._known[1]
         doc = self._load()
         return None if doc is None else _Header.of(doc)
 
     def _load(self) -> StateDocument | None:
-        try:
-            with open(self.path, "rb") as file:
-                version = _file_version(os.fstat(file.fileno()))
-                data = file.read()
-        except FileNotFoundError:
+        read = read_state_file(self.path, "state file")
+        if read is None:
             return None
-        except OSError as exc:
-            raise StateError(f"cannot read state file {self.path}: {exc.strerror}") from None
+        data, version = read
+        marker = parse_moved(data)
+        if marker is not None:
+            raise StateError(marker.refusal(self.path))
         try:
             doc = decode_state(data)
         except UnreadableState as exc:
@@ -237,6 +278,41 @@ class LocalStateStore:
                 f"{refuse}: this state's serial {doc.serial} does not advance past the file's "
                 f"{stored.serial}; another run may have written it since this one read it"
             )
+
+
+def read_state_file(path: Path, what: str) -> tuple[bytes, _FileVersion] | None:
+    """The bytes of the regular file at `path` (None when there is none) and its version. A
+    symbolic link is refused: it would lead reads elsewhere while writes replace the link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StateError(
+                f"{what} {path} is a symbolic link; bimpe-iac reads and writes only a regular "
+                "file there: move the file itself to that path"
+            ) from None
+        raise StateError(f"cannot read {what} {path}: {exc.strerror}") from None
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(fd)
+        why = os.strerror(errno.EISDIR) if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        raise StateError(f"cannot read {what} {path}: {why}")
+    with os.fdopen(fd, "rb") as file:
+        if status.st_size > MAX_STATE_BYTES:
+            raise StateError(
+                f"{what} {path} is larger than the {MAX_STATE_SIZE_TEXT} limit of a state file"
+            )
+        try:
+            data = file.read(MAX_STATE_BYTES + 1)
+        except OSError as exc:
+            raise StateError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > MAX_STATE_BYTES:  # grew while being read
+        raise StateError(
+            f"{what} {path} is larger than the {MAX_STATE_SIZE_TEXT} limit of a state file"
+        )
+    return data, _file_version(status)
 
 
 def _summary(doc: StateDocument) -> VersionSummary:

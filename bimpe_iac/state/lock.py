@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bimpe_iac.errors import LockError, StateError
 from bimpe_iac.state.backend import LockWait, locked_message
-from bimpe_iac.state.files import remove_leftovers, temp_path
+from bimpe_iac.state.files import make_private_dirs, remove_leftovers, temp_path
 from bimpe_iac.state.identity import hostname, pid_namespace, timestamp, username, utc_now
 from bimpe_iac.state.lockfile import (
     LockInfo,
@@ -120,7 +120,7 @@ def _acquire(
     started = time.monotonic()
     deadline = started + timeout_s
     with _errors_as_lock_errors(lock):
-        lock.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(lock.parent)
         remove_leftovers(lock)
         while True:
             info = _new_lock(command, lease_s)

@@ -95,7 +95,7 @@ def examine(path: Path) -> Iterator[Seen | None]:
     """Hold the lock file still and show it (None when there is none)."""
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
         except FileNotFoundError:
             yield None
             return

@@ -95,12 +95,12 @@ def hold_pg_lock(
         except BaseException:
             heartbeat.stop()
             try:
-                _release(heartbeat.connection(), key, info)
+                _release_reconnecting(heartbeat, key, info)
             except (StateError, psycopg.Error) as exc:  # the run's own error matters more
-                log.warning("could not release the state lock %s: %s", info.id, exc)
+                log.warning("%s", exc)
             raise
         heartbeat.stop()
-        lost = _release(heartbeat.connection(), key, info)
+        lost = _release_reconnecting(heartbeat, key, info)
     finally:
         _close(heartbeat.conn)
     if lost is not None:
@@ -201,6 +201,27 @@ def _acquire(
         if on_wait is not None:
             on_wait(holder.holder(), time.monotonic() - started)
         time.sleep(min(POLL_S, remaining))
+
+
+def _release_reconnecting(
+    heartbeat: _Heartbeat, key: Mapping[str, str], info: LockInfo
+) -> str | None:
+    """`_release` on the lock's connection, or on a new one if the server dropped it since the
+    last heartbeat (deleting by lock id twice is harmless). A LockError names the lock that is
+    left held, and how to break it."""
+    try:
+        return _release(heartbeat.connection(), key, info)
+    except psycopg.OperationalError:
+        _close(heartbeat.conn)
+    try:
+        return _release(heartbeat.connection(), key, info)
+    except (StateError, psycopg.Error) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise LockError(
+            f"could not release the state lock {info.id} ({reason}); its lease ends at "
+            f"{timestamp(info.expires_at)}, when the next run takes it over, or break it now "
+            f"with `bimpe-iac state force-unlock {info.id}`"
+        ) from None
 
 
 def _release(

@@ -19,14 +19,14 @@ import orjson
 import psycopg
 from psycopg.rows import TupleRow
 
-from bimpe_iac.errors import StateError
+from bimpe_iac.errors import LockError, StateError
 from bimpe_iac.state.backend import DEFAULT_LEASE_S, LockWait, VersionSummary
 from bimpe_iac.state.codec import UnreadableState, decode_state
 from bimpe_iac.state.identity import current_writer, timestamp, utc_now
 from bimpe_iac.state.lockfile import LockInfo
 from bimpe_iac.state.migrations import migrate
 from bimpe_iac.state.model import StateDocument, Writer
-from bimpe_iac.state.pg_connection import connect, database_errors, describe_dsn
+from bimpe_iac.state.pg_connection import connect, database_errors, describe_dsn, mask
 from bimpe_iac.state.pg_lock import force_pg_unlock, hold_pg_lock, read_pg_lock
 from bimpe_iac.state.snapshot import Snapshot, Stamp
 
@@ -166,6 +166,7 @@ class PostgresStateStore:
     ) -> Iterator[LockInfo]:
         self._connection()  # the tables exist before the lock's own connection looks for them
         with (
+            _masked_lock_errors(self._dsn),
             database_errors(self._dsn, "cannot lock the state in"),
             hold_pg_lock(
                 lambda: connect(self._dsn),
@@ -277,6 +278,15 @@ class PostgresStateStore:
                 f"{refuse}: this state's serial {doc.serial} does not advance past the stored "
                 f"{serial}; another run may have written it since this one read it"
             )
+
+
+@contextmanager
+def _masked_lock_errors(dsn: str) -> Iterator[None]:
+    """A LockError may quote a database error, which may quote the DSN."""
+    try:
+        yield
+    except LockError as exc:
+        raise LockError(mask(str(exc), dsn)) from None
 
 
 def _json(value: Any) -> str | None:
