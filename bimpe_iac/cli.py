@@ -8,8 +8,8 @@ import sys
 import click
 
 from bimpe_iac import __version__, ui
-from bimpe_iac.errors import BimpeIacError
-from bimpe_iac.render.values import visible
+from bimpe_iac.errors import ApiFailure, BimpeIacError
+from bimpe_iac.render.values import one_line, visible
 
 # Each command's module, imported only when the command runs (or help lists it): a command
 # then loads what it uses, not what every other command uses.
@@ -105,8 +105,10 @@ def main() -> None:
         )
         sys.exit(130)
     except BimpeIacError as exc:
-        # Messages quote what files hold: no control character in them reaches the terminal.
-        click.echo(f"Error: {visible(str(exc))}", err=True)
+        # Messages quote what files hold: no control character in them reaches the terminal;
+        # one about an API answer quotes the API, whose line breaks are spelled out too.
+        said = one_line(str(exc)) if isinstance(exc, ApiFailure) else visible(str(exc))
+        click.echo(f"Error: {said}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the boundary
         if _from_the_api(exc):  # an API answer or a network failure outside an apply step

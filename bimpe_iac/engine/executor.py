@@ -23,6 +23,7 @@ from bimpe_iac.engine.retry import once_more
 from bimpe_iac.engine.retry import transient as retry_transient
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import ApiFailure, BimpeIacError
+from bimpe_iac.render.values import one_line
 from bimpe_iac.resources.base import CreateRequest, ResourceKind, UpdateRequest
 from bimpe_iac.state.digests import Digests
 from bimpe_iac.state.model import Intent
@@ -51,15 +52,18 @@ class ApplyResult:
 
 
 def describe_error(error: BaseException) -> str:
+    """One line: what the API or the transport said has its line breaks spelled out, so that
+    no text of theirs can pass for a line of bimpe-iac's own."""
     if isinstance(error, APIError):
-        code = f" {error.code}" if error.code else ""
-        return f"BimpeAI answered {error.status}{code}: {error} (request id {error.request_id})"
+        code = f" {one_line(str(error.code))}" if error.code else ""
+        said, request_id = one_line(str(error)), one_line(str(error.request_id))
+        return f"BimpeAI answered {error.status}{code}: {said} (request id {request_id})"
     if isinstance(error, APIConnectionError):
         cause = error.__cause__
         # The transport's own words say why (refused, reset, name not found), not the SDK's.
         reason = str(cause) if cause is not None and str(cause) else str(error)
-        return f"could not reach BimpeAI ({reason})"
-    return str(error)
+        return f"could not reach BimpeAI ({one_line(reason)})"
+    return one_line(str(error))
 
 
 class _Unresolved(Exception):

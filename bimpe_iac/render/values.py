@@ -22,6 +22,7 @@ TEXT_WIDTH = 80
 _BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 # Surrogates too: half of a UTF-16 pair is no character, and cannot be written out.
 _CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_LINE_BREAK = re.compile("[\n\u2028\u2029]")
 _RAW_IN_JSON = re.compile(rf"[\x7f-\x9f{_BIDI}\ud800-\udfff]")
 
 
@@ -49,6 +50,16 @@ def visible(text: str) -> str:
     characters spelled out (`\\x1b`, `\\u202e`), so a value can neither drive the terminal nor
     read differently from what it holds."""
     return _CONTROL.sub(_spelled, text)
+
+
+def one_line(text: str) -> str:
+    """`visible` text with its line breaks spelled out too (`\\n`, `\\u2028`): for text an
+    API wrote, which must never start a line of its own (a forged "Apply complete!")."""
+    return _LINE_BREAK.sub(_spelled_break, visible(text))
+
+
+def _spelled_break(match: re.Match[str]) -> str:
+    return "\\n" if match.group() == "\n" else _spelled(match)
 
 
 def _spelled(match: re.Match[str]) -> str:

@@ -37,7 +37,8 @@ from bimpe_iac.state.snapshot import Snapshot, Stamp
 
 BACKUP_SUFFIX = ".backup"
 MAX_STATE_BYTES = 256 * 1024 * 1024
-"""Far above any real state (50,000 resources take about 40 MB); a larger file is not one."""
+"""Far above any real state (50,000 agents with long prompts take about 54 MB); a larger file
+is not one."""
 MAX_STATE_SIZE_TEXT = "256 MB"
 
 _FileVersion = tuple[int, int, int, int]

@@ -4,7 +4,8 @@ Covers: `plan --out`, the state, its backup and the lock file (while held) are m
 the directories bimpe-iac creates (`.bimpe/`, `.bimpe/state/...`) mode 0700, also when an
 older state file or plan file was world-readable; a `.bimpe/` or `.bimpe/state` that is a
 symbolic link leading outside the stack is refused (exit 1, one line) and nothing is written
-through it; a state file that is a symbolic link is refused; a state file above the size cap
+through it, as is an emulator database (or its directory) linked outside; a state file that
+is a symbolic link is refused; a state file above the size cap
 is refused with a clear error.
 """
 
@@ -138,3 +139,15 @@ def test_a_state_file_above_the_cap_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StateError, match=r"larger than the .* limit") as raised:
         LocalStateStore(path).read("s", "e")
     assert str(path) in str(raised.value)
+
+
+def test_a_symlinked_emulator_database_is_refused(stack: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.db"
+    (stack / ".bimpe").mkdir()
+    os.symlink(outside, stack / ".bimpe" / "emulator.db")
+
+    outcome = invoke("plan", stack, "--emulator", env={"BIMPE_API_KEY": None})
+
+    assert outcome.exit_code == 1, outcome.text
+    assert "emulator.db leads outside the stack directory" in outcome.stderr
+    assert not outside.exists()
