@@ -76,6 +76,22 @@ def test_an_edited_manifest_updates_the_agent_the_lost_create_made(
     assert "No changes." in bimpe("plan", stack).output
 
 
+def test_a_saved_plan_applies_the_update_of_the_agent_the_lost_create_made(
+    bimpe: Bimpe, tmp_path: Path
+) -> None:
+    stack = _write(tmp_path / "lost")
+    made = _lose_the_create(bimpe, stack)
+    _write(stack, description="Second")
+    saved = tmp_path / "lost.plan"
+
+    assert bimpe("plan", stack, "--out", saved).exit_code == 0
+    outcome = bimpe("apply", stack, "--plan", saved)
+
+    assert outcome.exit_code == 0, outcome.output
+    (agent,) = _agents(bimpe)
+    assert (agent.id, agent.description) == (made, "Second")
+
+
 def test_an_edited_name_still_finds_the_agent_the_lost_create_made(
     bimpe: Bimpe, tmp_path: Path
 ) -> None:
