@@ -35,7 +35,13 @@ from bimpe_iac.engine.executor import ApplyResult, Progress, Status
 from bimpe_iac.engine.model import Change, Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.read import ReadProgress
-from bimpe_iac.engine.run import PhaseDone, apply_plan, make_plan, needs_digests
+from bimpe_iac.engine.run import (
+    PhaseDone,
+    apply_plan,
+    make_plan,
+    needs_digests,
+    settles_intents,
+)
 from bimpe_iac.engine.saved_plan import check_lineage, check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, ManifestError, PlanError
@@ -274,7 +280,9 @@ def run_apply(
                         )
                 click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
                 if not plan.has_changes:
-                    if needs_digests(plan, state, stack, client):  # after an API key change
+                    # After an API key change, or a lost answer to a create that made the
+                    # object as wanted: record what is there.
+                    if needs_digests(plan, state, stack, client) or settles_intents(plan, state):
                         await apply_plan(
                             client,
                             plan,

@@ -198,3 +198,9 @@ def needs_digests(plan: Plan, state: StateDocument, stack: Stack, client: AsyncB
         and secrecy.needs_digests(state.resources[change.address])
         for change in plan.changes
     )
+
+
+def settles_intents(plan: Plan, state: StateDocument) -> bool:
+    """Whether an apply of `plan` has a pending create to settle though it changes nothing: the
+    create whose answer was lost made the object as wanted, which apply then records."""
+    return any(c.action == "noop" and c.address in state.intents for c in plan.changes)

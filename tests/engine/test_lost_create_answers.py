@@ -76,6 +76,22 @@ def test_an_edited_manifest_updates_the_agent_the_lost_create_made(
     assert "No changes." in bimpe("plan", stack).output
 
 
+def test_a_saved_plan_applies_the_update_of_the_agent_the_lost_create_made(
+    bimpe: Bimpe, tmp_path: Path
+) -> None:
+    stack = _write(tmp_path / "lost")
+    made = _lose_the_create(bimpe, stack)
+    _write(stack, description="Second")
+    saved = tmp_path / "lost.plan"
+
+    assert bimpe("plan", stack, "--out", saved).exit_code == 0
+    outcome = bimpe("apply", stack, "--plan", saved)
+
+    assert outcome.exit_code == 0, outcome.output
+    (agent,) = _agents(bimpe)
+    assert (agent.id, agent.description) == (made, "Second")
+
+
 def test_an_edited_name_still_finds_the_agent_the_lost_create_made(
     bimpe: Bimpe, tmp_path: Path
 ) -> None:
@@ -212,3 +228,34 @@ def test_a_knowledge_base_whose_create_answer_was_lost_is_updated(
     assert state["intents"] == {}
     assert state["resources"]["agents.bot.knowledge_bases.faq"]["id"] == made.id
     assert "No changes." in bimpe("plan", stack).output
+
+
+def test_a_lost_answer_that_left_things_as_wanted_is_recorded(bimpe: Bimpe, tmp_path: Path) -> None:
+    """The actions were enabled, then the run was killed before the answer (the state holds
+    the intent, no entry): the next plan has nothing to change, and apply still records them,
+    leaving no intent behind."""
+    stack = _write(tmp_path / "lost")
+    resources = stack / "resources.yaml"
+    resources.write_text(resources.read_text() + "    actions: [send_email]\n")
+    assert bimpe("apply", stack, "--auto-approve").exit_code == 0
+    state = stack / ".bimpe" / "state" / "lost" / "test.json"
+    document = json.loads(state.read_text())
+    entry = document["resources"].pop("agents.bot.actions")
+    document["intents"]["agents.bot.actions"] = {
+        "operation": "create",
+        "idempotency_key": "bimpe-iac-killed",
+        "body_hash": "",
+        "started_at": "2026-01-01T00:00:00Z",
+        "kind": "actions",
+        "parent_id": entry["parent_id"],
+        "body": {"enabled": ["send_email"]},
+    }
+    state.write_text(json.dumps(document))
+
+    outcome = bimpe("apply", stack, "--auto-approve")
+
+    assert outcome.exit_code == 0, outcome.output
+    assert "No changes." in outcome.output
+    recorded = _state(stack)
+    assert recorded["intents"] == {}
+    assert recorded["resources"]["agents.bot.actions"]["values"] == {"enabled": ["send_email"]}

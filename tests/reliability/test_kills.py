@@ -72,7 +72,7 @@ def test_twenty_random_kills_leave_no_duplicate_and_no_orphan(
                 assert kbs == {f"FAQ {number}": 1, f"More {number}": 1}, f"cycle {cycle}"
             # The state manages exactly those agents, and no create is left pending.
             document = json.loads(state.read_text())
-            assert document["intents"] == {}, f"cycle {cycle}"
+            assert document["intents"] == {}, f"cycle {cycle}: {json.dumps(document)}"
             managed = {e["id"] for e in document["resources"].values() if e["kind"] == "agent"}
             assert managed == {a.id for a in agents}, f"cycle {cycle}"
     print(f"\n{CYCLES} cycles, {killed_mid_run} kills landed while apply was running")
