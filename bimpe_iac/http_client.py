@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 import orjson
-from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp import HttpxAiohttpClient
 
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.pacing import Pacer
@@ -126,7 +126,6 @@ def api_http_client(
     return _CookielessClient(
         timeout=timeout_s,
         limits=limits,
-        transport=_AiohttpErrorsAsHttpx(AiohttpTransport(limits=limits, trust_env=True)),
         headers={"Accept-Encoding": "gzip"},
         event_hooks={"request": requests, "response": responses},
     )
@@ -137,10 +136,19 @@ class _NoCookies(httpx.Cookies):
         pass
 
 
-class _CookielessClient(httpx.AsyncClient):
-    """An httpx client that keeps no cookies: the API sets none and authenticates by key, and
-    reading every answer's Set-Cookie through `http.cookiejar` cost a sixth of the client's
-    CPU per request."""
+class _CookielessClient(HttpxAiohttpClient):
+    """httpx-aiohttp's client (aiohttp's transport, also to a proxy from the environment),
+    its transports' errors as httpx's. It keeps no cookies: the API sets none and
+    authenticates by key, and reading every answer's Set-Cookie through `http.cookiejar`
+    cost a sixth of the client's CPU per request."""
+
+    def _init_transport(self, *args: typing.Any, **kwargs: typing.Any) -> httpx.AsyncBaseTransport:
+        return _AiohttpErrorsAsHttpx(super()._init_transport(*args, **kwargs))
+
+    def _init_proxy_transport(
+        self, *args: typing.Any, **kwargs: typing.Any
+    ) -> httpx.AsyncBaseTransport:
+        return _AiohttpErrorsAsHttpx(super()._init_proxy_transport(*args, **kwargs))
 
     _none = _NoCookies()
 
@@ -158,7 +166,7 @@ class _AiohttpErrorsAsHttpx(httpx.AsyncBaseTransport):
     malformed answer, a connection dropped mid-answer) raised as httpx's, which the SDK
     reports as a network error and retries."""
 
-    def __init__(self, transport: AiohttpTransport) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
         self._transport = transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -19,6 +19,7 @@ class Received:
     method: str
     path: str
     headers: dict[str, str]
+    """By lower-case name: header names are case-insensitive, and clients differ."""
 
 
 @dataclass
@@ -46,7 +47,8 @@ def stray_server(
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
-            served.received.append(Received(self.command, self.path, dict(self.headers)))
+            named = {name.lower(): value for name, value in self.headers.items()}
+            served.received.append(Received(self.command, self.path, named))
             echoed = self.headers.get("Authorization", "")
             payload = body.replace("{authorization}", echoed).encode()
             self.send_response(status)

@@ -34,7 +34,7 @@ def test_a_bug_writes_a_crash_log_without_secrets(tmp_path: Path, crash_logs: Pa
     with stray_server(200, "application/json", _unreadable_answer()) as api:
         env = {"BIMPE_PROD_API_KEY": KEY, "BIMPE_BASE_URL": api.url}
         outcome = invoke("plan", stack, "--env", "prod", env=env)
-    assert api.received and api.received[0].headers["Authorization"] == f"Bearer {KEY}"
+    assert api.received and api.received[0].headers["authorization"] == f"Bearer {KEY}"
 
     assert outcome.exit_code == 3, outcome.text
     lines = outcome.stderr.splitlines()

@@ -10,12 +10,13 @@ over https, and the team (read through the SDK) holds what the stack says.
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import ssl
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,3 +151,34 @@ def test_a_key_that_is_not_its_certificates_is_refused_at_start(
     assert "are not a PEM certificate and its private key" in outcome.stderr
     alone = invoke("emulator", "serve", "--port", "0", "--tls-cert", cert)
     assert alone.exit_code == 1 and "go together" in alone.stderr
+
+
+def test_ssl_cert_dir_trusting_the_ca_works_too(
+    served: Served,
+    ca_file: Path,
+    make_stack: Callable[[str, dict[str, str]], Path],
+    tmp_path: Path,
+) -> None:
+    """`SSL_CERT_DIR` is a directory of certificates named by their subject hash, as
+    `openssl rehash` lays it out."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to name the CA by its subject hash")
+    hashed = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(ca_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    trusted = tmp_path / "certs"
+    trusted.mkdir()
+    shutil.copy(ca_file, trusted / f"{hashed}.0")
+    stack = make_stack(
+        "dir",
+        {
+            "stack.yaml": "name: dir\n",
+            "resources.yaml": "workflows:\n  w: {name: Trusted by dir, system_prompt: Hi.}\n",
+        },
+    )
+    plan = invoke("plan", stack, env=_environ(served, SSL_CERT_DIR=str(trusted)))
+    assert plan.exit_code == 0, plan.text
+    assert "Trusted by dir" in plan.text
