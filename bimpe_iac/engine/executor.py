@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from bimpeai import APIConnectionError, APIError, AsyncBimpeAI
 
+from bimpe_iac.answers import MalformedAnswer
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
 from bimpe_iac.engine.ids import is_id
@@ -48,6 +49,8 @@ class ApplyResult:
 
 
 def describe_error(error: BaseException) -> str:
+    if isinstance(error, MalformedAnswer):
+        return str(error)
     if isinstance(error, APIError):
         code = f" {error.code}" if error.code else ""
         return f"BimpeAI answered {error.status}{code}: {error} (request id {error.request_id})"
