@@ -21,6 +21,8 @@ from bimpeai import APIConnectionError, AsyncBimpeAI
 from pydantic import BaseModel
 from pydantic import ValidationError as ModelError
 
+from bimpe_iac.errors import ApiFailure
+
 T = TypeVar("T")
 
 
@@ -73,9 +75,25 @@ async def checked(operation: Callable[[], Awaitable[T]]) -> T:
         raise found from error
 
 
+MAX_REQUESTS = 100_000
+"""API calls one run may make (the SDK tries each at most `max_retries` + 1 times): a plan of a
+few thousand resources makes a few thousand; past this, something is answering in a loop."""
+
+
 class AnswerCheckingClient(AsyncBimpeAI):
     """The SDK's client, with answers that are not the API's raised as `MalformedAnswer` where
-    the SDK parses them, so that its own retries apply."""
+    the SDK parses them, so that its own retries apply, and a cap on the calls of one run."""
+
+    requests_made = 0
+
+    async def request(self, spec: Any) -> Any:
+        self.requests_made += 1
+        if self.requests_made > MAX_REQUESTS:
+            raise ApiFailure(
+                f"stopped after {MAX_REQUESTS} API calls in one run: is BimpeAI answering in "
+                f"a loop? ({spec.method} {spec.path} was next)"
+            )
+        return await super().request(spec)
 
     def parse_response(self, response: httpx.Response, request_id: str) -> Any:
         answer_id = response.headers.get("x-request-id") or request_id
