@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 from bimpeai import AsyncBimpeAI
 
+from bimpe_iac.answers import AnswerCheckingClient
 from bimpe_iac.emulator.faults import FaultSettings
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.http_client import api_http_client, log_request, log_response, masked_url
@@ -162,7 +163,7 @@ async def open_client(target: Target) -> AsyncIterator[AsyncBimpeAI]:
             log_http=target.debug_http,
         )
         key, base_url = target.api_key.reveal(), target.base_url
-    client = AsyncBimpeAI(
+    client = AnswerCheckingClient(
         api_key=key,
         base_url=base_url,
         timeout=target.timeout_s,

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from bimpeai import APIConnectionError, APIError, AsyncBimpeAI, ConflictError
 
+from bimpe_iac.answers import MalformedAnswer
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
 from bimpe_iac.engine.ids import is_id
@@ -54,6 +55,8 @@ class ApplyResult:
 def describe_error(error: BaseException) -> str:
     """One line: what the API or the transport said has its line breaks spelled out, so that
     no text of theirs can pass for a line of bimpe-iac's own."""
+    if isinstance(error, MalformedAnswer):
+        return one_line(str(error))
     if isinstance(error, APIError):
         code = f" {one_line(str(error.code))}" if error.code else ""
         said, request_id = one_line(str(error)), one_line(str(error.request_id))

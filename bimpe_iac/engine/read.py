@@ -16,6 +16,7 @@ from typing import Any
 from bimpeai import AsyncBimpeAI, NotFoundError
 
 from bimpe_iac.engine.listing import read_listing, unique
+from bimpe_iac.engine.retry import once_more
 from bimpe_iac.errors import ApiFailure
 from bimpe_iac.resources.base import Collection, Fetched, ResourceKind
 from bimpe_iac.state.model import ResourceState
@@ -75,7 +76,7 @@ async def _top(
 
     async def page(number: int) -> tuple[list[dict[str, Any]], int, int | None]:
         async with limit:
-            found = await fetch(client, number)
+            found = await once_more(lambda: fetch(client, number))
         tally.add(objects=tally.counts.objects + len(found[0]))
         return found
 
@@ -102,9 +103,10 @@ async def _prove_absent(
     ]
 
     async def one(collection: Collection, id: str) -> dict[str, Any] | None:
-        assert collection.fetch_one is not None
+        fetch = collection.fetch_one
+        assert fetch is not None
         async with limit:
-            return await collection.fetch_one(client, id)
+            return await once_more(lambda: fetch(client, id))
 
     found = await asyncio.gather(*(one(c, id) for c, id in jobs))
     for (collection, id), obj in zip(jobs, found, strict=True):
@@ -118,10 +120,11 @@ async def _prove_absent(
 async def _children(
     client: AsyncBimpeAI, collection: Collection, parent_id: str, limit: asyncio.Semaphore
 ) -> dict[str, dict[str, Any]] | None:
-    assert collection.fetch_children is not None
+    fetch = collection.fetch_children
+    assert fetch is not None
     async with limit:
         try:
-            items = await collection.fetch_children(client, parent_id)
+            items = await once_more(lambda: fetch(client, parent_id))
         except NotFoundError:
             return None
     return unique(f"{collection.name} of {parent_id}", items)

@@ -15,6 +15,8 @@ from typing import TypeVar
 
 from bimpeai import APIConnectionError, APIError
 
+from bimpe_iac.answers import checked
+
 T = TypeVar("T")
 
 PAUSE_S = 1.0
@@ -31,11 +33,12 @@ def transient(error: BaseException) -> bool:
 
 
 async def once_more(operation: Callable[[], Awaitable[T]], *, pause_s: float = PAUSE_S) -> T:
-    """`operation()`, run again once after `pause_s` if it fails with a transient error."""
+    """`operation()`, run again once after `pause_s` if it fails with a transient error (a
+    malformed answer is one, `answers.py`)."""
     try:
-        return await operation()
+        return await checked(operation)
     except (APIConnectionError, APIError) as error:
         if not transient(error):
             raise
     await asyncio.sleep(pause_s)
-    return await operation()
+    return await checked(operation)

@@ -12,6 +12,7 @@ from typing import Any
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.listing import read_listing, unique
+from bimpe_iac.engine.retry import once_more
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.resources.base import Collection
 from bimpe_iac.resources.collections import (
@@ -63,7 +64,7 @@ async def _all_pages(
 
     async def page(number: int) -> tuple[list[Obj], int, int | None]:
         async with limit:
-            return await fetch(client, number)
+            return await once_more(lambda: fetch(client, number))
 
     return list((await read_listing(collection.name, page, window)).values())
 
@@ -72,8 +73,9 @@ async def _children(
     client: AsyncBimpeAI, collection: Collection, agent_id: str, limit: asyncio.Semaphore
 ) -> list[Obj]:
     assert collection.fetch_children is not None
+    fetch = collection.fetch_children
     async with limit:
-        items = await collection.fetch_children(client, agent_id)
+        items = await once_more(lambda: fetch(client, agent_id))
     return list(unique(f"{collection.name} of {agent_id}", items).values())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bimpeai import AsyncBimpeAI
 
+from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.errors import PlanError
 from bimpe_iac.resources.base import (
@@ -62,7 +63,7 @@ class ActionsKind:
         return [parent_id]
 
     async def _apply(self, client: AsyncBimpeAI, agent_id: str, wanted: list[str]) -> None:
-        actions = await client.agents.actions.list(agent_id)
+        actions = await client.agents.actions.list(in_path(agent_id))
         known = {a.action_name for a in actions}
         unknown = sorted(set(wanted) - known)
         if unknown:
@@ -73,9 +74,9 @@ class ActionsKind:
         enable = [a.id for a in actions if a.action_name in wanted and not a.is_enabled]
         disable = [a.id for a in actions if a.action_name not in wanted and a.is_enabled]
         if enable:
-            await client.agents.actions.enable(agent_id, action_ids=enable)
+            await client.agents.actions.enable(in_path(agent_id), action_ids=enable)
         if disable:
-            await client.agents.actions.disable(agent_id, action_ids=disable)
+            await client.agents.actions.disable(in_path(agent_id), action_ids=disable)
 
     async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
         assert request.parent_id is not None

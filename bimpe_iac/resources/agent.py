@@ -7,6 +7,7 @@ from typing import get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
+from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import AgentSpec, PublicWorkflow, WorkflowById
@@ -104,11 +105,11 @@ class AgentKind:
         return Created(agent.id)
 
     async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
-        await client.agents.update(request.id, **request.changed)
+        await client.agents.update(in_path(request.id), **request.changed)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
-            await client.agents.delete(id)
+            await client.agents.delete(in_path(id))
 
 
 KIND = AgentKind()

@@ -59,11 +59,11 @@ async def _phone_number(client: AsyncBimpeAI, id: str) -> dict[str, Any] | None:
 
 
 async def _knowledge_bases(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, Any]]:
-    return _dicts(await client.agents.knowledge_bases.list(agent_id))
+    return _dicts(await client.agents.knowledge_bases.list(in_path(agent_id)))
 
 
 async def _actions(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, Any]]:
-    return _dicts(await client.agents.actions.list(agent_id))
+    return _dicts(await client.agents.actions.list(in_path(agent_id)))
 
 
 def _owned(obj: dict[str, Any]) -> bool:

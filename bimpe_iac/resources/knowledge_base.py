@@ -8,6 +8,7 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
+from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.resources.base import (
     Collection,
@@ -85,18 +86,20 @@ class KnowledgeBaseKind:
         assert request.parent_id is not None
         body: Any = dict(request.values)
         created = await client.agents.knowledge_bases.create(
-            request.parent_id, body, idempotency_key=request.idempotency_key
+            in_path(request.parent_id), body, idempotency_key=request.idempotency_key
         )
         return Created(created.id, request.parent_id)
 
     async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
         assert request.parent_id is not None
-        await client.agents.knowledge_bases.update(request.parent_id, request.id, **request.changed)
+        await client.agents.knowledge_bases.update(
+            in_path(request.parent_id), in_path(request.id), **request.changed
+        )
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         assert parent_id is not None
         with contextlib.suppress(NotFoundError):
-            await client.agents.knowledge_bases.delete(parent_id, id)
+            await client.agents.knowledge_bases.delete(in_path(parent_id), in_path(id))
 
 
 KIND = KnowledgeBaseKind()

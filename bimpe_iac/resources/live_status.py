@@ -7,6 +7,7 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI
 
+from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.resources.base import (
     Collection,
@@ -95,7 +96,7 @@ class LiveStatusKind:
         body: dict[str, Any] = {"status": values["status"]}
         if values.get("status_reason") is not None:
             body["status_reason"] = values["status_reason"]
-        await client.agents.update_live_status(agent_id, **body)
+        await client.agents.update_live_status(in_path(agent_id), **body)
 
     async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
         assert request.parent_id is not None

@@ -9,6 +9,7 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
+from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest.issues import Issue
@@ -82,14 +83,14 @@ class PhoneLinkKind:
         raise PlanError(f"{request.address}: the number is not assigned to this team")
 
     async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
-        await client.phone_numbers.update(request.id, **request.values)
+        await client.phone_numbers.update(in_path(request.id), **request.values)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         """The label described the link: it goes with it."""
         # The SDK's body type declares a label as a string; the API takes null for none.
         unlinked: Any = {"agent_id": None, "label": None}
         with contextlib.suppress(NotFoundError):
-            await client.phone_numbers.update(id, **unlinked)
+            await client.phone_numbers.update(in_path(id), **unlinked)
 
 
 KIND = PhoneLinkKind()

@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
+from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.manifest.models import WorkflowField
 from bimpe_iac.resources.base import (
@@ -83,11 +84,11 @@ class WorkflowKind:
         return Created(workflow.id)
 
     async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
-        await client.workflows.update(request.id, **request.changed)
+        await client.workflows.update(in_path(request.id), **request.changed)
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
-            await client.workflows.delete(id)
+            await client.workflows.delete(in_path(id))
 
 
 KIND = WorkflowKind()

@@ -87,7 +87,7 @@ class HostileProxy:
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
-    _server: asyncio.Server | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,22 +103,9 @@ class HostileProxy:
 
     def start(self) -> HostileProxy:
         ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            self._server = loop.run_until_complete(
-                asyncio.start_server(self._connection, "127.0.0.1", 0)
-            )
-            port = self._server.sockets[0].getsockname()[1]
-            self.url = f"http://127.0.0.1:{port}"
-            ready.set()
-            loop.run_forever()
-            self._server.close()
-            loop.run_until_complete(self._server.wait_closed())
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name="hostile-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._serve(ready)), name="hostile-proxy", daemon=True
+        )
         self._thread.start()
         if not ready.wait(10):
             raise RuntimeError("the hostile proxy did not start")
@@ -126,20 +113,49 @@ class HostileProxy:
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._loop.call_soon_threadsafe(self._stopping.set)
             self._thread.join(10)
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            tasks.add(task)
+            try:
+                await self._connection(reader, writer, upstream)
+            finally:
+                tasks.discard(task)
+
+        async with httpx.AsyncClient(base_url=self.upstream, timeout=60) as upstream:
+            server = await asyncio.start_server(connection, "127.0.0.1", 0)
+            self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            ready.set()
+            await self._stopping.wait()
+            server.close()
+            for task in list(tasks):
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await server.wait_closed()
 
     def _rule_for(self, method: str, target: str) -> Rule | None:
         with self._lock:
             self.requests.append((method, target))
             return next((r for r in self.rules if r.takes(method, target)), None)
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        upstream: httpx.AsyncClient,
+    ) -> None:
         conn = h11.Connection(h11.SERVER)
         try:
-            async with httpx.AsyncClient(base_url=self.upstream, timeout=60) as upstream:
-                while await self._exchange(conn, reader, writer, upstream):
-                    conn.start_next_cycle()
+            while await self._exchange(conn, reader, writer, upstream):
+                conn.start_next_cycle()
         except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError):
             pass
         finally:

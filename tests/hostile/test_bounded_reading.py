@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from conftest import Hostile
 
+from bimpe_iac import answers
+
 
 def _claiming(pages: int) -> Any:
     def rewrite(answer: Any) -> Any:
@@ -74,3 +76,17 @@ def test_a_server_that_ignores_the_page_ends_at_the_repeated_page(
     assert outcome.exit_code == 0, outcome.text
     assert "No changes." in outcome.output
     assert hostile.count("GET", r"/agents\?") - listings == 5
+
+
+def test_a_run_stops_at_its_cap_of_api_calls(
+    hostile: Hostile, small_stack: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap is 100,000 calls; a run that would pass it ends with exit 1 saying so (shown
+    here with a cap of 3, below what this plan needs)."""
+    assert hostile("apply", small_stack, "--auto-approve").exit_code == 0
+    monkeypatch.setattr(answers, "MAX_REQUESTS", 3)
+    before = len(hostile.proxy.requests)
+    outcome = hostile("plan", small_stack)
+    assert outcome.exit_code == 1, outcome.text
+    assert "stopped after 3 API calls in one run" in outcome.stderr
+    assert len(hostile.proxy.requests) - before == 3

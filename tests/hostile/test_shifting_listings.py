@@ -69,3 +69,39 @@ def test_a_managed_agent_missing_from_every_read_is_proven_gone_by_id(
     hostile.sdk.agents.delete(bot.id)
     plan = hostile("plan", small_stack)
     assert "deleted outside" in plan.text
+
+
+def test_an_insertion_between_pages_is_read_again_not_taken_for_a_duplicate(
+    hostile: Hostile, small_stack: Path
+) -> None:
+    """An object inserted ahead while page 2 is read pushes the last of page 1 onto page 2:
+    the total grows and an id repeats. The listing is read again, not refused."""
+    others = _unmanaged_agents(hostile, 100)
+    assert hostile("apply", small_stack, "--auto-approve").exit_code == 0
+    listings = hostile.count("GET", r"/agents\?")
+
+    def pushed(answer: dict) -> dict:  # type: ignore[type-arg]
+        answer["data"].insert(0, hostile.sdk.agents.retrieve(others[-1]).model_dump(mode="json"))
+        answer["meta"]["total_count"] += 1
+        return answer
+
+    hostile.rule("GET", r"/agents\?.*page=2", times=1, rewrite=pushed)
+    plan = hostile("plan", small_stack)
+    assert plan.exit_code == 0, plan.text
+    assert "No changes." in plan.output
+    # Two pages, then the same two pages again.
+    assert hostile.count("GET", r"/agents\?") - listings == 4
+
+
+def test_a_listing_that_never_settles_is_exit_1(hostile: Hostile, small_stack: Path) -> None:
+    _unmanaged_agents(hostile, 100)
+    assert hostile("apply", small_stack, "--auto-approve").exit_code == 0
+
+    def growing(answer: dict) -> dict:  # type: ignore[type-arg]
+        answer["meta"]["total_count"] += 1
+        return answer
+
+    hostile.rule("GET", r"/agents\?.*page=2", rewrite=growing)
+    plan = hostile("plan", small_stack)
+    assert plan.exit_code == 1, plan.text
+    assert "the listing of agents kept changing while it was read (3 times)" in plan.stderr
