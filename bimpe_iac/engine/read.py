@@ -15,6 +15,7 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
+from bimpe_iac.engine.ids import is_id
 from bimpe_iac.engine.listing import read_listing, unique
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.errors import ApiFailure
@@ -99,7 +100,10 @@ async def _prove_absent(
         for collection in top
         if collection.fetch_one is not None
         for entry in state.values()
-        if entry.kind == collection.manages and entry.id not in fetched.of(collection.name)
+        if entry.kind == collection.manages
+        and entry.id not in fetched.of(collection.name)
+        # The planner refuses an entry whose id is no id, with the reason: it is never sent.
+        and is_id(entry.id)
     ]
 
     async def one(collection: Collection, id: str) -> dict[str, Any] | None:

@@ -1,10 +1,11 @@
 """Exit 3 is for bugs: one line on screen naming a crash log that holds the traceback, and no
 secret, on screen or in the log (finding 7).
 
-The bug reached here is real: an API whose answers have the envelope but objects the SDK
-cannot read (a required field missing) makes the SDK's models raise a ValidationError that
-nothing expects, and pydantic quotes the object it was given, so whatever the answer held
-(here the team's sensitive escalation address, and the key a server echoed) is in the error."""
+An answer with the envelope but objects the SDK cannot read (a required field missing) used to
+be the bug reached here; it is now an API error, exit 1 (docs/hostile-api.md). The bug is now
+an SDK model that raises what nothing expects, quoting the object it was given, so whatever the
+answer held (here the team's sensitive escalation address, and the key a server echoed) is in
+the error."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from bimpeai import Workflow
 from cli_runner import invoke
 from example_copy import copy_example
 from stray_server import stray_server
@@ -29,7 +31,27 @@ def _unreadable_answer() -> str:
     return json.dumps({"message": "ok", "data": [echoed]})
 
 
-def test_a_bug_writes_a_crash_log_without_secrets(tmp_path: Path, crash_logs: Path) -> None:
+def test_an_answer_the_sdk_cannot_read_is_an_api_error(tmp_path: Path, crash_logs: Path) -> None:
+    stack = copy_example("multi-env", tmp_path / "multi-env")
+    with stray_server(200, "application/json", _unreadable_answer()) as api:
+        env = {"BIMPE_PROD_API_KEY": KEY, "BIMPE_BASE_URL": api.url}
+        outcome = invoke("plan", stack, "--env", "prod", env=env)
+    assert outcome.exit_code == 1, outcome.text
+    assert outcome.stderr.startswith("Error: BimpeAI sent an answer that is not the API's: ")
+    assert len(outcome.stderr.splitlines()) == 1
+    assert not list(crash_logs.glob("crash-*.log"))
+    for secret in (KEY, ESCALATION):
+        assert secret not in outcome.text
+
+
+def _unexpected(cls: type, data: object, *args: object, **kwargs: object) -> object:
+    raise RuntimeError(f"cannot read {data!r}")
+
+
+def test_a_bug_writes_a_crash_log_without_secrets(
+    tmp_path: Path, crash_logs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Workflow, "model_validate", classmethod(_unexpected))
     stack = copy_example("multi-env", tmp_path / "multi-env")
     with stray_server(200, "application/json", _unreadable_answer()) as api:
         env = {"BIMPE_PROD_API_KEY": KEY, "BIMPE_BASE_URL": api.url}
@@ -41,13 +63,13 @@ def test_a_bug_writes_a_crash_log_without_secrets(tmp_path: Path, crash_logs: Pa
     assert len(lines) == 1, outcome.stderr
     logs = sorted(crash_logs.glob("crash-*.log"))
     assert len(logs) == 1
-    assert lines[0].startswith("Internal error: ValidationError: ")
+    assert lines[0].startswith("Internal error: RuntimeError: ")
     assert lines[0].endswith(
         f"This is a bug in bimpe-iac; the traceback is in {logs[0]}; please report it."
     )
     text = logs[0].read_text()
     assert "Traceback (most recent call last):" in text
-    assert "pydantic_core._pydantic_core.ValidationError" in text
+    assert "RuntimeError: cannot read" in text
     assert "bimpeai" in text  # the SDK frames, where it failed
     assert f"command: bimpe-iac plan {stack} --env prod" in text
     assert REDACTED in text  # what pydantic quoted was there, and scrubbed

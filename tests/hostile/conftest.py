@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bimpeai import BimpeAI
@@ -52,9 +53,9 @@ class Hostile:
             },
         )
 
-    def rule(self, method: str, path: str, **what: object) -> Rule:
+    def rule(self, method: str, path: str, **what: Any) -> Rule:
         """Add a rule for API `path` (a regex after the API's prefix)."""
-        return self.proxy.add(Rule(method, f"^{API_PREFIX}{path}", **what))  # type: ignore[arg-type]
+        return self.proxy.add(Rule(method, f"^{API_PREFIX}{path}", **what))
 
     def count(self, method: str, path: str) -> int:
         return self.proxy.count(method, f"^{API_PREFIX}{path}")

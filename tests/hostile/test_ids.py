@@ -37,6 +37,10 @@ def test_an_id_out_of_its_path_in_a_create_answer_is_refused(
     assert plan.exit_code == 0, plan.text
     assert hostile("apply", small_stack, "--auto-approve").exit_code == 0
     assert "No changes." in hostile("plan", small_stack).output
+    # The create sent again carries the same idempotency key: the workflow made the first
+    # time is the one managed, not a twin.
+    assert [w.name for w in hostile.sdk.workflows.list(scope="owned").data] == ["Main workflow"]
+    assert [a.name for a in hostile.sdk.agents.list().data] == ["Managed bot"]
 
 
 @pytest.mark.parametrize("command", ["plan", "export"])
