@@ -171,12 +171,42 @@ class _AiohttpErrorsAsHttpx(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            return await self._transport.handle_async_request(request)
+            response = await self._transport.handle_async_request(request)
         except aiohttp.ClientResponseError as exc:  # the answer's head is not HTTP
             reason = (exc.message.splitlines() or ["malformed answer"])[0].rstrip(":")
             raise httpx.RemoteProtocolError(reason, request=request) from exc
         except aiohttp.ClientError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CappedStream(response.stream, request)
+        return response
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+MAX_ANSWER_BYTES = 128 * 2**20
+"""The largest answer body read: a page of the API's largest objects (workflows with 200,000
+character prompts) is a few tens of MB; past this, the server is not answering as the API."""
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    """An answer's body, refused once it grows past `MAX_ANSWER_BYTES` (whatever its
+    Content-Length says, and for chunked answers too), so that no server can fill memory."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        read = 0
+        async for chunk in self._stream:
+            read += len(chunk)
+            if read > MAX_ANSWER_BYTES:
+                raise httpx.RemoteProtocolError(
+                    f"the answer is larger than {MAX_ANSWER_BYTES:,} bytes", request=self._request
+                )
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()

@@ -94,3 +94,26 @@ def test_an_answer_with_bare_lf_line_endings_is_read_as_httpx_reads_it(
         applied = invoke("apply", full_stack, "--auto-approve", env=env)
         assert applied.exit_code == 0, applied.text
     assert_applied_once(running, full_stack / ".bimpe" / "state" / "full" / "test.json")
+
+
+def test_an_answer_larger_than_the_cap_is_refused_before_it_fills_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A server may send any size of body; past the cap the read stops and the run ends with
+    exit 1 in one line (shown with a 64 KB cap and a 1 MB answer)."""
+    from cli_runner import invoke
+    from example_copy import copy_example
+    from stray_server import stray_server
+
+    from bimpe_iac import http_client
+
+    monkeypatch.setattr(http_client, "MAX_ANSWER_BYTES", 64 * 1024)
+    huge = '{"message": "ok", "data": [], "padding": "' + "x" * 2**20 + '"}'
+    stack = copy_example("support", tmp_path / "support")
+    with stray_server(200, "application/json", huge) as api:
+        env = {"BIMPE_API_KEY": "sk_test_cap", "BIMPE_BASE_URL": api.url}
+        outcome = invoke("plan", stack, "--parallelism", "2", env=env)
+    assert outcome.exit_code == 1, outcome.text
+    assert outcome.stderr.strip().splitlines() == [
+        "Error: could not reach BimpeAI (the answer is larger than 65,536 bytes)"
+    ], outcome.stderr
