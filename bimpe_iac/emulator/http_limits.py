@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -29,11 +30,16 @@ the client, not the server, closes it first and no request races a closing conne
 
 
 def _refusal(status: int, reason: str) -> bytes:
+    """A short answer that closes the connection, written by h11."""
     body = f"{reason}\n".encode()
-    return (
-        f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
-    ).encode() + body
+    headers = [
+        ("content-type", "text/plain; charset=utf-8"),
+        ("content-length", str(len(body))),
+        ("connection", "close"),
+    ]
+    writer = h11.Connection(h11.SERVER)
+    head = writer.send(h11.Response(status_code=status, headers=headers, reason=reason.encode()))
+    return (head or b"") + (writer.send(h11.Data(data=body)) or b"")
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
