@@ -8,12 +8,9 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
-from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress, phase_lines
 from bimpe_iac.commands.interrupt import finish_on_interrupt, run, signals_raise, stop_on_sigterm
@@ -25,6 +22,7 @@ from bimpe_iac.commands.options import (
     stack_options,
     take_over_numbers_option,
 )
+from bimpe_iac.commands.saved_plan import environment_of_plan, load_saved_plan
 from bimpe_iac.commands.targets import (
     APPLY_TARGET_HELP,
     DESTROY_TARGET_HELP,
@@ -32,9 +30,8 @@ from bimpe_iac.commands.targets import (
 )
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
-from bimpe_iac.engine.model import Change, Desired, Plan
+from bimpe_iac.engine.model import Change
 from bimpe_iac.engine.planner import PlanOptions
-from bimpe_iac.engine.read import ReadProgress
 from bimpe_iac.engine.run import (
     PhaseDone,
     apply_plan,
@@ -42,17 +39,11 @@ from bimpe_iac.engine.run import (
     needs_digests,
     settles_intents,
 )
-from bimpe_iac.engine.saved_plan import check_lineage, check_saved, options_for
 from bimpe_iac.engine.workspace import Workspace
-from bimpe_iac.errors import BimpeIacError, ManifestError, PlanError
-from bimpe_iac.manifest import Stack
-from bimpe_iac.render.json import plan_from_document, read_plan_document
-from bimpe_iac.render.markers import sensitive_lookup
+from bimpe_iac.errors import BimpeIacError, ManifestError
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.render.values import visible
-from bimpe_iac.state.digests import digests_for
-from bimpe_iac.state.model import StateDocument
 from bimpe_iac.ui import UI
 
 
@@ -137,90 +128,6 @@ def _confirm(auto_approve: bool, question: str) -> None:
             answer = ""
     if answer.strip() != "yes":
         raise _Cancelled
-
-
-def _environment_of_plan(path: Path, env: str | None) -> str | None:
-    """The environment to apply the saved plan at `path` in: the plan's own, which `--env`
-    (when given) must name too."""
-    try:
-        planned = read_plan_document(path.read_bytes()).environment
-    except OSError as error:
-        raise PlanError(f"{path}: cannot read the saved plan: {error.strerror}") from error
-    except PlanError as error:
-        raise PlanError(f"{path}: {error}") from None
-    if env is not None and env != planned:
-        raise PlanError(
-            f"{path} is a plan of the environment {planned}, not of {env} (--env {env}):"
-            f" apply it without --env, or make a plan of {env}"
-        )
-    return planned
-
-
-async def load_saved_plan(
-    client: AsyncBimpeAI,
-    path: Path,
-    stack: Stack,
-    state: StateDocument,
-    *,
-    parallelism: int,
-    progress: ReadProgress | None = None,
-    allow_duplicates: bool = False,
-    take_over_numbers: bool = False,
-) -> tuple[Plan, dict[str, Desired]]:
-    """The saved plan at `path`, once the same plan made now agrees with it (see
-    `engine/saved_plan.py`), and the resources the manifests want."""
-    try:
-        text = path.read_bytes()
-    except OSError as error:
-        raise PlanError(f"{path}: cannot read the saved plan: {error.strerror}") from error
-    try:
-        document = read_plan_document(text)
-    except PlanError as error:
-        raise PlanError(f"{path}: {error}") from None
-    if (document.stack, document.environment) != (stack.name, stack.environment):
-        raise PlanError(
-            f"{path} is a plan of {document.stack} ({document.environment}),"
-            f" not of {stack.name} ({stack.environment})"
-        )
-    try:
-        check_lineage(document.serial, document.lineage, state)
-    except PlanError as error:
-        raise PlanError(f"{path}: {error}") from None
-    digests = digests_for(client, state.lineage)
-    if document.key_check is not None and document.key_check != digests.check:
-        raise PlanError(
-            f"{path}: the saved plan was made with another API key (its keyed digests cannot"
-            " be checked with this one); make a new plan"
-        )
-    options = options_for(
-        document.destroy, ((c.address, c.action) for c in document.changes), document.targets
-    )
-    options = replace(
-        options, allow_duplicates=allow_duplicates, take_over_numbers=take_over_numbers
-    )
-    again, desired = await make_plan(
-        client,
-        stack,
-        state,
-        options,
-        parallelism=parallelism,
-        progress=progress,
-        phases=phase_lines,
-    )
-    # The strings holding a sensitive value, as the manifests and BimpeAI give them now (a
-    # destroy plan wants nothing, but what it removes may hold one).
-    sources: list[Any] = [d.values for d in desired.values()]
-    for change in again.changes:
-        fields = [(item.before, item.after) for item in (*change.fields, *change.drift)]
-        sources += [change.before, change.after, fields]
-    digest = digests.text
-    lookup = sensitive_lookup(sources, stack.sensitive_values, digest)
-    try:
-        plan = plan_from_document(document, resolve=lookup, digest=digest)
-        check_saved(plan, again, state)
-    except PlanError as error:
-        raise PlanError(f"{path}: {error}") from None
-    return plan, desired
 
 
 @contextmanager
@@ -384,7 +291,7 @@ def apply_command(
         plan_file, stack_dir = stack_dir, Path(".")
     from_plan = plan_file is not None and env is None
     if plan_file is not None:
-        env = _environment_of_plan(plan_file, env)
+        env = environment_of_plan(plan_file, env)
     try:
         workspace = open_stack(stack_dir, env, parallelism, debug_http)
     except ManifestError as error:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import Self
 
 import click
 from rich.console import Console
@@ -33,7 +34,7 @@ class _LiveLine:
     """One line that rewrites itself on a terminal and disappears when done; off a terminal
     (or with -q), nothing."""
 
-    def __init__(self, console: Console | None) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         # stderr itself must be a terminal: FORCE_COLOR in a CI log must not bring live lines.
         terminal = console.is_terminal if console is not None else sys.stderr.isatty()
         self.console = console or Console(stderr=True)
@@ -56,26 +57,7 @@ class _LiveLine:
             self._live.stop()
             self._live = None
 
-
-class ReadingProgress(_LiveLine):
-    """`engine.read.ReadProgress` for a terminal: counts of collections, objects and agents
-    read so far, on a live line that goes once reading ends.
-
-    with ReadingProgress() as progress:
-        await make_plan(..., progress=progress)
-    """
-
-    def __init__(self, console: Console | None = None) -> None:
-        super().__init__(console)
-
-    def __call__(self, counts: ReadCounts) -> None:
-        self.show(
-            format_read_progress(
-                counts.collections, counts.collections_total, counts.objects, counts.parents
-            )
-        )
-
-    def __enter__(self) -> ReadingProgress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -85,6 +67,22 @@ class ReadingProgress(_LiveLine):
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class ReadingProgress(_LiveLine):
+    """`engine.read.ReadProgress` for a terminal: counts of collections, objects and agents
+    read so far, on a live line that goes once reading ends.
+
+    with ReadingProgress() as progress:
+        await make_plan(..., progress=progress)
+    """
+
+    def __call__(self, counts: ReadCounts) -> None:
+        self.show(
+            format_read_progress(
+                counts.collections, counts.collections_total, counts.objects, counts.parents
+            )
+        )
 
 
 class LockWaitNotice(_LiveLine):
@@ -125,14 +123,3 @@ class LockWaitNotice(_LiveLine):
             waited = time.monotonic() - self._started
             self._echo(f"Took the state lock after waiting {waited:.1f}s")
             self._waited = None
-
-    def __enter__(self) -> LockWaitNotice:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
