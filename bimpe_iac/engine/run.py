@@ -45,6 +45,11 @@ def read_counts(counts: ReadCounts) -> dict[str, int]:
     return {"collections": counts.collections, "objects": counts.objects, **parents}
 
 
+def secrecy_for(client: AsyncBimpeAI, stack: Stack, state: StateDocument) -> Secrecy:
+    """This run's sensitive values and the keyed digests of `state` under `client`'s key."""
+    return Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+
+
 async def read_context(
     client: AsyncBimpeAI,
     stack: Stack,
@@ -55,7 +60,7 @@ async def read_context(
     progress: ReadProgress | None = None,
 ) -> PlanContext:
     fetched = await read_live(client, KINDS.values(), state.resources, parallelism, progress)
-    secrecy = Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+    secrecy = secrecy_for(client, stack, state)
     return PlanContext(stack, state.resources, fetched, destroy, secrecy=secrecy)
 
 
@@ -161,7 +166,7 @@ async def apply_plan(
 ) -> ApplyResult:
     """Run the plan's changes, storing the state as they finish; its last write (canonical,
     `StateSession.close`) happens even when the run is cancelled."""
-    secrecy = Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+    secrecy = secrecy_for(client, stack, state)
     session = StateSession(state, store, stack.mask, secrecy)
     async with session:
         executor = Executor(
@@ -191,7 +196,7 @@ async def apply_plan(
 def needs_digests(plan: Plan, state: StateDocument, stack: Stack, client: AsyncBimpeAI) -> bool:
     """Whether an apply of `plan` has something to record though it changes nothing: the keyed
     digests of sensitive fields made with another API key, recorded anew."""
-    secrecy = Secrecy(stack.sensitive_values, digests_for(client, state.lineage))
+    secrecy = secrecy_for(client, stack, state)
     return any(
         change.action == "noop"
         and change.address in state.resources
