@@ -31,18 +31,17 @@ def write_atomic(
     path: Path,
     data: bytes,
     *,
-    mode: int = PRIVATE_FILE_MODE,
     backup: Path | None = None,
     durable: bool = True,
 ) -> os.stat_result:
-    """Replace `path` with `data` and return the new file's status. With `backup`, the version
-    being replaced (if any) is kept there. Without `durable`, nothing is flushed: still atomic
-    for readers, but a power loss may lose the write."""
+    """Replace `path` with `data` (mode 0600) and return the new file's status. With `backup`, the
+    version being replaced (if any) is kept there. Without `durable`, nothing is flushed: still
+    atomic for readers, but a power loss may lose the write."""
     staged = temp_path(path)
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
     try:
         try:
-            os.fchmod(fd, mode)
+            os.fchmod(fd, PRIVATE_FILE_MODE)
             write_all(fd, data)
             if durable:
                 os.fsync(fd)

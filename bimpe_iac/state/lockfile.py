@@ -19,11 +19,10 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from bimpe_iac.state.codec import UnreadableState, decode_json
-from bimpe_iac.state.files import write_all, write_atomic
+from bimpe_iac.state.files import PRIVATE_FILE_MODE, write_all, write_atomic
 from bimpe_iac.state.identity import timestamp
 
 LOCK_SUFFIX = ".lock"
-LOCK_MODE = 0o600
 
 
 class LockInfo(BaseModel):
@@ -70,7 +69,7 @@ def lock_path(state_path: Path) -> Path:
 def create_lock(path: Path, info: LockInfo) -> bool:
     """Create the lock file holding `info`; False when a lock file already exists."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, LOCK_MODE)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
     except FileExistsError:
         return False
     # Not fsynced: a lock need not outlive a power loss, which ends every holder anyway.
@@ -87,7 +86,7 @@ def create_lock(path: Path, info: LockInfo) -> bool:
 
 def rewrite_lock(path: Path, info: LockInfo) -> None:
     """Replace the lock file's content; call only inside `examine` on that file."""
-    write_atomic(path, info.encode(), mode=LOCK_MODE, durable=False)
+    write_atomic(path, info.encode(), durable=False)
 
 
 @contextmanager
