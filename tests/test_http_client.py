@@ -54,6 +54,17 @@ async def _serve(handler: Handler) -> tuple[asyncio.Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
+async def _agents_listed(handler: Handler) -> int:
+    """How many agents the SDK lists from a server answering with `handler`."""
+    server, url = await _serve(handler)
+    sdk, http = _client(url)
+    try:
+        return len((await sdk.agents.list()).data)
+    finally:
+        await http.aclose()
+        server.close()
+
+
 def test_a_chunked_answer_is_read_whole() -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
@@ -67,16 +78,7 @@ def test_a_chunked_answer_is_read_whole() -> None:
         await writer.drain()
         writer.close()
 
-    async def run() -> int:
-        server, url = await _serve(handler)
-        sdk, http = _client(url)
-        try:
-            return len((await sdk.agents.list()).data)
-        finally:
-            await http.aclose()
-            server.close()
-
-    assert asyncio.run(run()) == 0
+    assert asyncio.run(_agents_listed(handler)) == 0
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
@@ -166,14 +168,5 @@ def test_requests_ask_for_gzip_and_a_gzip_answer_is_read() -> None:
         await writer.drain()
         writer.close()
 
-    async def run() -> int:
-        server, url = await _serve(handler)
-        sdk, http = _client(url)
-        try:
-            return len((await sdk.agents.list()).data)
-        finally:
-            await http.aclose()
-            server.close()
-
-    assert asyncio.run(run()) == 0
+    assert asyncio.run(_agents_listed(handler)) == 0
     assert b"accept-encoding: gzip\r\n" in heads[0].lower()
