@@ -29,6 +29,7 @@ from bimpe_iac.export.run import export_team
 from bimpe_iac.export.write import TargetSettings, render, schema_base, write_stack
 from bimpe_iac.manifest import InvalidStackError
 from bimpe_iac.manifest.settings import StackSettings, load_settings
+from bimpe_iac.resources import SECTIONS
 from bimpe_iac.ui import UI
 
 
@@ -151,7 +152,7 @@ def clone_command(
     )
     write_stack(copy, files, replace=True)
     # The copy's own state; the destination reached as checked above.
-    copied = open_workspace(copy, destination_env, emulator=destination.embedded)
+    copied = open_workspace(copy, destination_env, emulator=destination.embedded, sections=SECTIONS)
     workspace = replace(copied, target=destination)
     result = run_apply(
         workspace,

@@ -15,6 +15,7 @@ import click
 
 from bimpe_iac.connection import Target
 from bimpe_iac.engine.workspace import Workspace, open_workspace
+from bimpe_iac.resources import SECTIONS
 from bimpe_iac.ui import UI
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +122,7 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
         parallelism=parallelism,
         debug_http=debug_http,
         emulator=emulator_requested(),
+        sections=SECTIONS,
     )
     say_notices(workspace.target)
     return workspace

@@ -22,6 +22,7 @@ from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import Stack, load_stack
 from bimpe_iac.manifest.issues import did_you_mean
 from bimpe_iac.render.values import block, visible
+from bimpe_iac.resources import SECTIONS
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import StateDocument
 
@@ -43,7 +44,7 @@ def stack_arguments(func: F) -> F:
 def open_state(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
     """The stack and its state store; no target is resolved, as these commands never call
     BimpeAI (and so need no API key)."""
-    stack = load_stack(stack_dir, env)
+    stack = load_stack(stack_dir, env, sections=SECTIONS)
     return stack, open_store(state_backend(stack.state, os.environ), stack, os.environ)
 
 
@@ -128,7 +129,7 @@ def mv_command(old: str, new: str, stack_dir: Path, env: str | None, lock_timeou
     done: list[Move] = []
 
     def move(state: StateDocument) -> None:
-        done.extend(rename(state, moves_for(state, old, new)))
+        done.extend(rename(state, moves_for(state, old, new, SECTIONS)))
 
     _edit(stack_dir, env, "state mv", lock_timeout, move)
     for item in done:

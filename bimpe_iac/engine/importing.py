@@ -23,7 +23,7 @@ from bimpe_iac.state.model import ResourceState, StateDocument
 
 
 def _check_free(address: str, id: str, want: Desired, stack: Stack, state: StateDocument) -> None:
-    moved, _ = follow_moved(stack.moved, state)
+    moved, _ = follow_moved(stack.moved, state, stack.sections)
     entry = moved.resources.get(address)
     if entry is not None:
         raise StateError(

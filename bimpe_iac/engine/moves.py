@@ -14,6 +14,7 @@ from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.state_edit import moves_for, rename
 from bimpe_iac.errors import PlanError, StateError
 from bimpe_iac.manifest import MovedBlock
+from bimpe_iac.model.sections import Sections
 from bimpe_iac.state.model import StateDocument
 
 
@@ -26,7 +27,7 @@ def _end(address: str, following: dict[str, str]) -> str:
 
 
 def follow_moved(
-    blocks: Sequence[MovedBlock], state: StateDocument
+    blocks: Sequence[MovedBlock], state: StateDocument, sections: Sections
 ) -> tuple[StateDocument, tuple[Move, ...]]:
     """The state with the blocks' renames made (a copy: `state` is left as it is), and those
     renames, first address to last. PlanError when a rename is not possible."""
@@ -55,7 +56,7 @@ def follow_moved(
             arriving[target] = source
         for target, source in arriving.items():
             try:
-                moves = moves_for(document, source, target)
+                moves = moves_for(document, source, target, sections)
             except StateError as error:
                 raise PlanError(f"moved: {error}") from None
             for move in rename(document, moves):

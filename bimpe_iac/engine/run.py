@@ -74,7 +74,7 @@ async def make_plan(
     progress: ReadProgress | None = None,
     phases: PhaseDone = _no_phase,
 ) -> tuple[Plan, dict[str, Desired]]:
-    state, moved = follow_moved(stack.moved, state)
+    state, moved = follow_moved(stack.moved, state, stack.sections)
     read = [ReadCounts()]
 
     def heard(counts: ReadCounts) -> None:

@@ -4,25 +4,22 @@ rewrites the `depends_on` that name it. Nothing here touches BimpeAI."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from bimpe_iac.engine.model import Move
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest.issues import did_you_mean
-from bimpe_iac.manifest.models import ADDRESS_PATTERN
+from bimpe_iac.model.sections import Sections, holder_of
 from bimpe_iac.state.model import StateDocument
 
-_MOVABLE = re.compile(ADDRESS_PATTERN)
-_NOT_MOVABLE = (
-    "only workflows.KEY, agents.KEY and agents.KEY.knowledge_bases.KEY move; an agent's actions"
-    " and live_status move with it, and a phone link's address is its number"
-)
 
-
-def _shape(address: str) -> list[str]:
-    """The collection names in an address: agents.a.knowledge_bases.b -> agents, knowledge_bases."""
-    return address.split(".")[0::2]
+def _not_movable(sections: Sections) -> str:
+    *others, last = sections.shapes(movable_only=True)
+    fixed = [f"{s.noun}'s address" for s in sections if not s.movable]
+    return (
+        f"only {', '.join(others)} and {last} move; the entries under an address"
+        " (an agent's actions) move with it" + "".join(f", and a {noun} is fixed" for noun in fixed)
+    )
 
 
 def _children(document: StateDocument, address: str) -> list[str]:
@@ -35,20 +32,21 @@ def _check_present(document: StateDocument, address: str) -> None:
         raise StateError(f"{address} is not in the state{hint}")
 
 
-def moves_for(document: StateDocument, old: str, new: str) -> tuple[Move, ...]:
+def moves_for(document: StateDocument, old: str, new: str, sections: Sections) -> tuple[Move, ...]:
     """The renames that moving `old` to `new` makes, children included; StateError when the
     move is not possible."""
     _check_present(document, old)
-    for address in (old, new):
-        if not _MOVABLE.match(address):
-            raise StateError(f"cannot move {old} to {new}: {_NOT_MOVABLE}")
-    if _shape(old) != _shape(new):
+    found = [sections.section_of(address) for address in (old, new)]
+    if not all(section is not None and section.movable for section in found):
+        raise StateError(f"cannot move {old} to {new}: {_not_movable(sections)}")
+    if found[0] != found[1]:
         raise StateError(f"cannot move {old} to {new}: a move keeps the kind of resource")
-    parent = old.split(".")[:2]
-    if len(_shape(old)) > 1 and new.split(".")[:2] != parent:
+    holder = holder_of(old)
+    section = found[0]
+    if holder is not None and section is not None and holder_of(new) != holder:
+        within = sections[section.within or ""].noun
         raise StateError(
-            f"cannot move {old} to {new}: a knowledge base stays with its agent"
-            f" ({'.'.join(parent)})"
+            f"cannot move {old} to {new}: a {section.noun} stays with its {within} ({holder})"
         )
     moves = (Move(old, new), *(Move(a, new + a[len(old) :]) for a in _children(document, old)))
     taken = [m.target for m in moves if m.target in document.resources]

@@ -13,6 +13,7 @@ from bimpe_iac.errors import ConfigError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
 from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
 from bimpe_iac.manifest.settings import WORK_DIR, StateBackend
+from bimpe_iac.model.sections import Sections
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.local import LocalStateStore
 
@@ -82,10 +83,11 @@ def open_workspace(
     parallelism: int = 16,
     debug_http: bool = False,
     emulator: bool = False,
+    sections: Sections,
 ) -> Workspace:
     """The stack and its target, resolved before anything is read or written: a missing key
     stops here. `emulator`: use the embedded emulator whatever the environment names."""
-    stack = load_stack(stack_dir, env)
+    stack = load_stack(stack_dir, env, sections=sections)
     default_db = stack.directory / WORK_DIR / "emulator.db"
     target = resolve_target(
         base_url=stack.target.base_url,

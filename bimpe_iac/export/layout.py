@@ -11,7 +11,7 @@ from typing import Any, get_args
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.keys import assign_keys, named
 from bimpe_iac.export.read import Obj, Team
-from bimpe_iac.manifest.models import AgentAttribute
+from bimpe_iac.resources.agent import AgentAttribute
 from bimpe_iac.resources.workflow import SET_FIELDS
 
 WORKFLOW_FIELDS = (

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from bimpe_iac.export.layout import Layout
-from bimpe_iac.manifest.schema_export import SCHEMA_DIR
 from bimpe_iac.manifest.settings import STACK_FILE
+from bimpe_iac.schemas import SCHEMA_DIR
 
 _WIDTH = 1_000_000  # never fold a long line
 

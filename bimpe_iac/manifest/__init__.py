@@ -1,48 +1,25 @@
-"""Stack manifests: YAML files describing workflows, agents, knowledge bases and phone
-links, loaded for one environment into a validated `Stack`."""
+"""Stack manifests: stack.yaml and YAML files of resources, loaded for one environment into a
+validated `Stack`. The resources' sections and specs come from their kinds (`resources/`)."""
 
 from bimpe_iac.manifest.issues import InvalidStackError, Issue, Position
 from bimpe_iac.manifest.loader import load_stack
-from bimpe_iac.manifest.models import (
-    AgentSpec,
-    FaqSpec,
-    FlowSpec,
-    KnowledgeBaseSpec,
-    MovedBlock,
-    PhoneLinkSpec,
-    PublicWorkflow,
-    RuleSpec,
-    SourceLocation,
-    Target,
-    TextKnowledgeBaseSpec,
-    UrlKnowledgeBaseSpec,
-    WorkflowById,
-    WorkflowSpec,
-)
+from bimpe_iac.manifest.models import MovedBlock, ResourceSpec, SourceLocation, SpecModel, Target
 from bimpe_iac.manifest.settings import LocalStateBackend, PostgresStateBackend, StateBackend
-from bimpe_iac.manifest.stack import Stack
+from bimpe_iac.manifest.stack import Entry, Stack
 
 __all__ = [
-    "AgentSpec",
-    "FaqSpec",
-    "FlowSpec",
+    "Entry",
     "InvalidStackError",
     "Issue",
-    "KnowledgeBaseSpec",
     "LocalStateBackend",
     "MovedBlock",
-    "PhoneLinkSpec",
     "Position",
     "PostgresStateBackend",
-    "PublicWorkflow",
-    "RuleSpec",
+    "ResourceSpec",
     "SourceLocation",
+    "SpecModel",
     "Stack",
     "StateBackend",
     "Target",
-    "TextKnowledgeBaseSpec",
-    "UrlKnowledgeBaseSpec",
-    "WorkflowById",
-    "WorkflowSpec",
     "load_stack",
 ]

@@ -15,18 +15,22 @@ from bimpe_iac.manifest.models import SourceLocation
 from bimpe_iac.manifest.references import PlacedMove, check_references
 from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
-from bimpe_iac.manifest.stack import Stack, mask
+from bimpe_iac.manifest.stack import Stack, entries_of, mask
+from bimpe_iac.model.sections import Sections
 
 # A hint naming the known values near a sensitive one would tell what that value is close to.
 _HINT = re.compile(r" \(did you mean [^)]*\)")
 
-_NOUNS = {"workflows": "workflow", "agents": "agent", "phone_numbers": "phone number"}
-
 
 def load_stack(
-    path: Path, env: str | None = None, *, environ: Mapping[str, str] | None = None
+    path: Path,
+    env: str | None = None,
+    *,
+    sections: Sections,
+    environ: Mapping[str, str] | None = None,
 ) -> Stack:
-    """Load and validate the stack in directory `path` for environment `env`.
+    """Load and validate the stack in directory `path` for environment `env`, whose
+    resource files hold `sections` (the registry's).
 
     `environ` stands in for the process environment that `${env.NAME}` reads.
     Raises InvalidStackError carrying every problem found, each located in its file.
@@ -35,15 +39,16 @@ def load_stack(
     manifests = _manifests(directory)
     loaded_settings = load_settings(directory, env, os.environ if environ is None else environ)
     issues = list(loaded_settings.issues)
-    files = [load_resource_file(p, directory, loaded_settings.scope) for p in manifests]
+    scope = loaded_settings.scope
+    files = [load_resource_file(p, directory, scope, sections) for p in manifests]
     resources: dict[tuple[str, str], Declared] = {}
     moves: list[PlacedMove] = []
     for loaded in files:
         issues += loaded.issues
-        issues += _merge(loaded, resources)
+        issues += _merge(loaded, resources, sections)
         if loaded.document is not None:
             moves += [PlacedMove(block, loaded.document, i) for i, block in loaded.moved]
-    issues += check_references(resources, moves)
+    issues += check_references(resources, moves, sections)
 
     settings = loaded_settings.settings
     if issues or settings is None:
@@ -56,9 +61,8 @@ def load_stack(
         environment=settings.environment,
         target=settings.target,
         state=settings.state,
-        workflows=_specs(resources, "workflows"),
-        agents=_specs(resources, "agents"),
-        phone_numbers=_specs(resources, "phone_numbers"),
+        sections=sections,
+        resources=entries_of(sections, _specs(resources)),
         moved=tuple(move.block for move in moves),
         sensitive_values=loaded_settings.sensitive_values,
         locations=_Locations(files),
@@ -95,7 +99,9 @@ def _manifests(directory: Path) -> list[Path]:
     )
 
 
-def _merge(loaded: LoadedFile, resources: dict[tuple[str, str], Declared]) -> list[Issue]:
+def _merge(
+    loaded: LoadedFile, resources: dict[tuple[str, str], Declared], sections: Sections
+) -> list[Issue]:
     issues = []
     for declared in loaded.declared:
         first = resources.setdefault((declared.section, declared.key), declared)
@@ -103,15 +109,18 @@ def _merge(loaded: LoadedFile, resources: dict[tuple[str, str], Declared]) -> li
             continue
         where = first.document.position(first.path, at_key=True)
         message = (
-            f"duplicate {_NOUNS[declared.section]} '{declared.key}': first declared at"
+            f"duplicate {sections[declared.section].noun} '{declared.key}': first declared at"
             f" {display_path(first.document.file)}:{where.line}:{where.column}"
         )
         issues.append(declared.document.issue(declared.path, message, at_key=True))
     return issues
 
 
-def _specs(resources: Mapping[tuple[str, str], Declared], section: str) -> dict[str, Any]:
-    return {key: declared.spec for (s, key), declared in resources.items() if s == section}
+def _specs(resources: Mapping[tuple[str, str], Declared]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for (section, key), declared in resources.items():
+        out.setdefault(section, {})[key] = declared.spec
+    return out
 
 
 class _Locations(Mapping[str, SourceLocation]):

@@ -22,39 +22,20 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     Tag,
-    field_validator,
     model_validator,
 )
 
 from bimpe_iac.manifest.fields import (
-    E164,
-    AcceptsInterpolation,
-    Email,
     EnvVarName,
     HttpUrl,
     Key,
-    KeyReference,
-    LongText,
-    Matches,
-    Name,
-    Printable,
     Scalar,
-    Short,
-    ShortText,
-    TimeZone,
     VarName,
     manifest_error,
 )
 
-AgentPersona = Literal["professional", "friendly", "concise"]
-LiveStatus = Literal["development", "live", "paused"]
-KeywordWeight = Literal["high", "medium", "low"]
 
-_KEY = r"[A-Za-z0-9][A-Za-z0-9_-]*"
-ADDRESS_PATTERN = rf"^(?:workflows\.{_KEY}|agents\.{_KEY}(?:\.knowledge_bases\.{_KEY})?)$"
-
-
-class _Model(BaseModel):
+class SpecModel(BaseModel):
     # Numbers are accepted where text is expected: YAML reads `label: 2024` as a number.
     model_config = ConfigDict(
         extra="forbid", frozen=True, use_attribute_docstrings=True, coerce_numbers_to_str=True
@@ -73,7 +54,7 @@ class SourceLocation:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class _Resource(_Model):
+class ResourceSpec(SpecModel):
     _source: SourceLocation | None = PrivateAttr(default=None)
 
     @property
@@ -91,7 +72,7 @@ class _Resource(_Model):
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
 
-def _unique(values: list[str], what: str) -> None:
+def unique_items(values: list[str], what: str) -> None:
     seen: set[str] = set()
     for value in values:
         if value in seen:
@@ -99,298 +80,22 @@ def _unique(values: list[str], what: str) -> None:
         seen.add(value)
 
 
-# Workflows -------------------------------------------------------------------------------
+# Moves -----------------------------------------------------------------
 
 
-class RuleSpec(_Model):
-    """When `trigger` (and `condition`, if any) holds, the agent answers with `response`."""
-
-    id: Name
-    """Identifies the rule within its workflow."""
-    name: Name
-    trigger: Short
-    response: Short
-    enabled: Annotated[bool, AcceptsInterpolation()] = True
-    condition: Short | None = None
-    action: Short | None = None
-    """An action to run, for example `escalate_to_human`."""
-
-
-class TriggerKeywordSpec(_Model):
-    keyword: Name
-    weight: Annotated[KeywordWeight, AcceptsInterpolation()] | None = None
-
-
-class FlowStepSpec(_Model):
-    type: Annotated[str, StringConstraints(min_length=1, max_length=50)]
-    """The kind of step, for example `message` or `action`."""
-    content: Short | None = None
-    action: Short | None = None
-    followup: Short | None = None
-
-
-class FlowSpec(_Model):
-    """A conversation the workflow leads when its trigger keywords match."""
-
-    name: Name
-    description: Short | None = None
-    category: Short | None = None
-    priority: Annotated[int, AcceptsInterpolation()] | None = None
-    is_active: Annotated[bool, AcceptsInterpolation()] | None = None
-    trigger_keywords: list[TriggerKeywordSpec] | None = None
-    conversation_steps: list[FlowStepSpec] | None = None
-
-
-class GuideSpec(_Model):
-    steps: list[Short]
-    youtube_url: HttpUrl | None = None
-
-
-class FaqSpec(_Model):
-    question: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    answer: Annotated[ShortText, StringConstraints(min_length=1)]
-
-
-WorkflowTag = Annotated[str, StringConstraints(min_length=1, max_length=50), Printable]
-
-WorkflowField = Literal[
-    "name",
-    "system_prompt",
-    "description",
-    "category",
-    "rules",
-    "flows",
-    "tags",
-    "integrations",
-    "channels",
-    "actions",
-    "guide",
-    "faq",
-    "setup_steps",
-    "setup_time",
-    "video_url",
-]
-
-
-class WorkflowLifecycle(_Model):
-    prevent_destroy: bool = False
-    """Refuse any plan that would destroy this resource."""
-    ignore_changes: list[WorkflowField] = Field(default_factory=list)
-    """Fields left alone once the resource exists, even when they drift from the manifest."""
-
-
-class WorkflowSpec(_Resource):
-    """A workflow: the system prompt, rules, flows and FAQ that agents follow."""
-
-    name: Name
-    system_prompt: LongText
-    description: ShortText | None = None
-    category: Short | None = None
-    rules: list[RuleSpec] | None = None
-    flows: list[FlowSpec] | None = None
-    tags: Annotated[list[WorkflowTag], Field(max_length=50)] | None = None
-    integrations: list[str] | None = None
-    channels: list[str] | None = None
-    actions: list[str] | None = None
-    guide: GuideSpec | None = None
-    faq: list[FaqSpec] | None = None
-    setup_steps: list[Any] | None = None
-    setup_time: Annotated[int, AcceptsInterpolation(), Field(ge=0)] | None = None
-    """Minutes it takes to set the workflow up."""
-    video_url: HttpUrl | None = None
-    lifecycle: WorkflowLifecycle = Field(default_factory=WorkflowLifecycle)
-
-    @field_validator("rules")
-    @classmethod
-    def _rule_ids_unique(cls, rules: list[RuleSpec] | None) -> list[RuleSpec] | None:
-        _unique([rule.id for rule in rules or []], "rule id")
-        return rules
-
-
-# Knowledge bases -------------------------------------------------------------------------
-
-TextKnowledgeBaseField = Literal["name", "description", "content"]
-UrlKnowledgeBaseField = Literal["name", "description", "url"]
-
-
-class TextKnowledgeBaseLifecycle(_Model):
-    prevent_destroy: bool = False
-    ignore_changes: list[TextKnowledgeBaseField] = Field(default_factory=list)
-
-
-class UrlKnowledgeBaseLifecycle(_Model):
-    prevent_destroy: bool = False
-    ignore_changes: list[UrlKnowledgeBaseField] = Field(default_factory=list)
-
-
-class TextKnowledgeBaseSpec(_Resource):
-    """Knowledge written as text, inline or in a file."""
-
-    type: Literal["text"]
-    name: Name
-    content: LongText
-    description: Short | None = None
-    lifecycle: TextKnowledgeBaseLifecycle = Field(default_factory=TextKnowledgeBaseLifecycle)
-
-
-class UrlKnowledgeBaseSpec(_Resource):
-    """Knowledge the platform reads from a web page."""
-
-    type: Literal["url"]
-    name: Name
-    url: HttpUrl
-    description: Short | None = None
-    lifecycle: UrlKnowledgeBaseLifecycle = Field(default_factory=UrlKnowledgeBaseLifecycle)
-
-
-KnowledgeBaseSpec = Annotated[
-    TextKnowledgeBaseSpec | UrlKnowledgeBaseSpec, Field(discriminator="type")
-]
-
-
-# Agents ----------------------------------------------------------------------------------
-
-
-class WorkflowById(_Model):
-    """A workflow this stack does not manage, by its platform id."""
-
-    id: Annotated[str, StringConstraints(min_length=1)]
-
-
-class PublicWorkflow(_Model):
-    """A public workflow from the platform's catalog, by name."""
-
-    public: Annotated[str, StringConstraints(min_length=1)]
-
-
-def _workflow_reference_kind(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "key"
-    if isinstance(value, dict):
-        if "id" in value:
-            return "id"
-        if "public" in value:
-            return "public"
-    return None
-
-
-WorkflowReference = Annotated[
-    Annotated[KeyReference, Tag("key")]
-    | Annotated[WorkflowById, Tag("id")]
-    | Annotated[PublicWorkflow, Tag("public")],
-    Discriminator(
-        _workflow_reference_kind,
-        custom_error_type="workflow_reference",
-        custom_error_message=(
-            "expected a workflow key in this stack, {id: WORKFLOW_ID} or {public: CATALOG_NAME}"
-        ),
-    ),
-]
-
-AgentAttribute = Literal[
-    "name",
-    "description",
-    "language",
-    "persona",
-    "timezone",
-    "logo",
-    "business_name",
-    "business_address",
-    "business_email",
-    "business_description",
-    "escalation_email",
-]
-"""An agent's own fields, named alike in a manifest and in the API."""
-AgentField = Literal["workflow", AgentAttribute, "live_status", "live_status_reason", "actions"]
-
-
-class AgentLifecycle(_Model):
-    prevent_destroy: bool = False
-    """Refuse any plan that would destroy this resource."""
-    ignore_changes: list[AgentField] = Field(default_factory=list)
-    """Fields left alone once the resource exists, even when they drift from the manifest."""
-
-
-class AgentSpec(_Resource):
-    """A customer-service agent running a workflow."""
-
-    workflow: WorkflowReference
-    """A workflow key in this stack, `{id: ...}` or `{public: "<catalog name>"}`."""
-    name: Name
-    description: ShortText
-    language: Annotated[str, StringConstraints(min_length=2, max_length=16)] | None = None
-    """A language code, for example `en`."""
-    persona: Annotated[AgentPersona, AcceptsInterpolation()] | None = None
-    timezone: TimeZone | None = None
-    """An IANA time zone, for example `Africa/Lagos`."""
-    logo: HttpUrl | None = None
-    business_name: Short | None = None
-    business_address: Short | None = None
-    business_email: Email | None = None
-    business_description: ShortText | None = None
-    escalation_email: Email | None = None
-    """Where conversations that need a person are sent."""
-    live_status: Annotated[LiveStatus, AcceptsInterpolation()] | None = None
-    live_status_reason: Short | None = None
-    knowledge_bases: dict[Key, KnowledgeBaseSpec] = Field(default_factory=dict)
-    """Knowledge bases by key. One removed from the manifest is destroyed."""
-    actions: list[str] | None = None
-    """The `action_name`s to enable; every other action of the agent is disabled."""
-    lifecycle: AgentLifecycle = Field(default_factory=AgentLifecycle)
-
-    @field_validator("actions")
-    @classmethod
-    def _actions_unique(cls, actions: list[str] | None) -> list[str] | None:
-        _unique(actions or [], "action")
-        return actions
-
-
-# Phone numbers and moves -----------------------------------------------------------------
-
-
-class PhoneLinkSpec(_Resource):
-    """Sends calls to a phone number the account owns to an agent of this stack."""
-
-    agent: KeyReference
-    """The key of an agent in this stack."""
-    label: Annotated[str, StringConstraints(max_length=200), Printable] | None = None
-
-
-Address = Annotated[
-    str,
-    Matches(
-        ADDRESS_PATTERN,
-        "'{value}' is not a resource address: write workflows.KEY, agents.KEY"
-        " or agents.KEY.knowledge_bases.KEY",
-    ),
-]
-
-
-class MovedBlock(_Model):
+class MovedBlock(SpecModel):
     """Records that a resource's key changed, so it is renamed rather than replaced."""
 
-    from_: Address = Field(alias="from")
+    from_: Annotated[str, StringConstraints(min_length=1)] = Field(alias="from")
     """The resource's old address."""
-    to: Address
+    to: Annotated[str, StringConstraints(min_length=1)]
     """The resource's new address."""
-
-
-class ResourceFile(_Model):
-    """A file of resources: any YAML file in a stack directory other than stack.yaml."""
-
-    model_config = ConfigDict(title="BimpeAI stack resources")
-
-    workflows: dict[Key, WorkflowSpec] = Field(default_factory=dict)
-    agents: dict[Key, AgentSpec] = Field(default_factory=dict)
-    phone_numbers: dict[E164, PhoneLinkSpec] = Field(default_factory=dict)
-    """Phone numbers by E.164 number, each linked to an agent."""
-    moved: list[MovedBlock] = Field(default_factory=list)
 
 
 # stack.yaml ------------------------------------------------------------------------------
 
 
-class Target(_Model):
+class Target(SpecModel):
     """Which BimpeAI API an environment talks to, and where its API key comes from.
 
     An environment that names neither field uses `BIMPE_API_KEY` when it is set and the local
@@ -434,7 +139,7 @@ class Target(_Model):
         return self
 
 
-class VarDeclaration(_Model):
+class VarDeclaration(SpecModel):
     value: Scalar
     sensitive: bool = False
     """Mask the value wherever it would be shown."""
@@ -451,7 +156,7 @@ VarEntry = Annotated[
 ]
 
 
-class Environment(_Model):
+class Environment(SpecModel):
     target: Target = Field(default_factory=Target)
     vars: dict[VarName, VarEntry] = Field(default_factory=dict)
     """Values for this environment; they override the stack's `vars`."""
@@ -460,7 +165,7 @@ class Environment(_Model):
 DEFAULT_STATE_DSN_ENV = "BIMPE_STATE_DSN"
 
 
-class StateSettings(_Model):
+class StateSettings(SpecModel):
     """Where the state lives: a JSON file (`local`) or a PostgreSQL database (`postgres`)."""
 
     backend: Literal["local", "postgres"] = "local"
@@ -499,7 +204,7 @@ class StateSettings(_Model):
         return self
 
 
-class StackFile(_Model):
+class StackFile(SpecModel):
     """stack.yaml: the stack's name, environments and state settings."""
 
     model_config = ConfigDict(title="BimpeAI stack")

@@ -4,17 +4,18 @@ blocks describe renames that can be followed without going round in circles."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bimpe_iac.manifest.fields import KEY_PATTERN
-from bimpe_iac.manifest.issues import Issue, did_you_mean
-from bimpe_iac.manifest.models import AgentSpec, MovedBlock
+from bimpe_iac.manifest.issues import DataPath, Issue, did_you_mean
+from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
 from bimpe_iac.manifest.yaml_loader import Document
+from bimpe_iac.model.sections import Section, Sections
 
 _KEY = re.compile(KEY_PATTERN)
-_KNOWLEDGE_BASE_ADDRESS = re.compile(r"^agents\.([^.]+)\.knowledge_bases\.([^.]+)$")
 
 
 @dataclass(frozen=True)
@@ -30,65 +31,96 @@ class PlacedMove:
 
 
 def check_references(
-    resources: Mapping[tuple[str, str], Declared], moves: Sequence[PlacedMove]
+    resources: Mapping[tuple[str, str], Declared],
+    moves: Sequence[PlacedMove],
+    sections: Sections,
 ) -> list[Issue]:
     issues: list[Issue] = []
-    workflows = sorted(key for section, key in resources if section == "workflows")
-    agents = sorted(key for section, key in resources if section == "agents")
+    keys: dict[str, list[str]] = {}
+    for name, key in resources:
+        keys.setdefault(name, []).append(key)
     for declared in resources.values():
-        # Checked on the data as written, so a reference is checked even when something
-        # else in the resource is invalid.
-        if declared.section == "agents":
-            workflow = _reference(declared, "workflow")
-            if workflow is not None and workflow not in workflows:
-                hint = did_you_mean(workflow, workflows) or (
-                    "; for a workflow this stack does not manage, write {id: ...} or {public: ...}"
-                )
-                issues.append(_issue(declared, "workflow", f"unknown workflow '{workflow}'{hint}"))
-        if declared.section == "phone_numbers":
-            agent = _reference(declared, "agent")
-            if agent is not None and agent not in agents:
-                hint = did_you_mean(agent, agents)
-                issues.append(_issue(declared, "agent", f"unknown agent '{agent}'{hint}"))
-    issues += _check_moves(_addresses(resources), moves)
+        for section, path, data in _written(declared, sections):
+            # Checked on the data as written, so a reference is checked even when something
+            # else in the resource is invalid.
+            for reference in section.references:
+                value = data.get(reference.field)
+                if not (isinstance(value, str) and _KEY.match(value)):
+                    continue
+                known = sorted(keys.get(reference.section, []))
+                if value not in known:
+                    noun = sections[reference.section].noun
+                    hint = did_you_mean(value, known) or reference.hint
+                    message = f"unknown {noun} '{value}'{hint}"
+                    issues.append(declared.document.issue((*path, reference.field), message))
+    issues += _check_moves(_addresses(resources, sections), moves, sections)
     return issues
 
 
-def _reference(declared: Declared, field: str) -> str | None:
-    """The key a resource refers to in `field`, if it is written as a well-formed key."""
-    value = declared.data.get(field) if isinstance(declared.data, dict) else None
-    return value if isinstance(value, str) and _KEY.match(value) else None
+def _written(
+    declared: Declared, sections: Sections
+) -> Iterator[tuple[Section, DataPath, dict[str, Any]]]:
+    """Each resource written in a declared one, as data: itself and what it holds."""
+
+    def walk(section: Section, path: DataPath, data: Any) -> Iterator[Any]:
+        if not isinstance(data, dict):
+            return
+        yield section, path, data
+        for held in sections.held_by(section.name):
+            children = data.get(held.name)
+            for key, child in children.items() if isinstance(children, dict) else ():
+                yield from walk(held, (*path, held.name, key), child)
+
+    yield from walk(sections[declared.section], declared.path, declared.data)
 
 
-def _issue(declared: Declared, field: str, message: str) -> Issue:
-    return declared.document.issue((*declared.path, field), message)
-
-
-def _addresses(resources: Mapping[tuple[str, str], Declared]) -> set[str]:
+def _addresses(resources: Mapping[tuple[str, str], Declared], sections: Sections) -> set[str]:
     addresses = set()
+
+    def add(section: str, key: str, spec: Any, holder: str | None) -> None:
+        address = sections.address(section, key, holder)
+        addresses.add(address)
+        for held in sections.held_by(section):
+            for child_key, child in (getattr(spec, held.name, None) or {}).items():
+                add(held.name, child_key, child, address)
+
     for (section, key), declared in resources.items():
-        addresses.add(f"{section}.{key}")
-        if isinstance(declared.spec, AgentSpec):
-            addresses.update(
-                f"agents.{key}.knowledge_bases.{kb}" for kb in declared.spec.knowledge_bases
-            )
+        if declared.spec is not None:
+            add(section, key, declared.spec, None)
+        else:
+            addresses.add(sections.address(section, key))
     return addresses
 
 
-def _kind(address: str) -> str:
-    return "knowledge_bases" if _KNOWLEDGE_BASE_ADDRESS.match(address) else address.split(".")[0]
+def _kind(address: str, sections: Sections) -> str | None:
+    found = sections.section_of(address)
+    return found.name if found else None
 
 
-def _check_moves(addresses: set[str], moves: Sequence[PlacedMove]) -> list[Issue]:
+def _check_moves(
+    addresses: set[str], moves: Sequence[PlacedMove], sections: Sections
+) -> list[Issue]:
     issues: list[Issue] = []
     sources: dict[str, PlacedMove] = {}
+    *others, last = sections.shapes(movable_only=True)
+    movable = f"{', '.join(others)} or {last}" if others else last
     for move in moves:
         source, target = move.block.from_, move.block.to
+        unmovable = [
+            (field, address)
+            for field, address in (("from", source), ("to", target))
+            if not ((found := sections.section_of(address)) and found.movable)
+        ]
+        if unmovable:
+            field, address = unmovable[0]
+            message = f"'{address}' is not a resource address: write {movable}"
+            issues.append(move.issue(field, message))
+            continue
         if source in sources:
             issues.append(move.issue("from", f"{source} is already moved by an earlier block"))
             continue
         sources[source] = move
-        if _kind(source) != _kind(target):
+        if _kind(source, sections) != _kind(target, sections):
             issues.append(
                 move.issue(
                     "to", f"cannot move {source} to {target}: a move keeps the kind of resource"

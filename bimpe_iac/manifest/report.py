@@ -14,12 +14,7 @@ def _count(number: int, noun: str, plural: str | None = None) -> str:
 
 def valid_text(stack: Stack) -> str:
     counts = ", ".join(
-        [
-            _count(len(stack.workflows), "workflow"),
-            _count(len(stack.agents), "agent"),
-            _count(stack.knowledge_base_count, "knowledge base"),
-            _count(len(stack.phone_numbers), "phone link"),
-        ]
+        _count(stack.count(section.name), section.noun, section.nouns) for section in stack.sections
     )
     return f"Stack {stack.name} (env {stack.environment}) is valid: {counts}."
 
@@ -30,12 +25,7 @@ def valid_json(stack: Stack) -> str:
             "valid": True,
             "stack": stack.name,
             "environment": stack.environment,
-            "counts": {
-                "workflows": len(stack.workflows),
-                "agents": len(stack.agents),
-                "knowledge_bases": stack.knowledge_base_count,
-                "phone_links": len(stack.phone_numbers),
-            },
+            "counts": {section.counted_as: stack.count(section.name) for section in stack.sections},
         },
         indent=2,
     )

@@ -4,35 +4,25 @@ valid even when others in the file are not, so cross-file checks still see them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from bimpe_iac.manifest.composition import entry_types, resource_file_model
 from bimpe_iac.manifest.fields import FileContext
 from bimpe_iac.manifest.interpolate import Scope, interpolate
 from bimpe_iac.manifest.issues import DataPath, Issue, Position
-from bimpe_iac.manifest.models import (
-    AgentSpec,
-    MovedBlock,
-    PhoneLinkSpec,
-    ResourceFile,
-    SourceLocation,
-    WorkflowSpec,
-)
+from bimpe_iac.manifest.models import MovedBlock, ResourceSpec, SourceLocation
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml
+from bimpe_iac.model.sections import Sections
 
-_EMPTY = "file is empty; a resource file holds workflows:, agents:, phone_numbers: or moved:"
 
-ResourceSpec = WorkflowSpec | AgentSpec | PhoneLinkSpec
-SECTIONS: dict[str, type[WorkflowSpec] | type[AgentSpec] | type[PhoneLinkSpec]] = {
-    "workflows": WorkflowSpec,
-    "agents": AgentSpec,
-    "phone_numbers": PhoneLinkSpec,
-}
+def _empty(sections: Sections) -> str:
+    names = [f"{section.name}:" for section in sections.top]
+    return f"file is empty; a resource file holds {', '.join(names)} or moved:"
 
 
 @dataclass
@@ -60,56 +50,55 @@ class LoadedFile:
     issues: list[Issue] = field(default_factory=list)
 
 
-def load_resource_file(path: Path, stack_dir: Path, scope: Scope) -> LoadedFile:
+def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sections) -> LoadedFile:
     loaded = LoadedFile(path)
     document, loaded.issues = load_yaml(path, within=stack_dir)
     if document is None:
         return loaded
     loaded.document = document
     if document.data is None:
-        loaded.issues.append(Issue(path, Position(1, 1), "", _EMPTY))
+        loaded.issues.append(Issue(path, Position(1, 1), "", _empty(sections)))
         return loaded
     interpolated = interpolate(document, scope)
     loaded.issues += interpolated.issues
     context = FileContext(path.parent, stack_dir)
+    model = resource_file_model(sections)
     resource_file, problems = validate(
-        ResourceFile, document, interpolated.data, context=context, skip=interpolated.is_tainted
+        model, document, interpolated.data, context=context, skip=interpolated.is_tainted
     )
     loaded.issues += problems
     data = interpolated.data
     if not isinstance(data, dict):
         return loaded
-    for section in SECTIONS:
-        items = data.get(section)
+    for section in sections.top:
+        items = data.get(section.name)
         if isinstance(items, dict):
             for key, item in items.items():
-                loaded.declared.append(Declared(section, key, document, item))
+                loaded.declared.append(Declared(section.name, key, document, item))
     if resource_file is not None:
         _keep_all(loaded, resource_file)
     else:
-        _keep_valid(loaded, data, context)
+        _keep_valid(loaded, data, context, sections)
     for declared in loaded.declared:
-        _locate(declared)
+        _locate(declared, sections)
     return loaded
 
 
-def _keep_all(loaded: LoadedFile, resource_file: ResourceFile) -> None:
-    specs: dict[str, Mapping[str, ResourceSpec]] = {
-        "workflows": resource_file.workflows,
-        "agents": resource_file.agents,
-        "phone_numbers": resource_file.phone_numbers,
-    }
+def _keep_all(loaded: LoadedFile, resource_file: Any) -> None:
     for declared in loaded.declared:
-        declared.spec = specs[declared.section][declared.key]
+        declared.spec = getattr(resource_file, declared.section)[declared.key]
     loaded.moved = list(enumerate(resource_file.moved))
 
 
-def _keep_valid(loaded: LoadedFile, data: dict[str, Any], context: FileContext) -> None:
+def _keep_valid(
+    loaded: LoadedFile, data: dict[str, Any], context: FileContext, sections: Sections
+) -> None:
     """Validate resource by resource; their errors were already reported for the file."""
+    types = entry_types(sections)
     for declared in loaded.declared:
-        model = SECTIONS[declared.section]
+        adapter = _adapter(types[declared.section])
         try:
-            declared.spec = model.model_validate(declared.data, context=context)
+            declared.spec = adapter.validate_python(declared.data, context=context)
         except ValidationError:
             declared.spec = None
     moved = data.get("moved")
@@ -118,15 +107,28 @@ def _keep_valid(loaded: LoadedFile, data: dict[str, Any], context: FileContext) 
             loaded.moved.append((index, MovedBlock.model_validate(block)))
 
 
-def _locate(declared: Declared) -> None:
-    spec = declared.spec
-    if spec is None:
-        return
-    spec._source = _source(declared.document, declared.path)
-    if isinstance(spec, AgentSpec):
-        for key, knowledge_base in spec.knowledge_bases.items():
-            path = (*declared.path, "knowledge_bases", key)
-            knowledge_base._source = _source(declared.document, path)
+_ADAPTERS: dict[int, TypeAdapter[Any]] = {}
+
+
+def _adapter(entry_type: Any) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(id(entry_type))
+    if adapter is None:
+        adapter = _ADAPTERS[id(entry_type)] = TypeAdapter(entry_type)
+    return adapter
+
+
+def _locate(declared: Declared, sections: Sections) -> None:
+    if declared.spec is not None:
+        _place(declared.spec, declared.section, declared.path, declared.document, sections)
+
+
+def _place(
+    spec: ResourceSpec, section: str, path: DataPath, document: Document, sections: Sections
+) -> None:
+    spec._source = _source(document, path)
+    for held in sections.held_by(section):
+        for key, child in getattr(spec, held.name, {}).items():
+            _place(child, held.name, (*path, held.name, key), document, sections)
 
 
 def _source(document: Document, path: DataPath) -> SourceLocation:

@@ -6,28 +6,35 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bimpe_iac.manifest.issues import Issue, Position
-from bimpe_iac.manifest.models import (
-    AgentSpec,
-    MovedBlock,
-    PhoneLinkSpec,
-    SourceLocation,
-    Target,
-    WorkflowSpec,
-)
+from bimpe_iac.manifest.models import MovedBlock, ResourceSpec, SourceLocation, Target
 from bimpe_iac.manifest.settings import StateBackend
+from bimpe_iac.model.sections import Sections
 
 SENSITIVE_MASK = "(sensitive)"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One resource the manifests declare: its address, its key in its section, its spec, and
+    the address of the resource holding it (None for a top-level one)."""
+
+    address: str
+    section: str
+    key: str
+    spec: Any
+    holder: str | None = None
 
 
 @dataclass(frozen=True)
 class Stack:
     """A validated stack for one environment.
 
-    Resources are keyed by their logical keys (phone numbers by E.164 number).
-    `locations` maps the address of every resource and field written in a resource file
-    (`agents.support-bot.persona`) to where it is written.
+    `resources` holds every declared resource by address, in the order of the sections and
+    of the files. `locations` maps the address of every resource and field written in a
+    resource file (`agents.support-bot.persona`) to where it is written.
     """
 
     name: str
@@ -35,9 +42,8 @@ class Stack:
     environment: str
     target: Target
     state: StateBackend
-    workflows: Mapping[str, WorkflowSpec]
-    agents: Mapping[str, AgentSpec]
-    phone_numbers: Mapping[str, PhoneLinkSpec]
+    sections: Sections
+    resources: Mapping[str, Entry]
     moved: tuple[MovedBlock, ...]
     sensitive_values: frozenset[str]
     locations: Mapping[str, SourceLocation]
@@ -59,9 +65,40 @@ class Stack:
             return Issue(self.directory, None, address, message)
         return Issue(location.file, Position(location.line, location.column), address, message)
 
-    @property
-    def knowledge_base_count(self) -> int:
-        return sum(len(agent.knowledge_bases) for agent in self.agents.values())
+    def entries(self, section: str) -> list[Entry]:
+        """The declared resources of a section (of every holder, for a nested one)."""
+        return [e for e in self.resources.values() if e.section == section]
+
+    def top(self, section: str) -> dict[str, Any]:
+        """The specs of a top-level section by key."""
+        return {e.key: e.spec for e in self.entries(section)}
+
+    def held_by(self, address: str, section: str) -> dict[str, Any]:
+        """The specs of `section` that the resource at `address` holds, by key."""
+        entry = self.resources.get(address)
+        return dict(getattr(entry.spec, section, {})) if entry is not None else {}
+
+    def count(self, section: str) -> int:
+        return len(self.entries(section))
+
+
+def entries_of(
+    sections: Sections, top: Mapping[str, Mapping[str, ResourceSpec]]
+) -> dict[str, Entry]:
+    """Every resource by address: the top-level specs by section and key, and what they hold."""
+    out: dict[str, Entry] = {}
+
+    def add(section: str, key: str, spec: Any, holder: str | None) -> None:
+        address = sections.address(section, key, holder)
+        out[address] = Entry(address, section, key, spec, holder)
+        for held in sections.held_by(section):
+            for child_key, child in getattr(spec, held.name, {}).items():
+                add(held.name, child_key, child, address)
+
+    for section in sections.top:
+        for key, spec in top.get(section.name, {}).items():
+            add(section.name, key, spec, None)
+    return out
 
 
 def mask(text: str, sensitive_values: frozenset[str]) -> str:

@@ -29,7 +29,7 @@ def check_action_names(context: PlanContext, desired: Mapping[str, Desired]) -> 
         }
     )
     issues = []
-    for key, spec in stack.agents.items():
+    for key, spec in stack.top("agents").items():
         address = f"agents.{key}.actions"
         if address not in desired or not spec.actions:
             continue

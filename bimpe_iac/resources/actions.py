@@ -29,7 +29,7 @@ class ActionsKind:
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
-        for key, spec in context.stack.agents.items():
+        for key, spec in context.stack.top("agents").items():
             if spec.actions is None:
                 continue
             parent = f"agents.{key}"

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-from typing import get_args
+from typing import Annotated, Any, Literal, get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
+from pydantic import Discriminator, Field, StringConstraints, Tag, field_validator
 
 from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
-from bimpe_iac.manifest import AgentSpec, PublicWorkflow, WorkflowById
-from bimpe_iac.manifest.models import AgentAttribute
+from bimpe_iac.manifest.fields import (
+    AcceptsInterpolation,
+    Email,
+    HttpUrl,
+    KeyReference,
+    Name,
+    Short,
+    ShortText,
+    TimeZone,
+)
+from bimpe_iac.manifest.models import ResourceSpec, SpecModel, unique_items
+from bimpe_iac.model.sections import Reference, Section
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -24,12 +35,110 @@ from bimpe_iac.resources.base import (
 from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
 from bimpe_iac.state.model import ResourceState
 
+AgentPersona = Literal["professional", "friendly", "concise"]
+LiveStatus = Literal["development", "live", "paused"]
+
+# The manifest ----------------------------------------------------------------------------------
+
+
+class WorkflowById(SpecModel):
+    """A workflow this stack does not manage, by its platform id."""
+
+    id: Annotated[str, StringConstraints(min_length=1)]
+
+
+class PublicWorkflow(SpecModel):
+    """A public workflow from the platform's catalog, by name."""
+
+    public: Annotated[str, StringConstraints(min_length=1)]
+
+
+def _workflow_reference_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "key"
+    if isinstance(value, dict):
+        if "id" in value:
+            return "id"
+        if "public" in value:
+            return "public"
+    return None
+
+
+WorkflowReference = Annotated[
+    Annotated[KeyReference, Tag("key")]
+    | Annotated[WorkflowById, Tag("id")]
+    | Annotated[PublicWorkflow, Tag("public")],
+    Discriminator(
+        _workflow_reference_kind,
+        custom_error_type="workflow_reference",
+        custom_error_message=(
+            "expected a workflow key in this stack, {id: WORKFLOW_ID} or {public: CATALOG_NAME}"
+        ),
+    ),
+]
+
+AgentAttribute = Literal[
+    "name",
+    "description",
+    "language",
+    "persona",
+    "timezone",
+    "logo",
+    "business_name",
+    "business_address",
+    "business_email",
+    "business_description",
+    "escalation_email",
+]
+"""An agent's own fields, named alike in a manifest and in the API."""
+AgentField = Literal["workflow", AgentAttribute, "live_status", "live_status_reason", "actions"]
+
+
+class AgentLifecycle(SpecModel):
+    prevent_destroy: bool = False
+    """Refuse any plan that would destroy this resource."""
+    ignore_changes: list[AgentField] = Field(default_factory=list)
+    """Fields left alone once the resource exists, even when they drift from the manifest."""
+
+
+class AgentSpec(ResourceSpec):
+    """A customer-service agent running a workflow."""
+
+    workflow: WorkflowReference
+    """A workflow key in this stack, `{id: ...}` or `{public: "<catalog name>"}`."""
+    name: Name
+    description: ShortText
+    language: Annotated[str, StringConstraints(min_length=2, max_length=16)] | None = None
+    """A language code, for example `en`."""
+    persona: Annotated[AgentPersona, AcceptsInterpolation()] | None = None
+    timezone: TimeZone | None = None
+    """An IANA time zone, for example `Africa/Lagos`."""
+    logo: HttpUrl | None = None
+    business_name: Short | None = None
+    business_address: Short | None = None
+    business_email: Email | None = None
+    business_description: ShortText | None = None
+    escalation_email: Email | None = None
+    """Where conversations that need a person are sent."""
+    live_status: Annotated[LiveStatus, AcceptsInterpolation()] | None = None
+    live_status_reason: Short | None = None
+    actions: list[str] | None = None
+    """The `action_name`s to enable; every other action of the agent is disabled."""
+    lifecycle: AgentLifecycle = Field(default_factory=AgentLifecycle)
+
+    @field_validator("actions")
+    @classmethod
+    def _actions_unique(cls, actions: list[str] | None) -> list[str] | None:
+        unique_items(actions or [], "action")
+        return actions
+
+
 FIELDS: tuple[str, ...] = ("workflow_id", *get_args(AgentAttribute))
-# Manifest fields of an agent that other kinds manage (or that name the workflow).
-NOT_AGENT_FIELDS = {
+# The agent's own fields: not those other kinds manage, nor the workflow reference, nor the
+# sections an agent holds (its knowledge bases...), which are not fields of AgentSpec itself.
+AGENT_FIELDS = set(AgentSpec.model_fields) - {
     "workflow",
     "lifecycle",
-    "knowledge_bases",
     "actions",
     "live_status",
     "live_status_reason",
@@ -67,8 +176,8 @@ class AgentKind:
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
-        for key, spec in context.stack.agents.items():
-            values = managed(spec, exclude=NOT_AGENT_FIELDS)
+        for key, spec in context.stack.top("agents").items():
+            values = managed(spec, include=AGENT_FIELDS)
             values["name"] = values["name"].strip()
             workflow_id = _workflow_id(key, spec, context)
             values["workflow_id"] = workflow_id
@@ -113,3 +222,17 @@ class AgentKind:
 
 
 KIND = AgentKind()
+
+
+SECTION = Section(
+    "agents",
+    AgentSpec,
+    "agent",
+    references=(
+        Reference(
+            "workflow",
+            "workflows",
+            hint="; for a workflow this stack does not manage, write {id: ...} or {public: ...}",
+        ),
+    ),
+)

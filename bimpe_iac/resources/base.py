@@ -153,7 +153,11 @@ def normalise_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
 
 
-def managed(spec: Any, exclude: set[str]) -> dict[str, Any]:
+def managed(
+    spec: Any, *, include: set[str] | None = None, exclude: set[str] | None = None
+) -> dict[str, Any]:
     """The fields a manifest model sets, as plain JSON values (unset and None left out)."""
-    data: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True, exclude=exclude)
+    data: dict[str, Any] = spec.model_dump(
+        mode="json", exclude_none=True, include=include, exclude=exclude
+    )
     return data

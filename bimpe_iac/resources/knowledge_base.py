@@ -4,12 +4,16 @@ replaces the knowledge base."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from bimpeai import AsyncBimpeAI, NotFoundError
+from pydantic import Field
 
 from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
+from bimpe_iac.manifest.fields import HttpUrl, LongText, Name, Short
+from bimpe_iac.manifest.models import ResourceSpec, SpecModel
+from bimpe_iac.model.sections import Section
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -22,6 +26,47 @@ from bimpe_iac.resources.base import (
 )
 from bimpe_iac.resources.collections import KNOWLEDGE_BASES
 from bimpe_iac.state.model import ResourceState
+
+# The manifest -------------------------------------------------------------------------
+
+TextKnowledgeBaseField = Literal["name", "description", "content"]
+UrlKnowledgeBaseField = Literal["name", "description", "url"]
+
+
+class TextKnowledgeBaseLifecycle(SpecModel):
+    prevent_destroy: bool = False
+    ignore_changes: list[TextKnowledgeBaseField] = Field(default_factory=list)
+
+
+class UrlKnowledgeBaseLifecycle(SpecModel):
+    prevent_destroy: bool = False
+    ignore_changes: list[UrlKnowledgeBaseField] = Field(default_factory=list)
+
+
+class TextKnowledgeBaseSpec(ResourceSpec):
+    """Knowledge written as text, inline or in a file."""
+
+    type: Literal["text"]
+    name: Name
+    content: LongText
+    description: Short | None = None
+    lifecycle: TextKnowledgeBaseLifecycle = Field(default_factory=TextKnowledgeBaseLifecycle)
+
+
+class UrlKnowledgeBaseSpec(ResourceSpec):
+    """Knowledge the platform reads from a web page."""
+
+    type: Literal["url"]
+    name: Name
+    url: HttpUrl
+    description: Short | None = None
+    lifecycle: UrlKnowledgeBaseLifecycle = Field(default_factory=UrlKnowledgeBaseLifecycle)
+
+
+KnowledgeBaseSpec = Annotated[
+    TextKnowledgeBaseSpec | UrlKnowledgeBaseSpec, Field(discriminator="type")
+]
+
 
 FIELDS = ("type", "name", "description", "content", "url")
 
@@ -44,12 +89,12 @@ class KnowledgeBaseKind:
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
-        for agent_key, agent in context.stack.agents.items():
-            parent = f"agents.{agent_key}"
-            for key, spec in agent.knowledge_bases.items():
+        for entry in context.stack.entries(SECTION_NAME):
+            spec, parent = entry.spec, str(entry.holder)
+            if True:
                 out.append(
                     Desired(
-                        address=f"{parent}.knowledge_bases.{key}",
+                        address=entry.address,
                         kind=self.name,
                         values=normalise(managed(spec, exclude={"lifecycle"})),
                         depends_on=(parent,),
@@ -103,3 +148,13 @@ class KnowledgeBaseKind:
 
 
 KIND = KnowledgeBaseKind()
+
+
+SECTION_NAME = "knowledge_bases"
+SECTION = Section(
+    SECTION_NAME,
+    KnowledgeBaseSpec,
+    "knowledge base",
+    within="agents",
+    description="Knowledge bases by key. One removed from the manifest is destroyed.",
+)

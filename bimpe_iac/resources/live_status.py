@@ -9,6 +9,7 @@ from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
+from bimpe_iac.manifest import Stack
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -20,19 +21,31 @@ from bimpe_iac.resources.base import (
 from bimpe_iac.resources.collections import AGENTS
 from bimpe_iac.state.model import ResourceState
 
+Configurations = tuple[dict[str, list[str]], dict[str, list[str]]]
 
-def _configuration_of(agent: str, agent_key: str, context: PlanContext) -> tuple[str, ...]:
-    """The addresses that configure an agent: its knowledge bases, actions and phone links."""
-    spec = context.stack.agents[agent_key]
-    addresses = [f"{agent}.knowledge_bases.{key}" for key in spec.knowledge_bases]
+
+def _configurations(stack: Stack) -> Configurations:
+    """The addresses that configure each agent: what it holds (its knowledge bases and
+    integrations), and what refers to it (its phone links)."""
+    held: dict[str, list[str]] = {}
+    referring: dict[str, list[str]] = {}
+    for entry in stack.resources.values():
+        if entry.holder is not None:
+            top = ".".join(entry.address.split(".")[:2])
+            held.setdefault(top, []).append(entry.address)
+        for reference in stack.sections[entry.section].references:
+            key = getattr(entry.spec, reference.field, None)
+            if reference.section == "agents" and isinstance(key, str):
+                referring.setdefault(f"agents.{key}", []).append(entry.address)
+    return held, referring
+
+
+def _configuration_of(agent: str, spec: Any, found: Configurations) -> tuple[str, ...]:
+    held, referring = found
+    addresses = list(held.get(agent, ()))
     if spec.actions is not None:
         addresses.append(f"{agent}.actions")
-    addresses += [
-        f'phone_numbers."{e164}"'
-        for e164, link in context.stack.phone_numbers.items()
-        if link.agent == agent_key
-    ]
-    return tuple(addresses)
+    return (*addresses, *referring.get(agent, ()))
 
 
 class LiveStatusKind:
@@ -44,14 +57,15 @@ class LiveStatusKind:
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
-        for key, spec in context.stack.agents.items():
+        configurations = _configurations(context.stack)
+        for key, spec in context.stack.top("agents").items():
             if spec.live_status is None:
                 continue
             agent = f"agents.{key}"
             values: dict[str, Any] = {"status": spec.live_status}
             if spec.live_status_reason is not None:
                 values["status_reason"] = spec.live_status_reason
-            configuration = _configuration_of(agent, key, context)
+            configuration = _configuration_of(agent, spec, configurations)
             agent_exists = context.state_id(agent) is not None
             # It needs only its agent; the agent's configuration is an order, not a need.
             waits_for: tuple[str, ...] = ()

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
+from pydantic import StringConstraints
 
 from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
+from bimpe_iac.manifest.fields import E164, KeyReference, Printable
 from bimpe_iac.manifest.issues import Issue
+from bimpe_iac.manifest.models import ResourceSpec
+from bimpe_iac.model.sections import Reference, Section
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -23,6 +27,17 @@ from bimpe_iac.resources.base import (
 )
 from bimpe_iac.resources.collections import AGENTS, PHONE_NUMBERS
 from bimpe_iac.state.model import ResourceState
+
+# The manifest -----------------------------------------------------------------------
+
+
+class PhoneLinkSpec(ResourceSpec):
+    """Sends calls to a phone number the account owns to an agent of this stack."""
+
+    agent: KeyReference
+    """The key of an agent in this stack."""
+    label: Annotated[str, StringConstraints(max_length=200), Printable] | None = None
+
 
 AGENT_KIND = "agent"
 
@@ -45,7 +60,7 @@ class PhoneLinkKind:
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
         owned = {obj["e164"] for obj in context.fetched.of(PHONE_NUMBERS.name).values()}
-        for e164, link in context.stack.phone_numbers.items():
+        for e164, link in context.stack.top("phone_numbers").items():
             if e164 not in owned and not context.destroy:
                 raise PlanError(
                     f"{address_of(e164)}: {e164} is not one of this team's phone numbers;"
@@ -105,7 +120,7 @@ def check_number_holders(context: PlanContext, desired: Mapping[str, Desired]) -
     ours = {entry.id for entry in context.state.values() if entry.kind == AGENT_KIND}
     agents = context.fetched.of(AGENTS.name)
     issues = []
-    for e164 in context.stack.phone_numbers:
+    for e164 in context.stack.top("phone_numbers"):
         address = address_of(e164)
         live = KIND.read(address, None, context) if address in desired else None
         holder = live.values.get("agent_id") if live is not None else None
@@ -119,3 +134,15 @@ def check_number_holders(context: PlanContext, desired: Mapping[str, Desired]) -
         )
         issues.append(context.stack.issue_at(address, context.stack.mask(message)))
     return issues
+
+
+SECTION = Section(
+    "phone_numbers",
+    PhoneLinkSpec,
+    "phone link",
+    key=E164,
+    description="Phone numbers by E.164 number, each linked to an agent.",
+    references=(Reference("agent", "agents"),),
+    movable=False,
+    count_name="phone_links",
+)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
+from pydantic import Field, StringConstraints, field_validator
 
 from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
-from bimpe_iac.manifest.models import WorkflowField
+from bimpe_iac.manifest.fields import (
+    AcceptsInterpolation,
+    HttpUrl,
+    LongText,
+    Name,
+    Printable,
+    Short,
+    ShortText,
+)
+from bimpe_iac.manifest.models import ResourceSpec, SpecModel, unique_items
+from bimpe_iac.model.sections import Section
 from bimpe_iac.resources.base import (
     Collection,
     Created,
@@ -22,6 +33,116 @@ from bimpe_iac.resources.base import (
 )
 from bimpe_iac.resources.collections import WORKFLOWS
 from bimpe_iac.state.model import ResourceState
+
+KeywordWeight = Literal["high", "medium", "low"]
+
+# The manifest -------------------------------------------------------------------------------
+
+
+class RuleSpec(SpecModel):
+    """When `trigger` (and `condition`, if any) holds, the agent answers with `response`."""
+
+    id: Name
+    """Identifies the rule within its workflow."""
+    name: Name
+    trigger: Short
+    response: Short
+    enabled: Annotated[bool, AcceptsInterpolation()] = True
+    condition: Short | None = None
+    action: Short | None = None
+    """An action to run, for example `escalate_to_human`."""
+
+
+class TriggerKeywordSpec(SpecModel):
+    keyword: Name
+    weight: Annotated[KeywordWeight, AcceptsInterpolation()] | None = None
+
+
+class FlowStepSpec(SpecModel):
+    type: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    """The kind of step, for example `message` or `action`."""
+    content: Short | None = None
+    action: Short | None = None
+    followup: Short | None = None
+
+
+class FlowSpec(SpecModel):
+    """A conversation the workflow leads when its trigger keywords match."""
+
+    name: Name
+    description: Short | None = None
+    category: Short | None = None
+    priority: Annotated[int, AcceptsInterpolation()] | None = None
+    is_active: Annotated[bool, AcceptsInterpolation()] | None = None
+    trigger_keywords: list[TriggerKeywordSpec] | None = None
+    conversation_steps: list[FlowStepSpec] | None = None
+
+
+class GuideSpec(SpecModel):
+    steps: list[Short]
+    youtube_url: HttpUrl | None = None
+
+
+class FaqSpec(SpecModel):
+    question: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    answer: Annotated[ShortText, StringConstraints(min_length=1)]
+
+
+WorkflowTag = Annotated[str, StringConstraints(min_length=1, max_length=50), Printable]
+
+WorkflowField = Literal[
+    "name",
+    "system_prompt",
+    "description",
+    "category",
+    "rules",
+    "flows",
+    "tags",
+    "integrations",
+    "channels",
+    "actions",
+    "guide",
+    "faq",
+    "setup_steps",
+    "setup_time",
+    "video_url",
+]
+
+
+class WorkflowLifecycle(SpecModel):
+    prevent_destroy: bool = False
+    """Refuse any plan that would destroy this resource."""
+    ignore_changes: list[WorkflowField] = Field(default_factory=list)
+    """Fields left alone once the resource exists, even when they drift from the manifest."""
+
+
+class WorkflowSpec(ResourceSpec):
+    """A workflow: the system prompt, rules, flows and FAQ that agents follow."""
+
+    name: Name
+    system_prompt: LongText
+    description: ShortText | None = None
+    category: Short | None = None
+    rules: list[RuleSpec] | None = None
+    flows: list[FlowSpec] | None = None
+    tags: Annotated[list[WorkflowTag], Field(max_length=50)] | None = None
+    integrations: list[str] | None = None
+    channels: list[str] | None = None
+    actions: list[str] | None = None
+    guide: GuideSpec | None = None
+    faq: list[FaqSpec] | None = None
+    setup_steps: list[Any] | None = None
+    setup_time: Annotated[int, AcceptsInterpolation(), Field(ge=0)] | None = None
+    """Minutes it takes to set the workflow up."""
+    video_url: HttpUrl | None = None
+    lifecycle: WorkflowLifecycle = Field(default_factory=WorkflowLifecycle)
+
+    @field_validator("rules")
+    @classmethod
+    def _rule_ids_unique(cls, rules: list[RuleSpec] | None) -> list[RuleSpec] | None:
+        unique_items([rule.id for rule in rules or []], "rule id")
+        return rules
+
 
 FIELDS: tuple[str, ...] = get_args(WorkflowField)
 SET_FIELDS = frozenset({"tags", "integrations", "channels", "actions"})
@@ -57,7 +178,7 @@ class WorkflowKind:
                 ),
                 source=str(spec.source) if spec.source else None,
             )
-            for key, spec in context.stack.workflows.items()
+            for key, spec in context.stack.top("workflows").items()
         ]
 
     def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
@@ -92,3 +213,6 @@ class WorkflowKind:
 
 
 KIND = WorkflowKind()
+
+
+SECTION = Section("workflows", WorkflowSpec, "workflow")

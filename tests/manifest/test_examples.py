@@ -11,13 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from loading import load_stack
 
-from bimpe_iac.manifest import (
-    PhoneLinkSpec,
-    TextKnowledgeBaseSpec,
-    UrlKnowledgeBaseSpec,
-    load_stack,
-)
+from bimpe_iac.resources.knowledge_base import TextKnowledgeBaseSpec, UrlKnowledgeBaseSpec
+from bimpe_iac.resources.phone_link import PhoneLinkSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SUPPORT = REPO / "examples" / "stacks" / "support"
@@ -80,11 +77,11 @@ def test_json_output_of_a_valid_stack(run_validate: Callable[..., Result]) -> No
 def test_support_example_loads_every_resource() -> None:
     stack = load_stack(SUPPORT)
 
-    triage = stack.workflows["triage"]
+    triage = stack.top("workflows")["triage"]
     assert triage.system_prompt.startswith("You are Ada, the customer support assistant")
     assert [rule.id for rule in triage.rules or []] == ["refund-request", "angry-customer"]
     assert triage.faq and triage.faq[0].question == "How long does delivery take?"
-    bot = stack.agents["support-bot"]
+    bot = stack.top("agents")["support-bot"]
     assert bot.workflow == "triage"
     assert bot.live_status == "live"
     assert bot.actions == ["escalate_to_human", "send_email"]
@@ -93,7 +90,7 @@ def test_support_example_loads_every_resource() -> None:
     assert isinstance(returns, TextKnowledgeBaseSpec)
     assert returns.content.startswith("# Returns and refunds\n")
     assert isinstance(bot.knowledge_bases["help-centre"], UrlKnowledgeBaseSpec)
-    assert stack.phone_numbers == {
+    assert stack.top("phone_numbers") == {
         "+2348012345678": PhoneLinkSpec(agent="support-bot", label="Support line")
     }
 
@@ -102,15 +99,15 @@ def test_multi_env_example_differs_by_environment() -> None:
     staging = load_stack(MULTI_ENV, "staging")
     prod = load_stack(MULTI_ENV, "prod")
 
-    assert staging.agents["sales"].name == "Kemi, sales [staging]"
-    assert prod.agents["sales"].name == "Kemi, sales"
-    assert staging.agents["support"].live_status == "development"
-    assert prod.agents["support"].live_status == "live"
+    assert staging.top("agents")["sales"].name == "Kemi, sales [staging]"
+    assert prod.top("agents")["sales"].name == "Kemi, sales"
+    assert staging.top("agents")["support"].live_status == "development"
+    assert prod.top("agents")["support"].live_status == "live"
     assert staging.target.api_key_env == "BIMPE_STAGING_API_KEY"
     assert prod.target.api_key_env == "BIMPE_PROD_API_KEY"
     assert prod.state.path == MULTI_ENV / ".bimpe/state/kora-electronics/prod.json"
     assert staging.sensitive_values == frozenset()
     assert prod.sensitive_values == {"oncall-7f3k9@kora.example"}
     # Both agents run the one workflow, whose prompt and knowledge come from files.
-    assert {agent.workflow for agent in prod.agents.values()} == {"storefront"}
-    assert "Kora Electronics" in prod.workflows["storefront"].system_prompt
+    assert {agent.workflow for agent in prod.top("agents").values()} == {"storefront"}
+    assert "Kora Electronics" in prod.top("workflows")["storefront"].system_prompt

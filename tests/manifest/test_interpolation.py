@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from loading import load_stack
 
-from bimpe_iac.manifest import InvalidStackError, load_stack
+from bimpe_iac.manifest import InvalidStackError
 
 WriteStack = Callable[[dict[str, str | bytes]], Path]
 
@@ -40,7 +41,7 @@ def test_double_dollar_writes_a_literal_reference(write_stack: WriteStack) -> No
 
     stack = load_stack(stack_dir, environ={})
 
-    assert stack.workflows["triage"].name == "Costs ${price} each (beta)"
+    assert stack.top("workflows")["triage"].name == "Costs ${price} each (beta)"
 
 
 def test_environment_variables_are_read(write_stack: WriteStack) -> None:
@@ -62,7 +63,7 @@ def test_environment_variables_are_read(write_stack: WriteStack) -> None:
     )
 
     assert stack.target.base_url == "https://api.example"
-    assert stack.workflows["triage"].name == "Triage ng ng"
+    assert stack.top("workflows")["triage"].name == "Triage ng ng"
 
 
 def test_a_whole_value_reference_keeps_the_type_of_the_var(write_stack: WriteStack) -> None:
@@ -75,9 +76,9 @@ def test_a_whole_value_reference_keeps_the_type_of_the_var(write_stack: WriteSta
 
     stack = load_stack(stack_dir, environ={})
 
-    flows = stack.workflows["triage"].flows or []
+    flows = stack.top("workflows")["triage"].flows or []
     assert flows[0].priority == 3
-    assert stack.workflows["triage"].name == "Triage 7"
+    assert stack.top("workflows")["triage"].name == "Triage 7"
 
 
 def test_vars_refer_to_other_vars_and_environment_overrides(write_stack: WriteStack) -> None:
@@ -99,7 +100,7 @@ def test_vars_refer_to_other_vars_and_environment_overrides(write_stack: WriteSt
 
     stack = load_stack(stack_dir, "staging", environ={})
 
-    assert stack.workflows["triage"].name == "Bimpe support (staging)"
+    assert stack.top("workflows")["triage"].name == "Bimpe support (staging)"
 
 
 def test_an_unresolved_var_is_reported_once_where_it_is_defined(write_stack: WriteStack) -> None:

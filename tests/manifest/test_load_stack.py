@@ -8,14 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from loading import load_stack
 
-from bimpe_iac.manifest import (
-    InvalidStackError,
-    PublicWorkflow,
-    SourceLocation,
-    WorkflowById,
-    load_stack,
-)
+from bimpe_iac.manifest import InvalidStackError, SourceLocation
+from bimpe_iac.resources.agent import PublicWorkflow, WorkflowById
 
 WriteStack = Callable[[dict[str, str | bytes]], Path]
 
@@ -46,12 +42,12 @@ def test_fields_left_out_are_not_managed(write_stack: WriteStack) -> None:
 
     stack = load_stack(stack_dir, environ={})
 
-    bot = stack.agents["bot"]
+    bot = stack.top("agents")["bot"]
     assert bot.persona is None and bot.actions is None and bot.live_status is None
     assert bot.model_fields_set == {"workflow", "name", "description"}
-    assert stack.workflows["triage"].tags == []
-    assert stack.workflows["triage"].rules is None
-    assert stack.workflows["triage"].system_prompt == "Be helpful.\n"
+    assert stack.top("workflows")["triage"].tags == []
+    assert stack.top("workflows")["triage"].rules is None
+    assert stack.top("workflows")["triage"].system_prompt == "Be helpful.\n"
 
 
 def test_settings_default_when_not_written(write_stack: WriteStack) -> None:
@@ -63,7 +59,7 @@ def test_settings_default_when_not_written(write_stack: WriteStack) -> None:
     assert stack.target.api_key_env == "BIMPE_API_KEY"
     assert stack.target.base_url is None
     assert stack.state.path == stack_dir / ".bimpe/state/shop/default.json"
-    assert (stack.workflows, stack.agents, stack.phone_numbers) == ({}, {}, {})
+    assert (stack.top("workflows"), stack.top("agents"), stack.top("phone_numbers")) == ({}, {}, {})
 
 
 def test_the_only_environment_is_chosen_and_state_path_is_kept(write_stack: WriteStack) -> None:
@@ -91,8 +87,8 @@ def test_workflow_reference_forms(write_stack: WriteStack) -> None:
 
     stack = load_stack(stack_dir, environ={})
 
-    assert stack.agents["by-id"].workflow == WorkflowById(id="wf_123")
-    assert stack.agents["public"].workflow == PublicWorkflow(public="Retail starter")
+    assert stack.top("agents")["by-id"].workflow == WorkflowById(id="wf_123")
+    assert stack.top("agents")["public"].workflow == PublicWorkflow(public="Retail starter")
 
 
 def test_every_resource_knows_where_it_is_written(write_stack: WriteStack) -> None:
@@ -118,10 +114,10 @@ def test_every_resource_knows_where_it_is_written(write_stack: WriteStack) -> No
     stack = load_stack(stack_dir, environ={})
 
     b_yaml = stack_dir / "b.yaml"
-    assert stack.workflows["triage"].source == SourceLocation(stack_dir / "a.yaml", 2, 3)
-    assert stack.agents["bot"].source == SourceLocation(b_yaml, 2, 3)
-    assert stack.agents["bot"].knowledge_bases["docs"].source == SourceLocation(b_yaml, 7, 7)
-    assert stack.phone_numbers["+2348012345678"].source == SourceLocation(b_yaml, 9, 3)
+    assert stack.top("workflows")["triage"].source == SourceLocation(stack_dir / "a.yaml", 2, 3)
+    assert stack.top("agents")["bot"].source == SourceLocation(b_yaml, 2, 3)
+    assert stack.top("agents")["bot"].knowledge_bases["docs"].source == SourceLocation(b_yaml, 7, 7)
+    assert stack.top("phone_numbers")["+2348012345678"].source == SourceLocation(b_yaml, 9, 3)
     assert stack.locations["agents.bot.description"] == SourceLocation(b_yaml, 5, 5)
 
 
@@ -168,7 +164,7 @@ def test_a_symlink_inside_the_stack_is_followed(write_stack: WriteStack) -> None
     (stack_dir / "prompts").mkdir()
     os.symlink(stack_dir / "shared" / "prompt.md", stack_dir / "prompts" / "triage.md")
 
-    assert load_stack(stack_dir, environ={}).workflows["triage"].system_prompt == "Shared.\n"
+    assert load_stack(stack_dir, environ={}).top("workflows")["triage"].system_prompt == "Shared.\n"
 
 
 def test_referenced_file_size_is_bounded(write_stack: WriteStack) -> None:
@@ -192,7 +188,7 @@ def test_hidden_files_and_other_extensions_are_not_manifests(write_stack: WriteS
         }
     )
 
-    assert load_stack(stack_dir, environ={}).agents == {}
+    assert load_stack(stack_dir, environ={}).top("agents") == {}
 
 
 def test_a_stack_path_that_is_a_file(tmp_path: Path) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loading import load_stack
 
-from bimpe_iac.manifest import InvalidStackError, load_stack
+from bimpe_iac.manifest import InvalidStackError
 
 WORDS = [
     "workflows",

@@ -27,7 +27,8 @@ from bimpeai.types.workflows import (
 )
 from pydantic import BaseModel
 
-from bimpe_iac.manifest import models, schema_export
+from bimpe_iac import schemas as schema_export
+from bimpe_iac.resources import agent, knowledge_base, workflow
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "stacks"
@@ -36,7 +37,7 @@ EXAMPLES = REPO / "examples" / "stacks"
 def test_committed_schemas_are_up_to_date() -> None:
     stale = schema_export.stale(REPO / "schemas")
 
-    assert stale == [], "run: python -m bimpe_iac.manifest.schema_export"
+    assert stale == [], "run: python -m bimpe_iac.schemas"
 
 
 def test_stale_schema_is_detected(tmp_path: Path) -> None:
@@ -82,21 +83,21 @@ def _fields(model: type[BaseModel]) -> set[str]:
 @pytest.mark.parametrize(
     ("body", "model", "renamed"),
     [
-        (CreateAgentBody, models.AgentSpec, {"workflow_id": "workflow"}),
+        (CreateAgentBody, agent.AgentSpec, {"workflow_id": "workflow"}),
         (
             UpdateLiveStatusBody,
-            models.AgentSpec,
+            agent.AgentSpec,
             {"status": "live_status", "status_reason": "live_status_reason"},
         ),
-        (CreateWorkflowBody, models.WorkflowSpec, {}),
-        (RuleInput, models.RuleSpec, {}),
-        (FlowInput, models.FlowSpec, {}),
-        (FlowStepInput, models.FlowStepSpec, {}),
-        (FlowTriggerKeywordInput, models.TriggerKeywordSpec, {}),
-        (WorkflowGuideInput, models.GuideSpec, {}),
-        (WorkflowFaqInput, models.FaqSpec, {}),
-        (CreateKnowledgeBaseTextBody, models.TextKnowledgeBaseSpec, {}),
-        (CreateKnowledgeBaseUrlBody, models.UrlKnowledgeBaseSpec, {}),
+        (CreateWorkflowBody, workflow.WorkflowSpec, {}),
+        (RuleInput, workflow.RuleSpec, {}),
+        (FlowInput, workflow.FlowSpec, {}),
+        (FlowStepInput, workflow.FlowStepSpec, {}),
+        (FlowTriggerKeywordInput, workflow.TriggerKeywordSpec, {}),
+        (WorkflowGuideInput, workflow.GuideSpec, {}),
+        (WorkflowFaqInput, workflow.FaqSpec, {}),
+        (CreateKnowledgeBaseTextBody, knowledge_base.TextKnowledgeBaseSpec, {}),
+        (CreateKnowledgeBaseUrlBody, knowledge_base.UrlKnowledgeBaseSpec, {}),
     ],
 )
 def test_every_sdk_body_field_can_be_written(
@@ -110,10 +111,18 @@ def test_every_sdk_body_field_can_be_written(
 @pytest.mark.parametrize(
     ("lifecycle", "model", "not_fields"),
     [
-        (models.WorkflowField, models.WorkflowSpec, {"lifecycle"}),
-        (models.AgentField, models.AgentSpec, {"lifecycle", "knowledge_bases"}),
-        (models.TextKnowledgeBaseField, models.TextKnowledgeBaseSpec, {"lifecycle", "type"}),
-        (models.UrlKnowledgeBaseField, models.UrlKnowledgeBaseSpec, {"lifecycle", "type"}),
+        (workflow.WorkflowField, workflow.WorkflowSpec, {"lifecycle"}),
+        (agent.AgentField, agent.AgentSpec, {"lifecycle", "knowledge_bases"}),
+        (
+            knowledge_base.TextKnowledgeBaseField,
+            knowledge_base.TextKnowledgeBaseSpec,
+            {"lifecycle", "type"},
+        ),
+        (
+            knowledge_base.UrlKnowledgeBaseField,
+            knowledge_base.UrlKnowledgeBaseSpec,
+            {"lifecycle", "type"},
+        ),
     ],
 )
 def test_ignore_changes_names_exactly_the_resource_fields(

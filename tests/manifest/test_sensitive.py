@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from loading import load_stack
 
-from bimpe_iac.manifest import InvalidStackError, load_stack
+from bimpe_iac.manifest import InvalidStackError
 
 WriteStack = Callable[[dict[str, str | bytes]], Path]
 SECRET = "desk-4471@bimpe"
@@ -92,7 +93,7 @@ def test_stack_masks_any_text(write_stack: WriteStack) -> None:
     stack = load_stack(stack_dir, "prod")
 
     assert stack.sensitive_values == {secret}
-    assert stack.agents["bot"].escalation_email == secret
-    description = stack.agents["bot"].description
+    assert stack.top("agents")["bot"].escalation_email == secret
+    description = stack.top("agents")["bot"].description
     assert stack.mask(description) == "Reaches (sensitive) when stuck"
     assert stack.mask("no secret here") == "no secret here"

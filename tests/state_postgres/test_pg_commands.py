@@ -18,9 +18,10 @@ import pytest
 from pg_cluster import Cluster
 from pg_support import make_state, run_cli, write_stack
 
-from bimpe_iac.engine.workspace import open_workspace
+from bimpe_iac.engine.workspace import Workspace, open_workspace
 from bimpe_iac.errors import ConfigError, LockError
 from bimpe_iac.manifest import InvalidStackError
+from bimpe_iac.resources import SECTIONS
 from bimpe_iac.state.codec import decode_state
 from bimpe_iac.state.local import LocalStateStore
 from bimpe_iac.state.model import StateDocument
@@ -32,6 +33,10 @@ STACK_YAML = "name: support\nenvironments: {prod: {}}\n"
 @pytest.fixture
 def stack_dir(tmp_path: Path) -> Path:
     return write_stack(tmp_path / "support", STACK_YAML)
+
+
+def workspace_of(stack: Path) -> Workspace:
+    return open_workspace(stack, None, sections=SECTIONS)
 
 
 def local_path(stack_dir: Path) -> Path:
@@ -51,10 +56,10 @@ def test_bimpe_state_dsn_chooses_postgres_unless_stack_yaml_says_otherwise(
     declared = write_stack(tmp_path / "declared", STACK_YAML + "state: {backend: local}\n")
     monkeypatch.setenv("BIMPE_STATE_DSN", dsn)
 
-    assert isinstance(open_workspace(implicit, None).store, PostgresStateStore)
-    assert isinstance(open_workspace(declared, None).store, LocalStateStore)
+    assert isinstance(workspace_of(implicit).store, PostgresStateStore)
+    assert isinstance(workspace_of(declared).store, LocalStateStore)
     monkeypatch.delenv("BIMPE_STATE_DSN")
-    assert isinstance(open_workspace(implicit, None).store, LocalStateStore)
+    assert isinstance(workspace_of(implicit).store, LocalStateStore)
 
 
 def test_backend_postgres_reads_the_dsn_from_dsn_env(
@@ -67,9 +72,9 @@ def test_backend_postgres_reads_the_dsn_from_dsn_env(
     monkeypatch.delenv("TEAM_STATE_DSN", raising=False)
 
     with pytest.raises(ConfigError, match="the state backend is postgres, but TEAM_STATE_DSN"):
-        open_workspace(stack, None).store  # noqa: B018
+        workspace_of(stack).store  # noqa: B018
     monkeypatch.setenv("TEAM_STATE_DSN", dsn)
-    with open_workspace(stack, None).store as store:
+    with workspace_of(stack).store as store:
         assert isinstance(store, PostgresStateStore)
         assert store.read("support", "prod").serial == 0
 
@@ -89,7 +94,7 @@ def test_state_settings_that_do_not_fit_are_reported(
     stack = write_stack(tmp_path / "bad", STACK_YAML + f"state: {state}\n")
 
     with pytest.raises(InvalidStackError) as caught:
-        open_workspace(stack, None)
+        workspace_of(stack)
 
     assert message in str(caught.value)
     assert "pw@" not in str(caught.value)

@@ -1,6 +1,6 @@
-"""Generate the JSON Schemas for editors from the manifest models.
+"""Generate the JSON Schemas for editors from the manifest models and the kinds' sections.
 
-`python -m bimpe_iac.manifest.schema_export` rewrites schemas/*.schema.json;
+`python -m bimpe_iac.schemas` rewrites schemas/*.schema.json;
 with `--check` it only reports whether they are up to date.
 """
 
@@ -13,12 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bimpe_iac.manifest.models import ResourceFile, StackFile
+from bimpe_iac.manifest.composition import resource_file_model
+from bimpe_iac.manifest.models import StackFile
+from bimpe_iac.resources import SECTIONS
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 SCHEMAS: dict[str, type[BaseModel]] = {
     "stack.schema.json": StackFile,
-    "resources.schema.json": ResourceFile,
+    "resources.schema.json": resource_file_model(SECTIONS),
 }
 
 
@@ -51,7 +53,7 @@ def main(argv: list[str]) -> int:
     if argv == ["--check"]:
         outdated = stale()
         for path in outdated:
-            print(f"{path} is out of date; run python -m bimpe_iac.manifest.schema_export")
+            print(f"{path} is out of date; run python -m bimpe_iac.schemas")
         return 1 if outdated else 0
     write()
     return 0

@@ -1,0 +1,1 @@
+"""Plain data the engine, the kinds and the commands share; imports nothing of bimpe-iac."""

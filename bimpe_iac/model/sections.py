@@ -1,0 +1,153 @@
+"""The sections of a manifest: where each kind of resource is written, and its address.
+
+A section is declared by its kind's module (`resources/`); the manifest loader, the address
+rules, state edits and export read them here instead of knowing any kind by name. A section
+`within` another is written inside each entry of its holder (an agent's `knowledge_bases:`)
+and its addresses extend the holder's: `agents.support.knowledge_bases.faq`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
+_PART = re.compile(r'"([^"]*)"|([^."]+)')
+
+
+def join_address(*parts: str) -> str:
+    """`agents.bot.knowledge_bases.faq`, quoting keys that are not plain words:
+    `phone_numbers."+2348012345678"`."""
+    return ".".join(part if _PLAIN.match(part) else f'"{part}"' for part in parts)
+
+
+def split_address(address: str) -> list[str] | None:
+    """The parts of an address (quotes removed), or None when it is not well formed."""
+    parts: list[str] = []
+    at = 0
+    while True:
+        match = _PART.match(address, at)
+        if match is None:
+            return None
+        parts.append(match.group(1) if match.group(1) is not None else match.group(2))
+        at = match.end()
+        if at == len(address):
+            return parts
+        if address[at] != ".":
+            return None
+        at += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A field of a section's entries that holds the key of an entry of another section."""
+
+    field: str
+    section: str
+    hint: str = ""
+    """Added to the error when the key names nothing (how else to write the reference)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str
+    """The YAML key of the section, and the word for it in addresses (`knowledge_bases`)."""
+    spec: Any
+    """The pydantic type of one entry (a model, or an annotated union of models)."""
+    noun: str
+    """One entry, in messages: `knowledge base`."""
+    within: str | None = None
+    """The section whose entries hold this one's; None for a top-level section."""
+    key: Any = None
+    """The pydantic type of an entry's key; None for the manifest's plain `Key`."""
+    description: str = ""
+    """The section's description in the JSON Schema."""
+    references: tuple[Reference, ...] = ()
+    movable: bool = True
+    """Whether `moved:` and `state mv` may give an entry a new key."""
+    count_name: str | None = None
+    """The section's name in counts (`phone_links`); the section's name when unset."""
+    plural: str | None = None
+    """The noun for several entries (`phone links`); the noun with an `s` when unset."""
+    export: Callable[..., Any] | None = None
+    """How `export` writes the section's entries (`model/export.py`), when it does."""
+
+    @property
+    def counted_as(self) -> str:
+        return self.count_name or self.name
+
+    @property
+    def nouns(self) -> str:
+        return self.plural or f"{self.noun}s"
+
+
+class Sections:
+    """Every section of the manifest, in the order the registry lists them."""
+
+    def __init__(self, sections: Iterable[Section]) -> None:
+        self._all = tuple(sections)
+        self._by_name = {section.name: section for section in self._all}
+        for section in self._all:
+            if section.within is not None and section.within not in self._by_name:
+                raise ValueError(f"section {section.name} is within unknown {section.within}")
+
+    def __iter__(self) -> Iterator[Section]:
+        return iter(self._all)
+
+    def __getitem__(self, name: str) -> Section:
+        return self._by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    @property
+    def top(self) -> tuple[Section, ...]:
+        return tuple(s for s in self._all if s.within is None)
+
+    def held_by(self, name: str) -> tuple[Section, ...]:
+        return tuple(s for s in self._all if s.within == name)
+
+    def chain(self, name: str) -> tuple[str, ...]:
+        """The section names from the top down to `name`: knowledge_bases -> (agents, ...)."""
+        names = [name]
+        while (within := self._by_name[names[-1]].within) is not None:
+            names.append(within)
+        return tuple(reversed(names))
+
+    def shape(self, name: str) -> str:
+        """How an address of the section is written: `agents.KEY.knowledge_bases.KEY`."""
+        return ".".join(f"{n}.KEY" for n in self.chain(name))
+
+    def shapes(self, movable_only: bool = False) -> list[str]:
+        return [self.shape(s.name) for s in self._all if s.movable or not movable_only]
+
+    def section_of(self, address: str) -> Section | None:
+        """The section an address belongs to, or None when it is not one of a section's."""
+        parts = split_address(address)
+        if parts is None or len(parts) < 2 or len(parts) % 2:
+            return None
+        names = tuple(parts[0::2])
+        if any(not key for key in parts[1::2]) or names[-1] not in self._by_name:
+            return None
+        return self._by_name[names[-1]] if self.chain(names[-1]) == names else None
+
+    def address(self, section: str, key: str, holder: str | None = None) -> str:
+        """The address of entry `key` of `section`, within the entry at `holder`."""
+        own = join_address(section, key)
+        return f"{holder}.{own}" if holder else own
+
+
+def holder_of(address: str) -> str | None:
+    """The address holding `address` (`agents.bot` for `agents.bot.knowledge_bases.faq`)."""
+    parts = split_address(address)
+    if parts is None or len(parts) <= 2:
+        return None
+    return join_address(*parts[:-2])
+
+
+def key_of(address: str) -> str:
+    """The last key of an address: `+2348012345678` for `phone_numbers."+2348012345678"`."""
+    parts = split_address(address)
+    return parts[-1] if parts else address

@@ -1,0 +1,16 @@
+"""`load_stack` with the registry's sections, as the commands call it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from bimpe_iac.manifest import Stack
+from bimpe_iac.manifest import load_stack as load_with
+from bimpe_iac.resources import SECTIONS
+
+
+def load_stack(
+    path: Path, env: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> Stack:
+    return load_with(path, env, sections=SECTIONS, environ=environ)
