@@ -24,12 +24,12 @@ from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.workspace import open_workspace
 from bimpe_iac.errors import ConfigError, PlanError
 from bimpe_iac.export.layout import Layout
-from bimpe_iac.export.read import read_phone_numbers
+from bimpe_iac.export.read import Selection, read_phone_numbers
 from bimpe_iac.export.run import export_team
 from bimpe_iac.export.write import TargetSettings, render, schema_base, write_stack
 from bimpe_iac.manifest import InvalidStackError
 from bimpe_iac.manifest.settings import StackSettings, load_settings
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import KINDS, SECTIONS
 from bimpe_iac.ui import UI
 
 
@@ -79,7 +79,14 @@ async def _read(
             return {str(n["e164"]) for n in await read_phone_numbers(client, parallelism)}
 
     layout, owned = await asyncio.gather(
-        export_team(source, agent_ids=agent_ids, parallelism=parallelism), numbers()
+        export_team(
+            source,
+            KINDS.values(),
+            SECTIONS,
+            selection=Selection("agent", tuple(agent_ids)) if agent_ids else None,
+            parallelism=parallelism,
+        ),
+        numbers(),
     )
     return layout, owned
 
@@ -129,7 +136,7 @@ def clone_command(
             " give them different API keys through target.api_key_env"
         )
     layout, owned = asyncio.run(_read(source, destination, agent_ids, parallelism))
-    missing = sorted(set(layout.phone_numbers) - owned)
+    missing = sorted(set(layout.section("phone_numbers")) - owned)
     if missing:
         many = len(missing) > 1
         raise PlanError(

@@ -16,10 +16,12 @@ from bimpe_iac.commands.options import (
 )
 from bimpe_iac.connection import resolve_target
 from bimpe_iac.errors import ConfigError
-from bimpe_iac.export.keys import slugify
+from bimpe_iac.export.read import Selection
 from bimpe_iac.export.run import export_team
 from bimpe_iac.export.write import TargetSettings, is_empty, render, schema_base, write_stack
 from bimpe_iac.manifest.fields import KEY_PATTERN
+from bimpe_iac.resources import KINDS, SECTIONS
+from bimpe_iac.resources.export_keys import slugify
 
 
 def check_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -81,7 +83,11 @@ def export_command(
         raise ConfigError(f"{out} is not empty; choose an empty directory or pass --force")
     target = resolve_target(parallelism=parallelism, emulator=emulator_requested())
     say_notices(target)
-    layout = asyncio.run(export_team(target, agent_ids=agent_ids, parallelism=parallelism))
+    selection = Selection("agent", agent_ids) if agent_ids else None
+    job = export_team(
+        target, KINDS.values(), SECTIONS, selection=selection, parallelism=parallelism
+    )
+    layout = asyncio.run(job)
     for warning in layout.warnings:
         click.echo(f"Warning: {warning}", err=True)
     files = render(

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from bimpe_iac.connection import Target, open_client
 from bimpe_iac.export.layout import Layout, lay_out
-from bimpe_iac.export.read import read_team
+from bimpe_iac.export.read import Selection, read_team
+from bimpe_iac.model.sections import Sections
+from bimpe_iac.resources.base import ResourceKind
 
 
 async def export_team(
-    target: Target, *, agent_ids: Sequence[str] = (), parallelism: int = 16
+    target: Target,
+    kinds: Iterable[ResourceKind],
+    sections: Sections,
+    *,
+    selection: Selection | None = None,
+    parallelism: int = 16,
 ) -> Layout:
     async with open_client(target) as client:
-        team = await read_team(client, agent_ids=agent_ids, parallelism=parallelism)
-    return lay_out(team)
+        team = await read_team(client, kinds, selection=selection, parallelism=parallelism)
+    selected = frozenset(selection.ids) if selection is not None else None
+    return lay_out(team, sections, selected=selected)

@@ -115,14 +115,9 @@ def render(
     settings = {"target": target_data} if target_data else {}
     stack = {"name": name, "environments": {environment: settings}}
     files = {STACK_FILE: dump(stack, schema("stack.schema.json"))}
-    sections = {
-        "workflows.yaml": {"workflows": layout.workflows},
-        "agents.yaml": {"agents": layout.agents},
-        "phone_numbers.yaml": {"phone_numbers": layout.phone_numbers},
-    }
-    for file, section in sections.items():
-        if any(section.values()):
-            files[file] = dump(escape(section), schema("resources.schema.json"))
+    for name, entries in layout.sections.items():
+        if entries:
+            files[f"{name}.yaml"] = dump(escape({name: entries}), schema("resources.schema.json"))
     files.update(layout.files)
     return files
 

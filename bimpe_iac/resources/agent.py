@@ -10,7 +10,7 @@ from pydantic import Discriminator, Field, StringConstraints, Tag, field_validat
 
 from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
-from bimpe_iac.errors import PlanError
+from bimpe_iac.errors import ConfigError, PlanError
 from bimpe_iac.manifest.fields import (
     AcceptsInterpolation,
     Email,
@@ -22,6 +22,7 @@ from bimpe_iac.manifest.fields import (
     TimeZone,
 )
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel, unique_items
+from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.sections import Reference, Section
 from bimpe_iac.resources.base import (
     Collection,
@@ -32,7 +33,8 @@ from bimpe_iac.resources.base import (
     fingerprint,
     managed,
 )
-from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
+from bimpe_iac.resources.collections import ACTIONS, AGENTS, WORKFLOWS
+from bimpe_iac.resources.export_keys import assign_keys, named, pick
 from bimpe_iac.state.model import ResourceState
 
 AgentPersona = Literal["professional", "friendly", "concise"]
@@ -224,10 +226,69 @@ class AgentKind:
 KIND = AgentKind()
 
 
+# Export ----------------------------------------------------------------------------------
+
+
+class _WorkflowNames:
+    """How an agent names its workflow: by key, by catalog name, or by id as a last resort."""
+
+    def __init__(self, context: ExportContext) -> None:
+        self.context = context
+        public = [
+            w
+            for w in context.team.of(WORKFLOWS.name)
+            if w.get("visibility") == "public" and not w.get("is_owner")
+        ]
+        names = [w["name"] for w in public]
+        self.public = {w["id"]: w["name"] for w in public if names.count(w["name"]) == 1}
+
+    def reference(self, workflow_id: str) -> str | Obj:
+        key = self.context.key_of("workflows", workflow_id)
+        if key is not None:
+            return key
+        if workflow_id in self.public:
+            return {"public": self.public[workflow_id]}
+        return {"id": workflow_id}
+
+
+def _exported(key: str, agent: Obj, context: ExportContext, workflows: _WorkflowNames) -> Obj:
+    workflow_id = agent.get("workflow_id")
+    if workflow_id is None:
+        raise ConfigError(f"agents.{key}: the agent has no workflow, so no manifest can say it")
+    out: Obj = {"workflow": workflows.reference(str(workflow_id))}
+    out.update(pick(agent, get_args(AgentAttribute)))
+    out.setdefault("description", "")
+    if agent.get("status") is not None:
+        out["live_status"] = agent["status"]
+    if agent.get("status_reason") is not None:
+        out["live_status_reason"] = agent["status_reason"]
+    actions = context.team.under(ACTIONS.name, agent["id"])
+    enabled = sorted({a["action_name"] for a in actions if a.get("is_enabled")})
+    if enabled:
+        out["actions"] = enabled
+    if isinstance(out["workflow"], dict) and "id" in out["workflow"]:
+        context.warnings.append(
+            f"agents.{key}: its workflow {workflow_id} is neither the team's"
+            " nor in the public catalog; it is referenced by id"
+        )
+    return out
+
+
+def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
+    agents = context.team.of(AGENTS.name)
+    if context.selected is not None:
+        agents = [a for a in agents if a["id"] in context.selected]
+    keys = assign_keys((named(a) for a in agents), "agent")
+    workflows = _WorkflowNames(context)
+    by_key = sorted((keys[a["id"]], a) for a in agents)
+    return [Exported(key, str(a["id"]), _exported(key, a, context, workflows)) for key, a in by_key]
+
+
 SECTION = Section(
     "agents",
     AgentSpec,
     "agent",
+    export=export,
     references=(
         Reference(
             "workflow",

@@ -13,6 +13,7 @@ from bimpe_iac.engine.ids import in_path
 from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.manifest.fields import HttpUrl, LongText, Name, Short
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel
+from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.sections import Section
 from bimpe_iac.resources.base import (
     Collection,
@@ -25,6 +26,7 @@ from bimpe_iac.resources.base import (
     normalise_text,
 )
 from bimpe_iac.resources.collections import KNOWLEDGE_BASES
+from bimpe_iac.resources.export_keys import as_file, assign_keys, named, pick
 from bimpe_iac.state.model import ResourceState
 
 # The manifest -------------------------------------------------------------------------
@@ -150,11 +152,38 @@ class KnowledgeBaseKind:
 KIND = KnowledgeBaseKind()
 
 
+# Export ----------------------------------------------------------------------------------
+
+
+def _exported(path: str, kb: Obj, files: dict[str, str]) -> Obj:
+    out = pick(kb, ("type", "name", "description"))
+    if kb.get("type") == "text":
+        files[path] = as_file(kb.get("content") or "")
+        out["content"] = {"file": path}
+    else:
+        out["url"] = kb.get("url")
+    return out
+
+
+def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
+    """An agent's knowledge bases, text ones in files under kb/AGENT/."""
+    if holder is None:
+        return []
+    found = context.team.under(KNOWLEDGE_BASES.name, holder.id)
+    keys = assign_keys((named(kb) for kb in found), "knowledge")
+    by_key = sorted((keys[kb["id"]], kb) for kb in found)
+    return [
+        Exported(key, str(kb["id"]), _exported(f"kb/{holder.key}/{key}.md", kb, context.files))
+        for key, kb in by_key
+    ]
+
+
 SECTION_NAME = "knowledge_bases"
 SECTION = Section(
     SECTION_NAME,
     KnowledgeBaseSpec,
     "knowledge base",
     within="agents",
+    export=export,
     description="Knowledge bases by key. One removed from the manifest is destroyed.",
 )

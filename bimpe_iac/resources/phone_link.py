@@ -16,6 +16,7 @@ from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest.fields import E164, KeyReference, Printable
 from bimpe_iac.manifest.issues import Issue
 from bimpe_iac.manifest.models import ResourceSpec
+from bimpe_iac.model.export import ExportContext, Exported
 from bimpe_iac.model.sections import Reference, Section
 from bimpe_iac.resources.base import (
     Collection,
@@ -26,6 +27,7 @@ from bimpe_iac.resources.base import (
     fingerprint,
 )
 from bimpe_iac.resources.collections import AGENTS, PHONE_NUMBERS
+from bimpe_iac.resources.export_keys import pick
 from bimpe_iac.state.model import ResourceState
 
 # The manifest -----------------------------------------------------------------------
@@ -136,6 +138,20 @@ def check_number_holders(context: PlanContext, desired: Mapping[str, Desired]) -
     return issues
 
 
+# Export ----------------------------------------------------------------------------------
+
+
+def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
+    """The numbers linked to exported agents, by number."""
+    out = []
+    for number in sorted(context.team.of(PHONE_NUMBERS.name), key=lambda n: str(n["e164"])):
+        agent = context.key_of("agents", str(number.get("agent_id")))
+        if agent is not None:
+            data = pick({"agent": agent, "label": number.get("label")}, ("agent", "label"))
+            out.append(Exported(str(number["e164"]), str(number["id"]), data))
+    return out
+
+
 SECTION = Section(
     "phone_numbers",
     PhoneLinkSpec,
@@ -144,5 +160,6 @@ SECTION = Section(
     description="Phone numbers by E.164 number, each linked to an agent.",
     references=(Reference("agent", "agents"),),
     movable=False,
+    export=export,
     count_name="phone_links",
 )

@@ -20,6 +20,7 @@ from bimpe_iac.manifest.fields import (
     ShortText,
 )
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel, unique_items
+from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.sections import Section
 from bimpe_iac.resources.base import (
     Collection,
@@ -31,7 +32,8 @@ from bimpe_iac.resources.base import (
     managed,
     normalise_text,
 )
-from bimpe_iac.resources.collections import WORKFLOWS
+from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
+from bimpe_iac.resources.export_keys import as_file, assign_keys, named, pick
 from bimpe_iac.state.model import ResourceState
 
 KeywordWeight = Literal["high", "medium", "low"]
@@ -215,4 +217,91 @@ class WorkflowKind:
 KIND = WorkflowKind()
 
 
-SECTION = Section("workflows", WorkflowSpec, "workflow")
+# Export ----------------------------------------------------------------------------------
+
+EXPORTED_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "system_prompt",
+    "tags",
+    "integrations",
+    "channels",
+    "actions",
+    "rules",
+    "flows",
+    "faq",
+    "guide",
+    "setup_steps",
+    "setup_time",
+    "video_url",
+)
+RULE_FIELDS = ("id", "name", "trigger", "condition", "response", "action", "enabled")
+FLOW_FIELDS = (
+    "name",
+    "description",
+    "category",
+    "priority",
+    "is_active",
+    "trigger_keywords",
+    "conversation_steps",
+)
+
+
+def _exported_rule(rule: Obj) -> Obj:
+    out = pick(rule, RULE_FIELDS)
+    if out.get("enabled") is True:  # the manifest's default
+        del out["enabled"]
+    return out
+
+
+def _exported_flow(flow: Obj) -> Obj:
+    out = pick(flow, FLOW_FIELDS)
+    if "trigger_keywords" in out:
+        out["trigger_keywords"] = [pick(k, ("keyword", "weight")) for k in out["trigger_keywords"]]
+    if "conversation_steps" in out:
+        out["conversation_steps"] = [
+            pick(s, ("type", "content", "action", "followup")) for s in out["conversation_steps"]
+        ]
+    return out
+
+
+def _exported(key: str, workflow: Obj, files: dict[str, str]) -> Obj:
+    out: Obj = {}
+    for name, value in pick(workflow, EXPORTED_FIELDS).items():
+        if value == [] or value == {}:
+            continue
+        if name == "system_prompt":
+            path = f"prompts/{key}.md"
+            files[path] = as_file(value)
+            value = {"file": path}
+        elif name in SET_FIELDS:
+            value = sorted(set(value))
+        elif name == "rules":
+            value = [_exported_rule(rule) for rule in value]
+        elif name == "flows":
+            value = [_exported_flow(flow) for flow in value]
+        elif name == "faq":
+            value = [pick(item, ("question", "answer")) for item in value]
+        elif name == "guide":
+            value = pick(value, ("steps", "youtube_url"))
+        out[name] = value
+    return out
+
+
+def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
+    """The team's own workflows (with `--agent`, those the chosen agents run)."""
+    owned = [w for w in context.team.of(WORKFLOWS.name) if w.get("is_owner")]
+    if context.selected is not None:
+        used = {
+            a.get("workflow_id")
+            for a in context.team.of(AGENTS.name)
+            if a["id"] in context.selected
+        }
+        owned = [w for w in owned if w["id"] in used]
+    keys = assign_keys((named(w) for w in owned), "workflow")
+    by_key = sorted((keys[w["id"]], w) for w in owned)
+    return [Exported(key, str(w["id"]), _exported(key, w, context.files)) for key, w in by_key]
+
+
+SECTION = Section("workflows", WorkflowSpec, "workflow", export=export)

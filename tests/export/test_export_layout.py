@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from bimpe_iac.export.keys import Named, assign_keys, slugify
 from bimpe_iac.export.layout import lay_out
-from bimpe_iac.export.read import Team
 from bimpe_iac.export.write import escape
+from bimpe_iac.model.export import ExportedTeam
+from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources.export_keys import Named, assign_keys, slugify
 
 
 @pytest.mark.parametrize(
@@ -46,9 +47,9 @@ def agent(**fields: Any) -> dict[str, Any]:
 
 def test_a_workflow_of_another_team_is_referenced_by_id() -> None:
     agents = [agent(workflow_id="wf_x")]
-    team = Team(workflows=[], public_workflows=[], agents=agents, phone_numbers=[])
-    layout = lay_out(team)
-    assert layout.agents["bot"]["workflow"] == {"id": "wf_x"}
+    team = ExportedTeam(top={"agents": agents})
+    layout = lay_out(team, SECTIONS)
+    assert layout.section("agents")["bot"]["workflow"] == {"id": "wf_x"}
     assert layout.warnings == (
         "agents.bot: its workflow wf_x is neither the team's nor in the public catalog;"
         " it is referenced by id",

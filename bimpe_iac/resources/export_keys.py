@@ -1,4 +1,5 @@
-"""Logical keys for exported resources, derived from their names.
+"""Logical keys for exported resources, derived from their names, and the small helpers kinds
+use to lay out their objects for `export`.
 
 A key is the name slugified (`Support Bot!` -> `support-bot`). Resources whose names give the
 same key are ordered by name, then by content, then by creation time and id; the first keeps
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,3 +65,13 @@ def assign_keys(items: Iterable[Named], fallback: str) -> dict[str, str]:
         taken.add(key)
         keys[item.id] = key
     return keys
+
+
+def pick(obj: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """`fields` of `obj` in that order, leaving out those that are null."""
+    return {name: obj[name] for name in fields if obj.get(name) is not None}
+
+
+def as_file(text: str) -> str:
+    # The platform stores text without a final newline; loading strips it back.
+    return text if text.endswith("\n") else text + "\n"
