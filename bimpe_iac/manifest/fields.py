@@ -4,7 +4,7 @@ file, and the hints that let editors accept `${...}` before interpolation."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -140,10 +140,11 @@ Scalar = Annotated[
 @dataclass(frozen=True)
 class FileContext:
     """Where `{file: PATH}` references resolve: relative to the manifest's directory, and
-    never outside the stack directory."""
+    never outside the stack directory; and the `Secret` values the file holds."""
 
     manifest_dir: Path
     stack_dir: Path
+    secrets: set[str] = field(default_factory=set)
 
 
 def _file_error(message: str) -> PydanticCustomError:
@@ -232,3 +233,32 @@ def _time_zone(value: str) -> str:
 
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 """An IANA time zone name such as `Africa/Lagos`, checked against the tz database."""
+
+
+def _secret(value: str, info: ValidationInfo) -> str:
+    if isinstance(info.context, FileContext) and value:
+        info.context.secrets.add(value)
+    return value
+
+
+class _SecretJsonSchema:
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["writeOnly"] = True
+        json_schema.setdefault(
+            "description",
+            "A credential: write it as ${var.NAME} of a sensitive var, or ${env.NAME}.",
+        )
+        return json_schema
+
+
+Secret = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=4000),
+    AfterValidator(_secret),
+    _SecretJsonSchema(),
+]
+"""A credential the API takes and never returns: masked wherever it would be shown, as a
+sensitive var is, and never stored (the state keeps a keyed digest of it)."""

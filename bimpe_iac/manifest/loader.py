@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bimpe_iac import secrets
 from bimpe_iac.manifest.issues import InvalidStackError, Issue, display_path, format_address
 from bimpe_iac.manifest.models import SourceLocation
 from bimpe_iac.manifest.references import PlacedMove, check_references
@@ -51,8 +52,9 @@ def load_stack(
     issues += check_references(resources, moves, sections)
 
     settings = loaded_settings.settings
+    sensitive = loaded_settings.sensitive_values.union(*(loaded.secrets for loaded in files))
+    secrets.remember(sensitive)  # scrubbed from any crash log
     if issues or settings is None:
-        sensitive = loaded_settings.sensitive_values
         masked = [replace(issue, message=_masked(issue.message, sensitive)) for issue in issues]
         raise InvalidStackError(directory, masked)
     return Stack(
@@ -64,7 +66,7 @@ def load_stack(
         sections=sections,
         resources=entries_of(sections, _specs(resources)),
         moved=tuple(move.block for move in moves),
-        sensitive_values=loaded_settings.sensitive_values,
+        sensitive_values=sensitive,
         locations=_Locations(files),
     )
 

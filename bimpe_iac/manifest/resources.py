@@ -48,6 +48,8 @@ class LoadedFile:
     declared: list[Declared] = field(default_factory=list)
     moved: list[tuple[int, MovedBlock]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    secrets: set[str] = field(default_factory=set)
+    """The values of `Secret` fields in the file: as sensitive as a sensitive var's."""
 
 
 def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sections) -> LoadedFile:
@@ -61,7 +63,7 @@ def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sect
         return loaded
     interpolated = interpolate(document, scope)
     loaded.issues += interpolated.issues
-    context = FileContext(path.parent, stack_dir)
+    context = FileContext(path.parent, stack_dir, loaded.secrets)
     model = resource_file_model(sections)
     resource_file, problems = validate(
         model, document, interpolated.data, context=context, skip=interpolated.is_tainted
