@@ -19,9 +19,9 @@ import click
 
 from bimpe_iac.commands.apply import run_apply
 from bimpe_iac.commands.options import emulator_option, emulator_requested, parallelism_option
+from bimpe_iac.commands.workspace import open_workspace
 from bimpe_iac.connection import Target, open_client, resolve_target
 from bimpe_iac.engine.planner import PlanOptions
-from bimpe_iac.engine.workspace import open_workspace
 from bimpe_iac.errors import ConfigError, PlanError
 from bimpe_iac.export.layout import Layout
 from bimpe_iac.export.read import read_phone_numbers

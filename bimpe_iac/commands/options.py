@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bimpe_iac.commands.workspace import Workspace, open_workspace
 from bimpe_iac.connection import Target
-from bimpe_iac.engine.workspace import Workspace, open_workspace
 from bimpe_iac.ui import UI
 
 F = TypeVar("F", bound=Callable[..., Any])

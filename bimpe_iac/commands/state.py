@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 import click
 
 from bimpe_iac.commands.options import lock_timeout_option
-from bimpe_iac.engine.model import Move
+from bimpe_iac.commands.workspace import open_store, state_backend
 from bimpe_iac.engine.state_edit import forget, moves_for, rename
-from bimpe_iac.engine.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import Stack, load_stack
 from bimpe_iac.manifest.issues import did_you_mean
-from bimpe_iac.render.values import block, visible
+from bimpe_iac.model.plan import Move
+from bimpe_iac.printable import visible
+from bimpe_iac.render.values import block
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import StateDocument
 

@@ -12,7 +12,7 @@ import click
 
 from bimpe_iac.commands.options import lock_timeout_option
 from bimpe_iac.commands.state import open_state, stack_arguments, state_group
-from bimpe_iac.engine.workspace import open_store, state_backend
+from bimpe_iac.commands.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
 from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from bimpe_iac.manifest import InvalidStackError, load_stack, report
-from bimpe_iac.render.values import visible
+from bimpe_iac.printable import visible
 
 
 @click.command()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bimpe_iac.engine.model import Move
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest.issues import did_you_mean
 from bimpe_iac.manifest.models import ADDRESS_PATTERN
+from bimpe_iac.model.plan import Move
 from bimpe_iac.state.model import StateDocument
 
 _MOVABLE = re.compile(ADDRESS_PATTERN)

@@ -14,7 +14,7 @@ from bimpeai import AsyncBimpeAI
 from bimpe_iac.engine.listing import read_listing, unique
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.errors import ConfigError
-from bimpe_iac.resources.base import Collection
+from bimpe_iac.model.kind import Collection
 from bimpe_iac.resources.collections import (
     ACTIONS,
     AGENTS,

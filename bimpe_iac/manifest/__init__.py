@@ -1,7 +1,7 @@
 """Stack manifests: YAML files describing workflows, agents, knowledge bases and phone
 links, loaded for one environment into a validated `Stack`."""
 
-from bimpe_iac.manifest.issues import InvalidStackError, Issue, Position
+from bimpe_iac.manifest.issues import InvalidStackError
 from bimpe_iac.manifest.loader import load_stack
 from bimpe_iac.manifest.models import (
     AgentSpec,
@@ -21,6 +21,7 @@ from bimpe_iac.manifest.models import (
 )
 from bimpe_iac.manifest.settings import LocalStateBackend, PostgresStateBackend, StateBackend
 from bimpe_iac.manifest.stack import Stack
+from bimpe_iac.model.issues import Issue, Position
 
 __all__ = [
     "AgentSpec",

@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bimpe_iac.manifest.fields import KEY_PATTERN
-from bimpe_iac.manifest.issues import Issue, did_you_mean
+from bimpe_iac.manifest.issues import did_you_mean
 from bimpe_iac.manifest.models import AgentSpec, MovedBlock
 from bimpe_iac.manifest.resources import Declared
 from bimpe_iac.manifest.yaml_loader import Document
+from bimpe_iac.model.issues import Issue
 
 _KEY = re.compile(KEY_PATTERN)
 _KNOWLEDGE_BASE_ADDRESS = re.compile(r"^agents\.([^.]+)\.knowledge_bases\.([^.]+)$")

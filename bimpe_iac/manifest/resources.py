@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bimpe_iac.manifest.fields import FileContext
 from bimpe_iac.manifest.interpolate import Scope, interpolate
-from bimpe_iac.manifest.issues import DataPath, Issue, Position
+from bimpe_iac.manifest.issues import DataPath
 from bimpe_iac.manifest.models import (
     AgentSpec,
     MovedBlock,
@@ -24,6 +24,7 @@ from bimpe_iac.manifest.models import (
 )
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml
+from bimpe_iac.model.issues import Issue, Position
 
 _EMPTY = "file is empty; a resource file holds workflows:, agents:, phone_numbers: or moved:"
 

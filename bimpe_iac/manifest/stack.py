@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bimpe_iac.manifest.issues import Issue, Position
 from bimpe_iac.manifest.models import (
     AgentSpec,
     MovedBlock,
@@ -17,6 +16,7 @@ from bimpe_iac.manifest.models import (
     WorkflowSpec,
 )
 from bimpe_iac.manifest.settings import StateBackend
+from bimpe_iac.model.issues import Issue, Position
 
 SENSITIVE_MASK = "(sensitive)"
 

@@ -7,22 +7,15 @@ from typing import get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import AgentSpec, PublicWorkflow, WorkflowById
 from bimpe_iac.manifest.models import AgentAttribute
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-    managed,
-)
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint, managed
 from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
-from bimpe_iac.state.model import ResourceState
 
 FIELDS: tuple[str, ...] = ("workflow_id", *get_args(AgentAttribute))
 # Manifest fields of an agent that other kinds manage (or that name the workflow).
@@ -85,7 +78,7 @@ class AgentKind:
             )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         if entry is None:
             return None
         obj = context.fetched.of(AGENTS.name).get(entry.id)
@@ -110,6 +103,12 @@ class AgentKind:
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
             await client.agents.delete(in_path(id))
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        with contextlib.suppress(NotFoundError):
+            await client.agents.retrieve(in_path(id))
+            return True
+        return False
 
 
 KIND = AgentKind()

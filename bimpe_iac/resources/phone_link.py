@@ -9,20 +9,14 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
-from bimpe_iac.manifest.issues import Issue
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-)
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.issues import Issue
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import AGENTS, PHONE_NUMBERS
-from bimpe_iac.state.model import ResourceState
 
 AGENT_KIND = "agent"
 
@@ -67,7 +61,7 @@ class PhoneLinkKind:
             )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         e164 = e164_of(address)
         for obj in context.fetched.of(PHONE_NUMBERS.name).values():
             if obj.get("e164") == e164:
@@ -91,6 +85,10 @@ class PhoneLinkKind:
         unlinked: Any = {"agent_id": None, "label": None}
         with contextlib.suppress(NotFoundError):
             await client.phone_numbers.update(in_path(id), **unlinked)
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        """A link is never created: the number is there or the plan would not link it."""
+        return True
 
 
 KIND = PhoneLinkKind()

@@ -7,21 +7,13 @@ from typing import Any, get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.manifest.models import WorkflowField
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-    managed,
-    normalise_text,
-)
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint, managed, normalise_text
 from bimpe_iac.resources.collections import WORKFLOWS
-from bimpe_iac.state.model import ResourceState
 
 FIELDS: tuple[str, ...] = get_args(WorkflowField)
 SET_FIELDS = frozenset({"tags", "integrations", "channels", "actions"})
@@ -60,7 +52,7 @@ class WorkflowKind:
             for key, spec in context.stack.workflows.items()
         ]
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         if entry is None:
             return None
         obj = context.fetched.of(WORKFLOWS.name).get(entry.id)
@@ -89,6 +81,12 @@ class WorkflowKind:
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
             await client.workflows.delete(in_path(id))
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        with contextlib.suppress(NotFoundError):
+            await client.workflows.retrieve(in_path(id))
+            return True
+        return False
 
 
 KIND = WorkflowKind()

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.state_edit import forget, moves_for, rename
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import MovedBlock
+from bimpe_iac.model.plan import Move
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument
 
 

@@ -52,8 +52,8 @@ from click.testing import CliRunner
 from example_copy import copy_example
 
 from bimpe_iac.cli import main
+from bimpe_iac.commands.workspace import open_workspace
 from bimpe_iac.emulator.server import RunningEmulator
-from bimpe_iac.engine.workspace import open_workspace
 from bimpe_iac.state.local import LocalStateStore
 
 PROD_ESCALATION = "oncall-7f3k9@kora.example"  # examples/stacks/multi-env, sensitive in prod

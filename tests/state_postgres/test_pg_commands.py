@@ -18,7 +18,7 @@ import pytest
 from pg_cluster import Cluster
 from pg_support import make_state, run_cli, write_stack
 
-from bimpe_iac.engine.workspace import open_workspace
+from bimpe_iac.commands.workspace import open_workspace
 from bimpe_iac.errors import ConfigError, LockError
 from bimpe_iac.manifest import InvalidStackError
 from bimpe_iac.state.codec import decode_state
