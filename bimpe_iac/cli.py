@@ -9,7 +9,7 @@ import click
 
 from bimpe_iac import __version__, ui
 from bimpe_iac.errors import ApiFailure, BimpeIacError
-from bimpe_iac.render.values import one_line, visible
+from bimpe_iac.printable import one_line, visible
 
 # Each command's module, imported only when the command runs (or help lists it): a command
 # then loads what it uses, not what every other command uses.

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest import load_stack as load_with
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import REGISTRY
 
 
 def load_stack(
     path: Path, env: str | None = None, *, environ: Mapping[str, str] | None = None
 ) -> Stack:
-    return load_with(path, env, sections=SECTIONS, environ=environ)
+    return load_with(path, env, sections=REGISTRY.sections, environ=environ)

@@ -28,9 +28,9 @@ from bimpe_iac.commands.targets import (
     DESTROY_TARGET_HELP,
     MAX_DELETIONS_HELP,
 )
+from bimpe_iac.commands.workspace import Workspace
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.executor import ApplyResult, Progress, Status
-from bimpe_iac.engine.model import Change
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import (
     PhaseDone,
@@ -39,11 +39,12 @@ from bimpe_iac.engine.run import (
     needs_digests,
     settles_intents,
 )
-from bimpe_iac.engine.workspace import Workspace
 from bimpe_iac.errors import BimpeIacError, ManifestError
+from bimpe_iac.model.plan import Change
+from bimpe_iac.printable import visible
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
-from bimpe_iac.render.values import visible
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.ui import UI
 
 
@@ -178,6 +179,7 @@ def run_apply(
                     else:
                         plan, desired = await make_plan(
                             client,
+                            REGISTRY,
                             stack,
                             state,
                             options,
@@ -192,6 +194,7 @@ def run_apply(
                     if needs_digests(plan, state, stack, client) or settles_intents(plan, state):
                         await apply_plan(
                             client,
+                            REGISTRY,
                             plan,
                             desired,
                             state,
@@ -219,6 +222,7 @@ def run_apply(
                 with _progress_display() as progress, finish_on_interrupt(stop):
                     result = await apply_plan(
                         client,
+                        REGISTRY,
                         plan,
                         desired,
                         state,

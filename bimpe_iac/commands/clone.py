@@ -19,9 +19,9 @@ import click
 
 from bimpe_iac.commands.apply import run_apply
 from bimpe_iac.commands.options import emulator_option, emulator_requested, parallelism_option
+from bimpe_iac.commands.workspace import open_workspace
 from bimpe_iac.connection import Target, open_client, resolve_target
 from bimpe_iac.engine.planner import PlanOptions
-from bimpe_iac.engine.workspace import open_workspace
 from bimpe_iac.errors import ConfigError, PlanError
 from bimpe_iac.export.layout import Layout
 from bimpe_iac.export.read import Selection, read_phone_numbers
@@ -29,7 +29,7 @@ from bimpe_iac.export.run import export_team
 from bimpe_iac.export.write import TargetSettings, render, schema_base, write_stack
 from bimpe_iac.manifest import InvalidStackError
 from bimpe_iac.manifest.settings import StackSettings, load_settings
-from bimpe_iac.resources import KINDS, SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.ui import UI
 
 
@@ -81,8 +81,7 @@ async def _read(
     layout, owned = await asyncio.gather(
         export_team(
             source,
-            KINDS.values(),
-            SECTIONS,
+            REGISTRY,
             selection=Selection("agent", tuple(agent_ids)) if agent_ids else None,
             parallelism=parallelism,
         ),
@@ -159,7 +158,9 @@ def clone_command(
     )
     write_stack(copy, files, replace=True)
     # The copy's own state; the destination reached as checked above.
-    copied = open_workspace(copy, destination_env, emulator=destination.embedded, sections=SECTIONS)
+    copied = open_workspace(
+        copy, destination_env, emulator=destination.embedded, sections=REGISTRY.sections
+    )
     workspace = replace(copied, target=destination)
     result = run_apply(
         workspace,

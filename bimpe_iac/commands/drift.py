@@ -10,10 +10,10 @@ import click
 
 from bimpe_iac.commands.options import color_enabled, open_stack, stack_options
 from bimpe_iac.connection import open_client
-from bimpe_iac.engine.drift import DriftReport, find_drift
-from bimpe_iac.engine.run import read_context
+from bimpe_iac.engine.drift import DriftReport
+from bimpe_iac.engine.run import drift_report
 from bimpe_iac.render.drift import render_drift_json, render_drift_markdown, render_drift_text
-from bimpe_iac.resources import KINDS
+from bimpe_iac.resources import REGISTRY
 
 
 @click.command("drift")
@@ -46,8 +46,9 @@ def drift_command(
 
     async def run() -> DriftReport:
         async with open_client(workspace.target) as client:
-            context = await read_context(client, stack, state, parallelism=parallelism)
-        return find_drift(KINDS, context, state, unmanaged=unmanaged)
+            return await drift_report(
+                client, REGISTRY, stack, state, parallelism=parallelism, unmanaged=unmanaged
+            )
 
     report = asyncio.run(run())
     if fmt == "json":

@@ -20,7 +20,7 @@ from bimpe_iac.export.read import Selection
 from bimpe_iac.export.run import export_team
 from bimpe_iac.export.write import TargetSettings, is_empty, render, schema_base, write_stack
 from bimpe_iac.manifest.fields import KEY_PATTERN
-from bimpe_iac.resources import KINDS, SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.resources.export_keys import slugify
 
 
@@ -84,9 +84,7 @@ def export_command(
     target = resolve_target(parallelism=parallelism, emulator=emulator_requested())
     say_notices(target)
     selection = Selection("agent", agent_ids) if agent_ids else None
-    job = export_team(
-        target, KINDS.values(), SECTIONS, selection=selection, parallelism=parallelism
-    )
+    job = export_team(target, REGISTRY, selection=selection, parallelism=parallelism)
     layout = asyncio.run(job)
     for warning in layout.warnings:
         click.echo(f"Warning: {warning}", err=True)

@@ -16,8 +16,8 @@ from rich.live import Live
 from rich.text import Text
 
 from bimpe_iac.engine.read import ReadCounts
+from bimpe_iac.printable import visible
 from bimpe_iac.render.progress import format_lock_wait, format_phase, format_read_progress
-from bimpe_iac.render.values import visible
 from bimpe_iac.ui import UI
 
 NOTICE_EVERY_S = 5.0

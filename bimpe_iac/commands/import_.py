@@ -10,6 +10,7 @@ import click
 from bimpe_iac.commands.options import lock_timeout_option, open_stack, stack_options
 from bimpe_iac.connection import open_client
 from bimpe_iac.engine.importing import import_resource
+from bimpe_iac.resources import REGISTRY
 
 
 @click.command("import")
@@ -44,7 +45,14 @@ def import_command(
         async def run() -> list[str]:
             async with open_client(workspace.target) as client:
                 return await import_resource(
-                    client, stack, state, address, id, store=store, parallelism=parallelism
+                    client,
+                    REGISTRY,
+                    stack,
+                    state,
+                    address,
+                    id,
+                    store=store,
+                    parallelism=parallelism,
                 )
 
         left = asyncio.run(run())

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from bimpe_iac.commands.workspace import Workspace, open_workspace
 from bimpe_iac.connection import Target
-from bimpe_iac.engine.workspace import Workspace, open_workspace
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.ui import UI
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -122,7 +122,7 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
         parallelism=parallelism,
         debug_http=debug_http,
         emulator=emulator_requested(),
-        sections=SECTIONS,
+        sections=REGISTRY.sections,
     )
     say_notices(workspace.target)
     return workspace

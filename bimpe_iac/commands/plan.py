@@ -23,13 +23,14 @@ from bimpe_iac.commands.options import (
 )
 from bimpe_iac.commands.targets import MAX_DELETIONS_HELP, TARGET_HELP
 from bimpe_iac.connection import open_client
-from bimpe_iac.engine.model import Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
 from bimpe_iac.errors import ConfigError
+from bimpe_iac.model.plan import Plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.digests import Digests, digests_for
 from bimpe_iac.state.files import write_atomic
 
@@ -121,6 +122,7 @@ def plan_command(
                 with ReadingProgress() as reading:
                     plan, _ = await make_plan(
                         client,
+                        REGISTRY,
                         stack,
                         state,
                         options,

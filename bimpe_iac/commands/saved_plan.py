@@ -10,14 +10,15 @@ from typing import Any
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.commands.feedback import phase_lines
-from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.read import ReadProgress
 from bimpe_iac.engine.run import make_plan
 from bimpe_iac.engine.saved_plan import check_lineage, check_saved, options_for
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import Stack
+from bimpe_iac.model.plan import Desired, Plan
 from bimpe_iac.render.json import plan_from_document, read_plan_document
 from bimpe_iac.render.markers import sensitive_lookup
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.digests import digests_for
 from bimpe_iac.state.model import StateDocument
 
@@ -83,6 +84,7 @@ async def load_saved_plan(
     )
     again, desired = await make_plan(
         client,
+        REGISTRY,
         stack,
         state,
         options,

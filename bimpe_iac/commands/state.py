@@ -15,14 +15,15 @@ from typing import Any, TypeVar
 import click
 
 from bimpe_iac.commands.options import lock_timeout_option
-from bimpe_iac.engine.model import Move
+from bimpe_iac.commands.workspace import open_store, state_backend
 from bimpe_iac.engine.state_edit import forget, moves_for, rename
-from bimpe_iac.engine.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import Stack, load_stack
 from bimpe_iac.manifest.issues import did_you_mean
-from bimpe_iac.render.values import block, visible
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.model.plan import Move
+from bimpe_iac.printable import visible
+from bimpe_iac.render.values import block
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import StateDocument
 
@@ -44,7 +45,7 @@ def stack_arguments(func: F) -> F:
 def open_state(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
     """The stack and its state store; no target is resolved, as these commands never call
     BimpeAI (and so need no API key)."""
-    stack = load_stack(stack_dir, env, sections=SECTIONS)
+    stack = load_stack(stack_dir, env, sections=REGISTRY.sections)
     return stack, open_store(state_backend(stack.state, os.environ), stack, os.environ)
 
 
@@ -129,7 +130,7 @@ def mv_command(old: str, new: str, stack_dir: Path, env: str | None, lock_timeou
     done: list[Move] = []
 
     def move(state: StateDocument) -> None:
-        done.extend(rename(state, moves_for(state, old, new, SECTIONS)))
+        done.extend(rename(state, moves_for(state, old, new, REGISTRY.sections)))
 
     _edit(stack_dir, env, "state mv", lock_timeout, move)
     for item in done:

@@ -12,12 +12,12 @@ import click
 
 from bimpe_iac.commands.options import lock_timeout_option
 from bimpe_iac.commands.state import open_state, stack_arguments, state_group
-from bimpe_iac.engine.workspace import open_store, state_backend
+from bimpe_iac.commands.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
 from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
 from bimpe_iac.manifest.settings import StateBackend
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.codec import encode_state
 from bimpe_iac.state.identity import timestamp, utc_now
 from bimpe_iac.state.local import LocalStateStore
@@ -98,7 +98,7 @@ def migrate_command(
       BIMPE_STATE_DSN=postgresql://ci@db/infra bimpe-iac state migrate stacks/prod --to postgres
       bimpe-iac state migrate stacks/prod --env prod --to local
     """
-    stack = load_stack(stack_dir, env, sections=SECTIONS)
+    stack = load_stack(stack_dir, env, sections=REGISTRY.sections)
     target_backend = _target(stack.state, to, dsn_env)
     source_backend = _source(stack.state, target_backend, os.environ)
     source = open_store(source_backend, stack, os.environ)

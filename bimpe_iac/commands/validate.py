@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from bimpe_iac.manifest import InvalidStackError, load_stack, report
-from bimpe_iac.render.values import visible
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.printable import visible
+from bimpe_iac.resources import REGISTRY
 
 
 @click.command()
@@ -37,7 +37,7 @@ def validate(stack: Path, env: str | None, output_format: str) -> None:
 def run(stack: Path, env: str | None, output_format: str) -> int:
     as_json = output_format == "json"
     try:
-        loaded = load_stack(stack, env, sections=SECTIONS)
+        loaded = load_stack(stack, env, sections=REGISTRY.sections)
     except InvalidStackError as error:
         # Messages quote values as written: control characters in them are spelled out.
         click.echo(report.invalid_json(error) if as_json else visible(report.invalid_text(error)))

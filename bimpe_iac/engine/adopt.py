@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Container, Mapping
 
-from bimpe_iac.engine.model import Desired
 from bimpe_iac.errors import PlanError
-from bimpe_iac.resources.base import PlanContext, ResourceKind
+from bimpe_iac.model.kind import PlanContext, ResourceKind
+from bimpe_iac.model.plan import Desired
 from bimpe_iac.state.model import ResourceState
 
 

@@ -1,5 +1,5 @@
 """What is knowable before any change, checked once a plan is made: the kinds' own checks
-(`resources.PLAN_CHECKS`: action names, phone numbers other agents hold) and same-name twins
+(`Registry.plan_checks`: action names, phone numbers other agents hold) and same-name twins
 (`engine/twins.py`). Only the changes the plan makes are checked, so a targeted plan is not
 refused for what it leaves alone. Any issue fails the plan, located where the manifests write
 it, before anything is changed."""
@@ -10,17 +10,18 @@ from collections.abc import Collection, Mapping
 
 from bimpeai import AsyncBimpeAI
 
-from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.read import read_samples
 from bimpe_iac.engine.twins import find_twins
 from bimpe_iac.manifest.issues import InvalidStackError
-from bimpe_iac.resources import KINDS, PLAN_CHECKS
-from bimpe_iac.resources.base import PlanContext
+from bimpe_iac.model.kind import PlanContext
+from bimpe_iac.model.plan import Desired, Plan
+from bimpe_iac.model.registry import Registry
 
 
 async def check_plan(
     client: AsyncBimpeAI,
+    registry: Registry,
     plan: Plan,
     context: PlanContext,
     desired: Mapping[str, Desired],
@@ -33,10 +34,10 @@ async def check_plan(
     addresses whose create was sent but not recorded (the state's intents)."""
     if options.destroy:
         return
-    await read_samples(client, KINDS.values(), context.fetched, parallelism)
-    issues = [issue for check in PLAN_CHECKS for issue in check(context, desired)]
+    await read_samples(client, registry.kinds.values(), context.fetched, parallelism)
+    issues = [issue for check in registry.plan_checks for issue in check(context, desired)]
     if not (options.adopt or options.allow_duplicates):
-        issues += find_twins(KINDS, desired, context, pending=pending)
+        issues += find_twins(registry.kinds, desired, context, pending=pending)
     planned = {change.address for change in plan.actionable}
     # `agents.bot.actions[1]` is about the change at `agents.bot.actions`.
     issues = [issue for issue in issues if issue.address.split("[", 1)[0] in planned]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
-from bimpe_iac.engine.model import FieldChange, Ref
+from bimpe_iac.model.plan import FieldChange, Ref
 
 
 def project(want: Any, have: Any) -> Any:

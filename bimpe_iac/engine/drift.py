@@ -21,10 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bimpe_iac.engine.diff import project
-from bimpe_iac.engine.model import FieldChange, Live
 from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.errors import PlanError
-from bimpe_iac.resources.base import PlanContext, ResourceKind
+from bimpe_iac.model.kind import PlanContext, ResourceKind
+from bimpe_iac.model.plan import FieldChange, Live
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 DELETED_OUTSIDE = "deleted outside bimpe-iac"
@@ -170,6 +170,7 @@ def find_drift(
     kinds: Mapping[str, ResourceKind],
     context: PlanContext,
     state: StateDocument,
+    secrecy: Secrecy,
     *,
     unmanaged: bool = False,
 ) -> DriftReport:
@@ -186,12 +187,10 @@ def find_drift(
             deleted[address] = entry
             continue
         skip = ignored.get(address, frozenset())
-        fields = tuple(
-            f for f in changed_fields(entry, live, context.secrecy) if f.field not in skip
-        )
+        fields = tuple(f for f in changed_fields(entry, live, secrecy) if f.field not in skip)
         unchecked += [
             f"{address}.{field}"
-            for field in unchecked_fields(entry, live, context.secrecy)
+            for field in unchecked_fields(entry, live, secrecy)
             if field not in skip
         ]
         if fields:

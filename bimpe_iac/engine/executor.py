@@ -17,15 +17,14 @@ from bimpeai import APIConnectionError, APIError, AsyncBimpeAI, ConflictError
 from bimpe_iac.answers import MalformedAnswer
 from bimpe_iac.engine.diff import resolve_refs
 from bimpe_iac.engine.idempotency import create_key
-from bimpe_iac.engine.ids import is_id
-from bimpe_iac.engine.intents import still_there
-from bimpe_iac.engine.model import Change, Desired, Plan, Ref, count_actions
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.engine.retry import transient as retry_transient
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import ApiFailure, BimpeIacError
-from bimpe_iac.render.values import one_line
-from bimpe_iac.resources.base import CreateRequest, ResourceKind, UpdateRequest
+from bimpe_iac.model.ids import is_id
+from bimpe_iac.model.kind import CreateRequest, ResourceKind, UpdateRequest
+from bimpe_iac.model.plan import Change, Desired, Plan, Ref, count_actions
+from bimpe_iac.printable import one_line
 from bimpe_iac.state.digests import Digests
 from bimpe_iac.state.model import Intent
 
@@ -304,7 +303,7 @@ class Executor:
             self.session.abandon(change.address)  # refused: that request made nothing
             return None
         made_parent = made.parent_id or parent_id
-        if not await still_there(self.client, change.kind, made.id, made_parent):
+        if not await kind.exists(self.client, made.id, made_parent):
             self.session.skip_generation(change.address)  # deleted by hand since
             self.session.abandon(change.address)
             return None

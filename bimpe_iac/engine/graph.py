@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bimpe_iac.engine.model import Change, Desired
 from bimpe_iac.errors import PlanError
+from bimpe_iac.model.plan import Change, Desired
 from bimpe_iac.state.model import ResourceState
 
 

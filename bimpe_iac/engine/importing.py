@@ -9,15 +9,15 @@ from __future__ import annotations
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.diff import project
-from bimpe_iac.engine.model import Desired
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import desired_resources
-from bimpe_iac.engine.run import read_context
+from bimpe_iac.engine.run import read_context, secrecy_for
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.errors import PlanError, StateError
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.issues import did_you_mean
-from bimpe_iac.resources import KINDS
+from bimpe_iac.model.plan import Desired
+from bimpe_iac.model.registry import Registry
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import ResourceState, StateDocument
 
@@ -37,6 +37,7 @@ def _check_free(address: str, id: str, want: Desired, stack: Stack, state: State
 
 async def import_resource(
     client: AsyncBimpeAI,
+    registry: Registry,
     stack: Stack,
     state: StateDocument,
     address: str,
@@ -48,8 +49,8 @@ async def import_resource(
     """Check that `id` is a live object that `address` can be, then record it in `state` and
     store it. The manifest's resources under `address` that the state does not hold yet
     (an agent's knowledge bases, say) are left to import."""
-    context = await read_context(client, stack, state, parallelism=parallelism)
-    desired = desired_resources(KINDS, context)
+    context = await read_context(client, registry, stack, state, parallelism=parallelism)
+    desired = desired_resources(registry.kinds, context)
     want = desired.get(address)
     if want is None:
         hint = did_you_mean(address, sorted(desired))
@@ -58,7 +59,7 @@ async def import_resource(
             " declare it first"
         )
     _check_free(address, id, want, stack, state)
-    kind = KINDS[want.kind]
+    kind = registry.kinds[want.kind]
     parent_id = None
     if want.parent is not None:
         parent = state.resources.get(want.parent)
@@ -75,8 +76,9 @@ async def import_resource(
         raise PlanError(f"{address} is {live.id} in BimpeAI, not {id}")
     values = {field: project(value, live.values.get(field)) for field, value in want.values.items()}
     # A live leaf where the manifests put a secret may hold one they no longer give.
-    values = context.secrecy.live_view(values, None, want.values)
-    async with StateSession(state, store, stack.mask, context.secrecy) as session:
+    secrecy = secrecy_for(client, stack, state)
+    values = secrecy.live_view(values, None, want.values)
+    async with StateSession(state, store, stack.mask, secrecy) as session:
         await session.record(
             address,
             kind=want.kind,

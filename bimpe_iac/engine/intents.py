@@ -8,19 +8,16 @@ the create was sent with (`find_intended`): the plan then imports it and updates
 manifests changed since, or deletes it when destroying. Otherwise apply sends the recorded
 request again, same key and same body (`Executor`): BimpeAI replays its stored answer, which
 names the object (or makes it now, if the first request never arrived); an object since
-deleted by hand is made anew under a new key (`still_there`).
+deleted by hand is made anew under a new key (`ResourceKind.exists`).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 
-from bimpeai import AsyncBimpeAI, NotFoundError
-
 from bimpe_iac.engine.adopt import namesakes
-from bimpe_iac.engine.model import Desired
-from bimpe_iac.resources.base import PlanContext, ResourceKind
+from bimpe_iac.model.kind import PlanContext, ResourceKind
+from bimpe_iac.model.plan import Desired
 from bimpe_iac.state.model import Intent, ResourceState
 
 
@@ -43,18 +40,3 @@ def find_intended(
             managed.add((name, ids[0]))
             found[address] = ResourceState(kind=name, id=ids[0], parent_id=intent.parent_id)
     return found
-
-
-async def still_there(client: AsyncBimpeAI, kind: str, id: str, parent_id: str | None) -> bool:
-    """Whether the object a replayed answer names still exists (a replay answers the same even
-    after the object was deleted)."""
-    with contextlib.suppress(NotFoundError):
-        if kind == "agent":
-            await client.agents.retrieve(id)
-        elif kind == "workflow":
-            await client.workflows.retrieve(id)
-        elif kind == "knowledge_base" and parent_id is not None:
-            listing = await client.agents.knowledge_bases.list(parent_id)
-            return any(kb.id == id for kb in listing)
-        return True
-    return False

@@ -8,7 +8,7 @@ times at most.
 
 The server's `page_count` is a claim, not a plan: pages are read `window` at a time from what
 has been seen, an empty page or one that repeats the last ends the listing, and a claim beyond
-`MAX_PAGES` is refused before anything else is sent. Every id is checked (`engine/ids.py`), and
+`MAX_PAGES` is refused before anything else is sent. Every id is checked (`model/ids.py`), and
 an id twice in a steady listing is an error that names it."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bimpe_iac.engine.ids import is_id
 from bimpe_iac.errors import ApiFailure
+from bimpe_iac.model.ids import is_id
 
 Obj = dict[str, Any]
 PageReader = Callable[[int], Awaitable[tuple[list[Obj], int, int | None]]]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.state_edit import moves_for, rename
 from bimpe_iac.errors import PlanError, StateError
 from bimpe_iac.manifest import MovedBlock
+from bimpe_iac.model.plan import Move
 from bimpe_iac.model.sections import Sections
 from bimpe_iac.state.model import StateDocument
 

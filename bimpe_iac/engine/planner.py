@@ -11,8 +11,11 @@ from typing import Any
 from bimpe_iac.engine.diff import compare, project, resolve_refs
 from bimpe_iac.engine.drift import DELETED_OUTSIDE, changed_fields
 from bimpe_iac.engine.graph import order_edges
-from bimpe_iac.engine.ids import is_id
-from bimpe_iac.engine.model import (
+from bimpe_iac.engine.secrecy import Secrecy
+from bimpe_iac.errors import PlanError
+from bimpe_iac.model.ids import is_id
+from bimpe_iac.model.kind import PlanContext, ResourceKind
+from bimpe_iac.model.plan import (
     Action,
     Change,
     Desired,
@@ -22,9 +25,6 @@ from bimpe_iac.engine.model import (
     Plan,
     count_actions,
 )
-from bimpe_iac.engine.secrecy import Secrecy
-from bimpe_iac.errors import PlanError
-from bimpe_iac.resources.base import PlanContext, ResourceKind
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 
@@ -214,6 +214,7 @@ def build_plan(
     kinds: Mapping[str, ResourceKind],
     context: PlanContext,
     state: StateDocument,
+    secrecy: Secrecy,
     options: PlanOptions = PlanOptions(),
     imports: Collection[str] = (),
     desired: Mapping[str, Desired] | None = None,
@@ -253,7 +254,7 @@ def build_plan(
             lives[address],
             kind_of(address),
             lookup,
-            context.secrecy,
+            secrecy,
         )
 
     changes = {a: c for a in addresses if (c := decide(a)) is not None}

@@ -15,11 +15,11 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI, NotFoundError
 
-from bimpe_iac.engine.ids import is_id
 from bimpe_iac.engine.listing import read_listing, unique
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.errors import ApiFailure
-from bimpe_iac.resources.base import Collection, Fetched, ResourceKind
+from bimpe_iac.model.ids import is_id
+from bimpe_iac.model.kind import Collection, Fetched, ResourceKind
 from bimpe_iac.state.model import ResourceState
 
 

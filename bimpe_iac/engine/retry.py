@@ -3,7 +3,7 @@
 The SDK retries each request itself (connection errors, 408, 429 and 5xx, with backoff). When
 it has run out of tries, the engine waits a moment and runs the whole operation once more:
 a long outage still fails, a burst of bad luck does not. This is safe because every operation
-a resource kind performs may run twice (`resources/base.ResourceKind`): a create sends the same
+a resource kind performs may run twice (`model/kind.ResourceKind`): a create sends the same
 idempotency key again, an update sets the same values, a delete of what is gone is done.
 """
 

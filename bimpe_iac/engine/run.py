@@ -15,18 +15,18 @@ from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.adopt import find_adoptions
 from bimpe_iac.engine.checks import check_plan
-from bimpe_iac.engine.drift import unchecked_fields, unchecked_warning
+from bimpe_iac.engine.drift import DriftReport, find_drift, unchecked_fields, unchecked_warning
 from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.intents import find_intended
-from bimpe_iac.engine.model import Desired, Plan
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
 from bimpe_iac.engine.read import ReadCounts, ReadProgress, read_children, read_live
 from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.engine.session import StateSession
 from bimpe_iac.manifest import Stack
-from bimpe_iac.resources import KINDS
-from bimpe_iac.resources.base import PlanContext
+from bimpe_iac.model.kind import PlanContext, ResourceKind
+from bimpe_iac.model.plan import Desired, Plan
+from bimpe_iac.model.registry import Registry
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.digests import digests_for
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -52,6 +52,7 @@ def secrecy_for(client: AsyncBimpeAI, stack: Stack, state: StateDocument) -> Sec
 
 async def read_context(
     client: AsyncBimpeAI,
+    registry: Registry,
     stack: Stack,
     state: StateDocument,
     *,
@@ -59,13 +60,30 @@ async def read_context(
     destroy: bool = False,
     progress: ReadProgress | None = None,
 ) -> PlanContext:
-    fetched = await read_live(client, KINDS.values(), state.resources, parallelism, progress)
+    fetched = await read_live(
+        client, registry.kinds.values(), state.resources, parallelism, progress
+    )
+    return PlanContext(stack, state.resources, fetched, destroy)
+
+
+async def drift_report(
+    client: AsyncBimpeAI,
+    registry: Registry,
+    stack: Stack,
+    state: StateDocument,
+    *,
+    parallelism: int,
+    unmanaged: bool = False,
+) -> DriftReport:
+    """What changed in BimpeAI since the last apply `state` recorded (`engine.drift`)."""
+    context = await read_context(client, registry, stack, state, parallelism=parallelism)
     secrecy = secrecy_for(client, stack, state)
-    return PlanContext(stack, state.resources, fetched, destroy, secrecy=secrecy)
+    return find_drift(registry.kinds, context, state, secrecy, unmanaged=unmanaged)
 
 
 async def make_plan(
     client: AsyncBimpeAI,
+    registry: Registry,
     stack: Stack,
     state: StateDocument,
     options: PlanOptions,
@@ -84,29 +102,45 @@ async def make_plan(
 
     started = time.perf_counter()
     context = await read_context(
-        client, stack, state, parallelism=parallelism, destroy=options.destroy, progress=heard
+        client,
+        registry,
+        stack,
+        state,
+        parallelism=parallelism,
+        destroy=options.destroy,
+        progress=heard,
     )
+    kinds = registry.kinds
     # What a create whose answer was lost made is this run's to update (or delete), not to
     # make again (`engine/intents.py`).
-    intended = find_intended(KINDS, context, state.intents)
+    intended = find_intended(kinds, context, state.intents)
     if intended:
         state = state.model_copy(update={"resources": {**state.resources, **intended}})
         context = replace(context, state=state.resources)
     adopted: dict[str, ResourceState] = {}
     if options.adopt and not options.destroy:
-        adopted = await adopt(client, context, parallelism=parallelism)
+        adopted = await adopt(client, registry, context, parallelism=parallelism)
         # The plan reads adopted objects as if managed; only apply records them.
         state = state.model_copy(update={"resources": {**state.resources, **adopted}})
         context = replace(context, state=state.resources)
     context = replace(context, take_over_numbers=options.take_over_numbers)
     planning = time.perf_counter()
     phases("reading", planning - started, read_counts(read[0]))
-    desired = desired_resources(KINDS, context)
+    desired = desired_resources(kinds, context)
+    secrecy = secrecy_for(client, stack, state)
     plan = build_plan(
-        KINDS, context, state, options, imports=adopted, desired=desired, intended=intended
+        kinds,
+        context,
+        state,
+        secrecy,
+        options,
+        imports=adopted,
+        desired=desired,
+        intended=intended,
     )
     await check_plan(
         client,
+        registry,
         plan,
         context,
         desired,
@@ -114,8 +148,8 @@ async def make_plan(
         pending=state.intents.keys(),
         parallelism=parallelism,
     )
-    plan = context.secrecy.seal(plan, state.resources, frozenset(adopted) | frozenset(intended))
-    unchecked = _unchecked(plan, context)
+    plan = secrecy.seal(plan, state.resources, frozenset(adopted) | frozenset(intended))
+    unchecked = _unchecked(plan, kinds, context, state, secrecy)
     warnings = (*plan.warnings, unchecked_warning(unchecked)) if unchecked else plan.warnings
     phases(
         "planning",
@@ -125,34 +159,40 @@ async def make_plan(
     return replace(plan, moved=moved, warnings=warnings), desired
 
 
-def _unchecked(plan: Plan, context: PlanContext) -> list[str]:
+def _unchecked(
+    plan: Plan,
+    kinds: Mapping[str, ResourceKind],
+    context: PlanContext,
+    state: StateDocument,
+    secrecy: Secrecy,
+) -> list[str]:
     """The sensitive fields of the plan's changes whose drift cannot be checked."""
     found = []
     for change in plan.changes:
-        entry = context.state.get(change.address)
+        entry = state.resources.get(change.address)
         if entry is None or not entry.sensitive:
             continue
-        live = KINDS[entry.kind].read(change.address, entry, context)
+        live = kinds[entry.kind].read(change.address, entry, context)
         if live is not None:
-            found += [
-                f"{change.address}.{f}" for f in unchecked_fields(entry, live, context.secrecy)
-            ]
+            found += [f"{change.address}.{f}" for f in unchecked_fields(entry, live, secrecy)]
     return found
 
 
 async def adopt(
-    client: AsyncBimpeAI, context: PlanContext, *, parallelism: int
+    client: AsyncBimpeAI, registry: Registry, context: PlanContext, *, parallelism: int
 ) -> dict[str, ResourceState]:
     """The live objects to import (`engine.adopt`), once the children of adopted parents are
     read too."""
-    desired = desired_resources(KINDS, context)
-    parents = find_adoptions(KINDS, desired, context)
-    await read_children(client, KINDS.values(), parents.values(), context.fetched, parallelism)
-    return find_adoptions(KINDS, desired, context)
+    kinds = registry.kinds
+    desired = desired_resources(kinds, context)
+    parents = find_adoptions(kinds, desired, context)
+    await read_children(client, kinds.values(), parents.values(), context.fetched, parallelism)
+    return find_adoptions(kinds, desired, context)
 
 
 async def apply_plan(
     client: AsyncBimpeAI,
+    registry: Registry,
     plan: Plan,
     desired: Mapping[str, Desired],
     state: StateDocument,
@@ -171,7 +211,7 @@ async def apply_plan(
     async with session:
         executor = Executor(
             client,
-            KINDS,
+            registry.kinds,
             session,
             plan,
             desired,

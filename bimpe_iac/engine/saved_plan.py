@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bimpe_iac.engine.model import Action, FieldChange, Plan
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.errors import PlanError
+from bimpe_iac.model.plan import Action, FieldChange, Plan
 from bimpe_iac.state.model import StateDocument
 
 _COMPARED = (

@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from bimpe_iac.engine.model import Change, FieldChange, Plan
 from bimpe_iac.manifest.stack import SENSITIVE_MASK, mask, scalar_text
+from bimpe_iac.model.plan import Change, FieldChange, Plan
 from bimpe_iac.state.digests import UNVERIFIED, Digests
 from bimpe_iac.state.model import ResourceState
 from bimpe_iac.state.pointers import escape, leaves, within

@@ -31,9 +31,9 @@ from typing import Any, cast
 
 import orjson
 
-from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.engine.state_edit import rename
+from bimpe_iac.model.plan import Move
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument, value_hash
 from bimpe_iac.state.snapshot import Snapshot, Stamp

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bimpe_iac.engine.model import Move
 from bimpe_iac.errors import StateError
 from bimpe_iac.manifest.issues import did_you_mean
+from bimpe_iac.model.plan import Move
 from bimpe_iac.model.sections import Sections, holder_of
 from bimpe_iac.state.model import StateDocument
 

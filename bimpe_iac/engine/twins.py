@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from bimpe_iac.engine.adopt import namesakes
-from bimpe_iac.engine.model import Desired
-from bimpe_iac.manifest.issues import Issue
-from bimpe_iac.resources.base import PlanContext, ResourceKind
+from bimpe_iac.model.issues import Issue
+from bimpe_iac.model.kind import PlanContext, ResourceKind
+from bimpe_iac.model.plan import Desired
 
 _CHOICE = "use --adopt to manage it, or --allow-duplicates to create another"
 

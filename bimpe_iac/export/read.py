@@ -14,8 +14,10 @@ from bimpe_iac.engine.listing import read_listing, unique
 from bimpe_iac.engine.retry import once_more
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.model.export import ExportedTeam, Obj
-from bimpe_iac.resources.base import Collection, ResourceKind
-from bimpe_iac.resources.collections import PHONE_NUMBERS
+from bimpe_iac.model.kind import Collection, ResourceKind
+from bimpe_iac.resources.collections import (
+    PHONE_NUMBERS,
+)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bimpe_iac.manifest.issues import DataPath, Issue, Position, did_you_mean, format_address
+from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
 from bimpe_iac.manifest.yaml_loader import Document, value_at
+from bimpe_iac.model.issues import Issue, Position
 
 VarValue = str | int | float | bool
 

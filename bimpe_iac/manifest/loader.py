@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from bimpe_iac import secrets
-from bimpe_iac.manifest.issues import InvalidStackError, Issue, display_path, format_address
+from bimpe_iac.manifest.issues import InvalidStackError, format_address
 from bimpe_iac.manifest.models import SourceLocation
 from bimpe_iac.manifest.references import PlacedMove, check_references
 from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
 from bimpe_iac.manifest.stack import Stack, entries_of, mask
+from bimpe_iac.model.issues import Issue, display_path
 from bimpe_iac.model.sections import Sections
 
 # A hint naming the known values near a sensitive one would tell what that value is close to.

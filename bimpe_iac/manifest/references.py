@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bimpe_iac.manifest.fields import KEY_PATTERN
-from bimpe_iac.manifest.issues import DataPath, Issue, did_you_mean
+from bimpe_iac.manifest.issues import DataPath, did_you_mean
 from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
 from bimpe_iac.manifest.yaml_loader import Document
+from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Section, Sections
 
 _KEY = re.compile(KEY_PATTERN)

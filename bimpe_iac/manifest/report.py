@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bimpe_iac.manifest.issues import InvalidStackError, display_path
+from bimpe_iac.manifest.issues import InvalidStackError
 from bimpe_iac.manifest.stack import Stack
+from bimpe_iac.model.issues import display_path
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:

@@ -13,10 +13,15 @@ from pydantic import TypeAdapter, ValidationError
 from bimpe_iac.manifest.composition import entry_types, resource_file_model
 from bimpe_iac.manifest.fields import FileContext
 from bimpe_iac.manifest.interpolate import Scope, interpolate
-from bimpe_iac.manifest.issues import DataPath, Issue, Position
-from bimpe_iac.manifest.models import MovedBlock, ResourceSpec, SourceLocation
+from bimpe_iac.manifest.issues import DataPath
+from bimpe_iac.manifest.models import (
+    MovedBlock,
+    ResourceSpec,
+    SourceLocation,
+)
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml
+from bimpe_iac.model.issues import Issue, Position
 from bimpe_iac.model.sections import Sections
 
 

@@ -18,7 +18,7 @@ from bimpe_iac import secrets
 from bimpe_iac.manifest import variables
 from bimpe_iac.manifest.fields import VarName
 from bimpe_iac.manifest.interpolate import Interpolated, Scope, interpolate
-from bimpe_iac.manifest.issues import Issue, Position, did_you_mean, one_of
+from bimpe_iac.manifest.issues import did_you_mean, one_of
 from bimpe_iac.manifest.models import (
     DEFAULT_STATE_DSN_ENV,
     StackFile,
@@ -28,6 +28,7 @@ from bimpe_iac.manifest.models import (
 )
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
+from bimpe_iac.model.issues import Issue, Position
 
 STACK_FILE = "stack.yaml"
 WORK_DIR = ".bimpe"

@@ -8,24 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bimpe_iac.manifest.issues import Issue, Position
-from bimpe_iac.manifest.models import MovedBlock, ResourceSpec, SourceLocation, Target
+from bimpe_iac.manifest.models import (
+    MovedBlock,
+    ResourceSpec,
+    SourceLocation,
+    Target,
+)
 from bimpe_iac.manifest.settings import StateBackend
-from bimpe_iac.model.sections import Sections
+from bimpe_iac.model.issues import Issue, Position
+from bimpe_iac.model.sections import Entry, Sections
 
 SENSITIVE_MASK = "(sensitive)"
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One resource the manifests declare: its address, its key in its section, its spec, and
-    the address of the resource holding it (None for a top-level one)."""
-
-    address: str
-    section: str
-    key: str
-    spec: Any
-    holder: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from bimpe_iac.manifest.issues import Position
+from bimpe_iac.model.issues import Position
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILE_SIZE_TEXT = "5 MB"

@@ -14,7 +14,6 @@ from pydantic_core import ErrorDetails
 
 from bimpe_iac.manifest.issues import (
     DataPath,
-    Issue,
     closest,
     describe,
     did_you_mean,
@@ -22,6 +21,7 @@ from bimpe_iac.manifest.issues import (
     one_of,
 )
 from bimpe_iac.manifest.yaml_loader import Document, value_at
+from bimpe_iac.model.issues import Issue
 
 M = TypeVar("M", bound=BaseModel)
 

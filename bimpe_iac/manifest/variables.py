@@ -15,9 +15,10 @@ from bimpe_iac.manifest.interpolate import (
     reference_position,
     render,
 )
-from bimpe_iac.manifest.issues import DataPath, Issue, did_you_mean, format_address
+from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
 from bimpe_iac.manifest.models import VarDeclaration
 from bimpe_iac.manifest.yaml_loader import Document
+from bimpe_iac.model.issues import Issue
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from bimpe_iac.manifest.issues import DataPath, Issue, Position, format_address
+from bimpe_iac.manifest.issues import DataPath, format_address
 from bimpe_iac.manifest.text_files import TextFileError, read_text
+from bimpe_iac.model.issues import Issue, Position
 
 MAX_ALIASES = 100
 MAX_NODES = 100_000

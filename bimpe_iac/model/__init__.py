@@ -1,1 +1,4 @@
-"""Plain data the engine, the kinds and the commands share; imports nothing of bimpe-iac."""
+"""Plain values and Protocols every layer shares: plans and their parts (`plan`), ids (`ids`),
+located issues (`issues`), what a resource kind is (`kind`, `views`), where kinds are written
+in a manifest (`sections`), what export hands a kind (`export`) and the registry of kinds
+(`registry`). It imports nothing else of bimpe_iac."""

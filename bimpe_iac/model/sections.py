@@ -41,6 +41,18 @@ def split_address(address: str) -> list[str] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """One resource the manifests declare: its address, its key in its section, its spec, and
+    the address of the resource holding it (None for a top-level one)."""
+
+    address: str
+    section: str
+    key: str
+    spec: Any
+    holder: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A field of a section's entries that holds the key of an entry of another section."""
 

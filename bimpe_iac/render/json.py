@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from bimpe_iac.engine.model import PLAN_FORMAT_VERSION, Change, FieldChange, Move, Plan
 from bimpe_iac.errors import PlanError
+from bimpe_iac.model.plan import PLAN_FORMAT_VERSION, Change, FieldChange, Move, Plan
 from bimpe_iac.render.markers import Decoder, Digest, Resolve, encode, mask_text, no_digest
 from bimpe_iac.render.values import Mask, masked, visible_json
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from bimpe_iac.render.values import visible
+from bimpe_iac.printable import visible
 
 Style = Literal["add", "remove", "change", "word_add", "word_remove", "meta", "bold"]
 

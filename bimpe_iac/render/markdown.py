@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import re
 
-from bimpe_iac.engine.model import Change, Move, Plan
+from bimpe_iac.model.plan import Change, Move, Plan
+from bimpe_iac.printable import visible
 from bimpe_iac.render.lines import Line, diff_code
 from bimpe_iac.render.text import (
     SYMBOLS,
@@ -21,7 +22,7 @@ from bimpe_iac.render.text import (
     moves_alone,
     summary,
 )
-from bimpe_iac.render.values import Mask, visible
+from bimpe_iac.render.values import Mask
 
 DEFAULT_LIMIT = 65000
 _PART_SUFFIX = " (part 999 of 999)"

@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable, Iterable, Set
 from typing import Any
 
-from bimpe_iac.engine.model import Ref
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest.stack import scalar_text
+from bimpe_iac.model.plan import Ref
 
 REF, SENSITIVE, LITERAL = "$ref", "$sensitive", "$literal"
 MARKERS = frozenset({REF, SENSITIVE, LITERAL})

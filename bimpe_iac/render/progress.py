@@ -13,7 +13,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from bimpe_iac.engine.model import Action
+from bimpe_iac.model.plan import Action
 
 Status = Literal["started", "done", "failed", "skipped"]
 

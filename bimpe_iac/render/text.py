@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bimpe_iac.engine.drift import DELETED_OUTSIDE, outermost
-from bimpe_iac.engine.model import Change, FieldChange, Move, Plan
+from bimpe_iac.model.plan import Change, FieldChange, Move, Plan
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line
 from bimpe_iac.render.valuediff import brief_lines, field_lines, value_lines

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from bimpe_iac.printable import visible
 from bimpe_iac.render.lines import Line, Segment, Style
-from bimpe_iac.render.values import visible
 
 CONTEXT = 3
 PREVIEW_LINES = 10

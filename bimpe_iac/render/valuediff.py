@@ -9,9 +9,10 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from typing import Any
 
+from bimpe_iac.printable import visible
 from bimpe_iac.render.lines import Line, Style
 from bimpe_iac.render.textdiff import fold, text_diff, text_preview
-from bimpe_iac.render.values import block, brief, canonical, compact, is_inline, is_text, visible
+from bimpe_iac.render.values import block, brief, canonical, compact, is_inline, is_text
 
 STEP = 4
 BLOCK_LINES = 40

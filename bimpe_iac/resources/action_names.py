@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bimpe_iac.engine.model import Desired
-from bimpe_iac.manifest.issues import Issue, did_you_mean_any
-from bimpe_iac.resources.base import PlanContext
+from bimpe_iac.manifest.issues import did_you_mean_any
+from bimpe_iac.model.issues import Issue
+from bimpe_iac.model.kind import PlanContext
+from bimpe_iac.model.plan import Desired
 from bimpe_iac.resources.collections import ACTIONS
 
 

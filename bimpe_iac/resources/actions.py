@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from bimpeai import AsyncBimpeAI
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.errors import PlanError
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-)
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import ACTIONS
-from bimpe_iac.state.model import ResourceState
 
 
 class ActionsKind:
@@ -47,7 +41,7 @@ class ActionsKind:
             )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         agent_id = context.state_id(address.rsplit(".", 1)[0])
         listing = context.fetched.under(ACTIONS.name, agent_id) if agent_id else None
         if agent_id is None or listing is None:
@@ -88,6 +82,10 @@ class ActionsKind:
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         """Removing `actions:` from a manifest stops managing them; nothing is disabled."""
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        """They belong to their agent: nothing of their own to look for."""
+        return True
 
 
 KIND = ActionsKind()

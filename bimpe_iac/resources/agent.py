@@ -8,8 +8,6 @@ from typing import Annotated, Any, Literal, get_args
 from bimpeai import AsyncBimpeAI, NotFoundError
 from pydantic import Discriminator, Field, StringConstraints, Tag, field_validator
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import ConfigError, PlanError
 from bimpe_iac.manifest.fields import (
     AcceptsInterpolation,
@@ -23,19 +21,14 @@ from bimpe_iac.manifest.fields import (
 )
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel, unique_items
 from bimpe_iac.model.export import ExportContext, Exported, Obj
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
 from bimpe_iac.model.sections import Reference, Section
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-    managed,
-)
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint, managed
 from bimpe_iac.resources.collections import ACTIONS, AGENTS, WORKFLOWS
 from bimpe_iac.resources.export_keys import assign_keys, named, pick
-from bimpe_iac.state.model import ResourceState
 
 AgentPersona = Literal["professional", "friendly", "concise"]
 LiveStatus = Literal["development", "live", "paused"]
@@ -196,7 +189,7 @@ class AgentKind:
             )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         if entry is None:
             return None
         obj = context.fetched.of(AGENTS.name).get(entry.id)
@@ -221,6 +214,12 @@ class AgentKind:
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
             await client.agents.delete(in_path(id))
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        with contextlib.suppress(NotFoundError):
+            await client.agents.retrieve(in_path(id))
+            return True
+        return False
 
 
 KIND = AgentKind()

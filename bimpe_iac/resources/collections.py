@@ -7,8 +7,8 @@ from typing import Any
 from bimpeai import AsyncBimpeAI, NotFoundError
 from pydantic import BaseModel
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.resources.base import Collection
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection
 
 Page = tuple[list[dict[str, Any]], int, int | None]
 

@@ -9,25 +9,17 @@ from typing import Annotated, Any, Literal
 from bimpeai import AsyncBimpeAI, NotFoundError
 from pydantic import Field
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.manifest.fields import HttpUrl, LongText, Name, Short
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel
 from bimpe_iac.model.export import ExportContext, Exported, Obj
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-    managed,
-    normalise_text,
-)
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint, managed, normalise_text
 from bimpe_iac.resources.collections import KNOWLEDGE_BASES
 from bimpe_iac.resources.export_keys import as_file, assign_keys, named, pick
-from bimpe_iac.state.model import ResourceState
 
 # The manifest -------------------------------------------------------------------------
 
@@ -110,7 +102,7 @@ class KnowledgeBaseKind:
                 )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         if entry is None or entry.parent_id is None:
             return None
         listing = context.fetched.under(KNOWLEDGE_BASES.name, entry.parent_id)
@@ -147,6 +139,14 @@ class KnowledgeBaseKind:
         assert parent_id is not None
         with contextlib.suppress(NotFoundError):
             await client.agents.knowledge_bases.delete(in_path(parent_id), in_path(id))
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        if parent_id is None:
+            return True
+        with contextlib.suppress(NotFoundError):
+            listing = await client.agents.knowledge_bases.list(in_path(parent_id))
+            return any(kb.id == id for kb in listing)
+        return False
 
 
 KIND = KnowledgeBaseKind()

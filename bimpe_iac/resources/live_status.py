@@ -7,24 +7,17 @@ from typing import Any
 
 from bimpeai import AsyncBimpeAI
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live
-from bimpe_iac.manifest import Stack
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-)
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live
+from bimpe_iac.model.views import StackView, StateEntry
+from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import AGENTS
-from bimpe_iac.state.model import ResourceState
 
 Configurations = tuple[dict[str, list[str]], dict[str, list[str]]]
 
 
-def _configurations(stack: Stack) -> Configurations:
+def _configurations(stack: StackView) -> Configurations:
     """The addresses that configure each agent: what it holds (its knowledge bases and
     integrations), and what refers to it (its phone links)."""
     held: dict[str, list[str]] = {}
@@ -92,7 +85,7 @@ class LiveStatusKind:
             )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         agent_id = context.state_id(address.rsplit(".", 1)[0])
         obj = context.fetched.of(AGENTS.name).get(agent_id) if agent_id else None
         if agent_id is None or obj is None:
@@ -122,6 +115,10 @@ class LiveStatusKind:
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         """Removing `live_status:` stops managing it; the agent keeps its status."""
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        """It belongs to its agent: nothing of its own to look for."""
+        return True
 
 
 KIND = LiveStatusKind()

@@ -10,25 +10,19 @@ from typing import Annotated, Any
 from bimpeai import AsyncBimpeAI, NotFoundError
 from pydantic import StringConstraints
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live, Ref
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest.fields import E164, KeyReference, Printable
-from bimpe_iac.manifest.issues import Issue
 from bimpe_iac.manifest.models import ResourceSpec
 from bimpe_iac.model.export import ExportContext, Exported
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.issues import Issue
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
 from bimpe_iac.model.sections import Reference, Section
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-)
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import AGENTS, PHONE_NUMBERS
 from bimpe_iac.resources.export_keys import pick
-from bimpe_iac.state.model import ResourceState
 
 # The manifest -----------------------------------------------------------------------
 
@@ -84,7 +78,7 @@ class PhoneLinkKind:
             )
         return out
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         e164 = e164_of(address)
         for obj in context.fetched.of(PHONE_NUMBERS.name).values():
             if obj.get("e164") == e164:
@@ -108,6 +102,10 @@ class PhoneLinkKind:
         unlinked: Any = {"agent_id": None, "label": None}
         with contextlib.suppress(NotFoundError):
             await client.phone_numbers.update(in_path(id), **unlinked)
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        """A link is never created: the number is there or the plan would not link it."""
+        return True
 
 
 KIND = PhoneLinkKind()

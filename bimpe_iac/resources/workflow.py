@@ -8,8 +8,6 @@ from typing import Annotated, Any, Literal, get_args
 from bimpeai import AsyncBimpeAI, NotFoundError
 from pydantic import Field, StringConstraints, field_validator
 
-from bimpe_iac.engine.ids import in_path
-from bimpe_iac.engine.model import Desired, Lifecycle, Live
 from bimpe_iac.manifest.fields import (
     AcceptsInterpolation,
     HttpUrl,
@@ -21,20 +19,14 @@ from bimpe_iac.manifest.fields import (
 )
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel, unique_items
 from bimpe_iac.model.export import ExportContext, Exported, Obj
+from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
+from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section
-from bimpe_iac.resources.base import (
-    Collection,
-    Created,
-    CreateRequest,
-    PlanContext,
-    UpdateRequest,
-    fingerprint,
-    managed,
-    normalise_text,
-)
+from bimpe_iac.model.views import StateEntry
+from bimpe_iac.resources.base import fingerprint, managed, normalise_text
 from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
 from bimpe_iac.resources.export_keys import as_file, assign_keys, named, pick
-from bimpe_iac.state.model import ResourceState
 
 KeywordWeight = Literal["high", "medium", "low"]
 
@@ -183,7 +175,7 @@ class WorkflowKind:
             for key, spec in context.stack.top("workflows").items()
         ]
 
-    def read(self, address: str, entry: ResourceState | None, context: PlanContext) -> Live | None:
+    def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
         if entry is None:
             return None
         obj = context.fetched.of(WORKFLOWS.name).get(entry.id)
@@ -212,6 +204,12 @@ class WorkflowKind:
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         with contextlib.suppress(NotFoundError):
             await client.workflows.delete(in_path(id))
+
+    async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
+        with contextlib.suppress(NotFoundError):
+            await client.workflows.retrieve(in_path(id))
+            return True
+        return False
 
 
 KIND = WorkflowKind()

@@ -31,7 +31,7 @@ from bimpe_iac.commands.feedback import LockWaitNotice, ReadingProgress
 from bimpe_iac.emulator.server import RunningEmulator
 from bimpe_iac.engine.read import read_live
 from bimpe_iac.errors import LockError
-from bimpe_iac.resources import KINDS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.identity import hostname, username
 from bimpe_iac.state.lock import hold_lock
 from bimpe_iac.state.model import StateDocument
@@ -79,7 +79,7 @@ def test_reading_on_a_terminal_shows_what_was_read_so_far(bimpe: Bimpe, full_sta
         client = AsyncBimpeAI(api_key=bimpe.running.emulator.api_key, base_url=bimpe.running.url)
         async with client:
             with ReadingProgress(console) as progress:
-                await read_live(client, KINDS.values(), state.resources, 4, progress)
+                await read_live(client, REGISTRY.kinds.values(), state.resources, 4, progress)
 
     asyncio.run(read())
     shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())

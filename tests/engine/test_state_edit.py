@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from bimpe_iac.engine.model import Move
 from bimpe_iac.engine.moves import follow_moved
 from bimpe_iac.engine.state_edit import forget, moves_for, rename
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest import MovedBlock
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.model.plan import Move
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.model import Intent, ResourceState, StateDocument
 
 
@@ -47,7 +47,7 @@ def test_rename_carries_children_and_references() -> None:
     state.intents["agents.a"] = Intent(
         operation="create", idempotency_key="k", body_hash="h", started_at="t"
     )
-    moves = moves_for(state, "agents.a", "agents.b", SECTIONS)
+    moves = moves_for(state, "agents.a", "agents.b", REGISTRY.sections)
     assert moves == (
         Move("agents.a", "agents.b"),
         Move("agents.a.actions", "agents.b.actions"),
@@ -90,7 +90,7 @@ def test_moved_blocks_follow_chains_and_leave_the_state_alone() -> None:
         block("agents.middle", "agents.b"),
         block("agents.a", "agents.middle"),
     ]
-    moved, moves = follow_moved(blocks, state, SECTIONS)
+    moved, moves = follow_moved(blocks, state, REGISTRY.sections)
     assert "agents.a" in state.resources
     assert {"agents.b", "agents.b.actions", "agents.b.knowledge_bases.faq"} <= set(moved.resources)
     assert Move("agents.a", "agents.b") in moves
@@ -100,5 +100,7 @@ def test_moved_blocks_follow_chains_and_leave_the_state_alone() -> None:
 def test_moved_blocks_refuse_two_arrivals() -> None:
     with pytest.raises(PlanError, match=r"both agents\.a and agents\.ab would move to agents\.c"):
         follow_moved(
-            [block("agents.a", "agents.c"), block("agents.ab", "agents.c")], document(), SECTIONS
+            [block("agents.a", "agents.c"), block("agents.ab", "agents.c")],
+            document(),
+            REGISTRY.sections,
         )

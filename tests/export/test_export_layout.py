@@ -11,7 +11,7 @@ import pytest
 from bimpe_iac.export.layout import lay_out
 from bimpe_iac.export.write import escape
 from bimpe_iac.model.export import ExportedTeam
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.resources.export_keys import Named, assign_keys, slugify
 
 
@@ -48,7 +48,7 @@ def agent(**fields: Any) -> dict[str, Any]:
 def test_a_workflow_of_another_team_is_referenced_by_id() -> None:
     agents = [agent(workflow_id="wf_x")]
     team = ExportedTeam(top={"agents": agents})
-    layout = lay_out(team, SECTIONS)
+    layout = lay_out(team, REGISTRY.sections)
     assert layout.section("agents")["bot"]["workflow"] == {"id": "wf_x"}
     assert layout.warnings == (
         "agents.bot: its workflow wf_x is neither the team's nor in the public catalog;"

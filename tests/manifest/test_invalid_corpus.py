@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from bimpe_iac.render.values import visible
+from bimpe_iac.printable import visible
 
 RunValidate = Callable[..., Result]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bimpe_iac.manifest.issues import Position
 from bimpe_iac.manifest.yaml_loader import MAX_ALIASES, load_yaml
+from bimpe_iac.model.issues import Position
 
 
 def _load(tmp_path: Path, text: str) -> tuple[object, list[str]]:

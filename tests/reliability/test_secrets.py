@@ -52,9 +52,9 @@ from click.testing import CliRunner
 from example_copy import copy_example
 
 from bimpe_iac.cli import main
+from bimpe_iac.commands.workspace import open_workspace
 from bimpe_iac.emulator.server import RunningEmulator
-from bimpe_iac.engine.workspace import open_workspace
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.local import LocalStateStore
 
 PROD_ESCALATION = "oncall-7f3k9@kora.example"  # examples/stacks/multi-env, sensitive in prod
@@ -430,7 +430,7 @@ def test_reprs_and_sdk_errors_hold_no_key(
     copy_example("multi-env", stack)
     monkeypatch.setenv("BIMPE_PROD_API_KEY", key)
     monkeypatch.setenv("BIMPE_BASE_URL", running.url)
-    workspace = open_workspace(stack, "prod", debug_http=True, sections=SECTIONS)
+    workspace = open_workspace(stack, "prod", debug_http=True, sections=REGISTRY.sections)
     for shown in (repr(workspace), str(workspace), repr(workspace.target), repr(workspace.stack)):
         for secret in secrets_of(key, PROD_ESCALATION):
             assert secret not in shown

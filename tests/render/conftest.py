@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bimpe_iac.engine.model import Change, FieldChange, Plan, Ref
+from bimpe_iac.model.plan import Change, FieldChange, Plan, Ref
 
 SECRET = "sk_live_9f8e7d6c5b4a"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bimpe_iac.engine.drift import Drifted, DriftReport, Unmanaged
-from bimpe_iac.engine.model import FieldChange
+from bimpe_iac.model.plan import FieldChange
 from bimpe_iac.render.drift import (
     render_drift_json,
     render_drift_markdown,

@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bimpe_iac.engine.model import Change, FieldChange, Move, Plan
 from bimpe_iac.errors import PlanError
+from bimpe_iac.model.plan import Change, FieldChange, Move, Plan
 from bimpe_iac.render import plan_document
 from bimpe_iac.render.json import plan_from_json, plan_to_json
 from bimpe_iac.render.markdown import render_plan_markdown

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bimpe_iac.engine.model import Change, FieldChange, Plan, Ref
 from bimpe_iac.errors import PlanError
+from bimpe_iac.model.plan import Change, FieldChange, Plan, Ref
 from bimpe_iac.render import plan_document
 from bimpe_iac.render.json import parse_plan_json, plan_from_json, plan_to_json, render_plan_json
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bimpe_iac.engine.model import Change, FieldChange, Plan
+from bimpe_iac.model.plan import Change, FieldChange, Plan
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.text import render_plan_text
 

@@ -8,7 +8,7 @@ import io
 import pytest
 from rich.console import Console
 
-from bimpe_iac.engine.model import Action
+from bimpe_iac.model.plan import Action
 from bimpe_iac.render.progress import (
     LiveProgress,
     Status,

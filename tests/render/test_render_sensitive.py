@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bimpe_iac.engine.model import Change, FieldChange, Plan
 from bimpe_iac.errors import PlanError
+from bimpe_iac.model.plan import Change, FieldChange, Plan
 from bimpe_iac.render.json import plan_from_json, plan_to_json, render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
 from bimpe_iac.render.markers import sensitive_lookup

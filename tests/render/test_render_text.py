@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bimpe_iac.engine.model import Change, FieldChange, Plan, Ref
+from bimpe_iac.model.plan import Change, FieldChange, Plan, Ref
 from bimpe_iac.render.text import NO_CHANGES, render_plan_text
 
 

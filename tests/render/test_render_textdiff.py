@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bimpe_iac.engine.model import Change, Plan
+from bimpe_iac.model.plan import Change, Plan
 from bimpe_iac.render.lines import plain
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.render.textdiff import text_diff, text_preview

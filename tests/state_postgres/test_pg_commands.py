@@ -18,10 +18,10 @@ import pytest
 from pg_cluster import Cluster
 from pg_support import make_state, run_cli, write_stack
 
-from bimpe_iac.engine.workspace import Workspace, open_workspace
+from bimpe_iac.commands.workspace import Workspace, open_workspace
 from bimpe_iac.errors import ConfigError, LockError
 from bimpe_iac.manifest import InvalidStackError
-from bimpe_iac.resources import SECTIONS
+from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.codec import decode_state
 from bimpe_iac.state.local import LocalStateStore
 from bimpe_iac.state.model import StateDocument
@@ -36,7 +36,7 @@ def stack_dir(tmp_path: Path) -> Path:
 
 
 def workspace_of(stack: Path) -> Workspace:
-    return open_workspace(stack, None, sections=SECTIONS)
+    return open_workspace(stack, None, sections=REGISTRY.sections)
 
 
 def local_path(stack_dir: Path) -> Path:
