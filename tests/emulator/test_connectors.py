@@ -21,14 +21,15 @@ Covers, each on success and on a meaningful error:
   body); tool lists answer only IntegrationTool fields; MCP hosts under .invalid are
   unreachable; MCP tools come from the URL's `tools` parameter and a shorter list disables;
 - every connector endpoint answers 404 for another team's agent; secrets never come back in
-  any response body nor reach the database; deleting the agent removes connector rows; the
-  async client.
+  any response body nor any log line, nor reach the database; deleting the agent removes
+  connector rows; the async client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -779,6 +780,24 @@ def test_secrets_never_come_back_nor_are_stored(
     assert all(SECRET not in body for body in bodies)
     assert set(json.loads(bodies[0])["data"]) == {"onboarding_url"}
     assert SECRET not in _database_text(emulator, team.id)
+
+
+def test_secrets_reach_no_log(
+    sdk: BimpeAI, agent_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sdk.agents.integrations.bimpeai.configure(agent_id, type="stripe", secret_key=SECRET)
+    sdk.agents.integrations.mcp_server.configure(
+        agent_id,
+        name="Hub",
+        server_url="https://hub.example",
+        auth_type="bearer",
+        auth_config={"token": SECRET},
+    )
+    with pytest.raises(ValidationError):  # a refused body is not echoed either
+        sdk.agents.integrations.bimpeai.configure(agent_id, type="bumpa", secret_key=SECRET)
+    assert caplog.records  # the client and server did log, only not the secret
+    assert SECRET not in caplog.text
 
 
 def test_deleting_the_agent_removes_connector_rows(
