@@ -482,7 +482,7 @@ def test_google_connector_waits_for_the_onboarding(
     assert (listed.status, listed.is_connected) == ("pending", False)
     # configuring again updates the same pending onboarding
     assert configure(agent_id, type="google_calendar").onboarding_url == result.onboarding_url
-    assert len([i for i in sdk.agents.integrations.bimpeai.list(agent_id)]) == 5
+    assert len(sdk.agents.integrations.bimpeai.list(agent_id)) == 5
     page = open_link(result.onboarding_url)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
