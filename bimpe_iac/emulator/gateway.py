@@ -27,6 +27,8 @@ from bimpe_iac.emulator.store import Store
 
 API_PREFIX = "/api/v1/console"
 ADMIN_PREFIX = "/_emulator"
+# A person opens onboarding URLs in a browser: no admin token, the URL's token is the key.
+ONBOARDING_PREFIX = "/_emulator/onboarding/"
 IDEMPOTENCY_TTL_S = 24 * 3600
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 log = logging.getLogger(__name__)
@@ -81,7 +83,9 @@ class Gateway:
         state["request_id"] = request_id
         headers: dict[str, str] = {"x-request-id": request_id}
         try:
-            if path.startswith(ADMIN_PREFIX):
+            if path.startswith(ONBOARDING_PREFIX) and scope["method"] in ("GET", "HEAD"):
+                await self._forward(scope, receive, send, headers)
+            elif path.startswith(ADMIN_PREFIX):
                 self._check_admin(scope)
                 await self._forward(scope, receive, send, headers)
             elif path.startswith(API_PREFIX):

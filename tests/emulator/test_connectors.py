@@ -13,15 +13,23 @@ Covers, each on success and on a meaningful error:
   400; tools no longer offered are disabled), tools.list (unknown id), disconnect (unknown id);
 - integrations.pipedream.list, configure (onboarding URL, one row per app; invalid slug),
   disconnect (unknown id);
+- onboarding: Google connectors stay pending until the onboarding URL (on the emulator, no key)
+  is opened or the admin completes it (one or all, per team; 404 when nothing is pending, 401
+  without the admin token); credential connectors connect at once; a Pipedream app shows
+  `connected` false then true; disconnecting revokes the link; unknown tokens are 404;
+- configuring twice updates one row; configure honours Idempotency-Key (replay, 409 on another
+  body); tool lists answer only IntegrationTool fields; MCP hosts under .invalid are
+  unreachable; MCP tools come from the URL's `tools` parameter and a shorter list disables;
 - every connector endpoint answers 404 for another team's agent; secrets never come back in
-  any response body nor reach the database; deleting the agent removes connector rows; the
-  async client.
+  any response body nor any log line, nor reach the database; deleting the agent removes
+  connector rows; the async client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -32,6 +40,7 @@ from bimpeai import (
     AsyncBimpeAI,
     BadRequestError,
     BimpeAI,
+    BimpeaiIntegration,
     ConflictError,
     NotFoundError,
     ValidationError,
@@ -97,11 +106,13 @@ def test_bimpeai_list_shows_the_first_party_connectors(sdk: BimpeAI, agent_id: s
         sdk.agents.integrations.bimpeai.list("agt_missing")
 
 
-def test_configured_stripe_shows_as_connected(sdk: BimpeAI, agent_id: str) -> None:
+def test_configured_stripe_shows_as_connected(
+    sdk: BimpeAI, agent_id: str, emulator: RunningEmulator
+) -> None:
     result = sdk.agents.integrations.bimpeai.configure(
         agent_id, type="stripe", secret_key=SECRET, public_key="pk_live_1", currency="ngn"
     )
-    assert result.onboarding_url == f"https://console.bimpe.ai/onboarding/stripe?agent={agent_id}"
+    assert result.onboarding_url.startswith(f"{emulator.url}/_emulator/onboarding/")
     stripe = next(i for i in sdk.agents.integrations.list(agent_id) if i.type == "stripe")
     assert (stripe.status, stripe.is_connected) == ("connected", True)
     assert stripe.actions  # the built-in stripe actions are still there
@@ -131,12 +142,14 @@ def test_bimpeai_configure_checks_the_fields_of_the_type(sdk: BimpeAI, agent_id:
 
 
 def test_google_connectors_need_no_credentials(sdk: BimpeAI, agent_id: str) -> None:
-    result = sdk.agents.integrations.bimpeai.configure(agent_id, type="google_sheets")
-    assert result.onboarding_url.endswith(f"/onboarding/google_sheets?agent={agent_id}")
+    sdk.agents.integrations.bimpeai.configure(agent_id, type="google_sheets")
     sheets = next(
         i for i in sdk.agents.integrations.bimpeai.list(agent_id) if i.type == "google_sheets"
     )
-    assert sheets.is_connected
+    assert sheets.model_extra == {"currency": None, "credentials_set": []}
+    with pytest.raises(ValidationError) as unused:
+        sdk.agents.integrations.bimpeai.configure(agent_id, type="google_sheets", token="t")
+    assert paths(unused.value) == {"token"}
 
 
 def test_bimpeai_disconnect(sdk: BimpeAI, agent_id: str) -> None:
@@ -411,10 +424,10 @@ def test_mcp_server_disconnect_removes_its_actions(sdk: BimpeAI, agent_id: str) 
 def test_pipedream_configure_list_disconnect(sdk: BimpeAI, agent_id: str) -> None:
     pipedream = sdk.agents.integrations.pipedream
     result = pipedream.configure(agent_id, app_slug="slack", app_name="Slack")
-    assert result.onboarding_url == (
-        f"https://console.bimpe.ai/onboarding/pipedream?agent={agent_id}&app=slack"
+    again = pipedream.configure(
+        agent_id, app_slug="slack", app_icon="https://cdn.example/slack.png"
     )
-    pipedream.configure(agent_id, app_slug="slack", app_icon="https://cdn.example/slack.png")
+    assert again.onboarding_url == result.onboarding_url  # the same onboarding, still pending
     [app] = pipedream.list(agent_id)
     assert app.channel_type == "pipedream"
     assert app.config.model_dump() == {
@@ -434,6 +447,231 @@ def test_pipedream_configure_rejects_a_bad_slug(sdk: BimpeAI, agent_id: str) -> 
         sdk.agents.integrations.pipedream.configure(agent_id, app_slug="Google Sheets")
     assert paths(bad.value) == {"app_slug"}
     assert sdk.agents.integrations.pipedream.list(agent_id) == []
+
+
+# --- onboarding ----------------------------------------------------------------------------
+
+ONBOARDING = "/_emulator/onboarding/"
+TOOL_FIELDS = {"id", "action_name", "name", "description", "category", "is_enabled"}
+
+
+def first_party(sdk: BimpeAI, agent_id: str, kind: str) -> BimpeaiIntegration:
+    return next(i for i in sdk.agents.integrations.bimpeai.list(agent_id) if i.type == kind)
+
+
+def open_link(url: str) -> httpx.Response:
+    """Open an onboarding URL as a person's browser does: no key."""
+    return httpx.get(url, timeout=30)
+
+
+def complete(admin: Admin, team: Team, integration_id: str | None = None) -> list[Any]:
+    body = None if integration_id is None else {"integration_id": integration_id}
+    done: list[Any] = admin.call("POST", f"/teams/{team.id}/onboarding/complete", body)
+    return done
+
+
+def test_google_connector_waits_for_the_onboarding(
+    sdk: BimpeAI, agent_id: str, emulator: RunningEmulator
+) -> None:
+    configure = sdk.agents.integrations.bimpeai.configure
+    result = configure(agent_id, type="google_calendar")
+    assert result.onboarding_url.startswith(f"{emulator.url}{ONBOARDING}")
+    calendar = first_party(sdk, agent_id, "google_calendar")
+    assert (calendar.status, calendar.is_connected) == ("pending", False)
+    listed = next(i for i in sdk.agents.integrations.list(agent_id) if i.type == "google_calendar")
+    assert (listed.status, listed.is_connected) == ("pending", False)
+    # configuring again updates the same pending onboarding
+    assert configure(agent_id, type="google_calendar").onboarding_url == result.onboarding_url
+    assert len(sdk.agents.integrations.bimpeai.list(agent_id)) == 5
+    page = open_link(result.onboarding_url)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Google Calendar is now connected" in page.text
+    calendar = first_party(sdk, agent_id, "google_calendar")
+    assert (calendar.status, calendar.is_connected) == ("connected", True)
+    detail = sdk.agents.retrieve(agent_id)
+    assert next(i for i in detail.integrations if i.type == "google_calendar").is_connected
+    again = open_link(result.onboarding_url)
+    assert (again.status_code, "already connected" in again.text) == (200, True)
+    configure(agent_id, type="google_calendar")  # a connected one stays connected
+    assert first_party(sdk, agent_id, "google_calendar").is_connected
+
+
+def test_disconnecting_revokes_the_onboarding_link(sdk: BimpeAI, agent_id: str) -> None:
+    url = sdk.agents.integrations.bimpeai.configure(agent_id, type="google_sheets").onboarding_url
+    sheets = first_party(sdk, agent_id, "google_sheets")
+    sdk.agents.integrations.bimpeai.disconnect(agent_id, str(sheets.id))
+    sheets = first_party(sdk, agent_id, "google_sheets")
+    assert (sheets.status, sheets.is_connected) == ("not_connected", False)
+    gone = open_link(url)
+    assert gone.status_code == 404
+    assert "not valid" in gone.text
+    assert not first_party(sdk, agent_id, "google_sheets").is_connected
+    fresh = sdk.agents.integrations.bimpeai.configure(agent_id, type="google_sheets")
+    assert fresh.onboarding_url != url  # a new onboarding gets a new token
+    assert open_link(f"{url.rsplit('/', 1)[0]}/not-a-token").status_code == 404
+
+
+def test_credential_connectors_connect_at_once(sdk: BimpeAI, agent_id: str) -> None:
+    for kind, fields in (
+        ("stripe", {"secret_key": SECRET}),
+        ("paystack", {"secret_key": SECRET}),
+        ("bumpa", {"token": SECRET}),
+    ):
+        result = sdk.agents.integrations.bimpeai.configure(agent_id, type=kind, **fields)  # type: ignore[arg-type]
+        assert first_party(sdk, agent_id, kind).status == "connected"
+        page = open_link(result.onboarding_url)
+        assert (page.status_code, "already connected" in page.text) == (200, True)
+        assert SECRET not in page.text
+
+
+def test_pipedream_app_is_not_connected_until_onboarded(sdk: BimpeAI, agent_id: str) -> None:
+    pipedream = sdk.agents.integrations.pipedream
+    url = pipedream.configure(agent_id, app_slug="slack", app_name="Slack").onboarding_url
+    [app] = pipedream.list(agent_id)
+    assert app.model_extra is not None and app.model_extra["connected"] is False
+    page = open_link(url)
+    assert "Slack is now connected" in page.text
+    [app] = pipedream.list(agent_id)
+    assert app.model_extra is not None and app.model_extra["connected"] is True
+    pipedream.configure(agent_id, app_slug="slack", app_name="Slack Workspace")
+    [app] = pipedream.list(agent_id)  # still one app, still connected
+    assert app.model_extra is not None and app.model_extra["connected"] is True
+    assert app.config.app_name == "Slack Workspace"
+    assert sdk.agents.actions.list(agent_id)  # only the built-in ones
+    assert all(a.integration_id != app.id for a in sdk.agents.actions.list(agent_id))
+
+
+def test_admin_completes_pending_onboardings(
+    sdk: BimpeAI, agent_id: str, admin: Admin, team: Team, emulator: RunningEmulator
+) -> None:
+    sdk.agents.integrations.bimpeai.configure(agent_id, type="google_calendar")
+    sdk.agents.integrations.bimpeai.configure(agent_id, type="google_sheets")
+    sdk.agents.integrations.pipedream.configure(agent_id, app_slug="notion")
+    sheets = str(first_party(sdk, agent_id, "google_sheets").id)
+    assert complete(admin, team, sheets) == [
+        {"integration_id": sheets, "agent_id": agent_id, "family": "bimpeai"}
+    ]
+    assert first_party(sdk, agent_id, "google_sheets").is_connected
+    assert not first_party(sdk, agent_id, "google_calendar").is_connected
+    done = complete(admin, team)
+    assert sorted(d["family"] for d in done) == ["bimpeai", "pipedream"]
+    assert first_party(sdk, agent_id, "google_calendar").is_connected
+    [app] = sdk.agents.integrations.pipedream.list(agent_id)
+    assert app.model_extra is not None and app.model_extra["connected"] is True
+    assert complete(admin, team) == []
+    with pytest.raises(httpx.HTTPStatusError) as unknown:
+        complete(admin, team, sheets)  # nothing pending for it any more
+    assert unknown.value.response.status_code == 404
+    keyless = httpx.post(f"{emulator.url}/_emulator/teams/{team.id}/onboarding/complete")
+    assert keyless.status_code == 401
+    with pytest.raises(httpx.HTTPStatusError) as no_team:
+        admin.call("POST", "/teams/team_missing/onboarding/complete")
+    assert no_team.value.response.status_code == 404
+
+
+def test_onboarding_of_another_team_is_not_completed(
+    sdk: BimpeAI, agent_id: str, admin: Admin, other_team: Team
+) -> None:
+    sdk.agents.integrations.bimpeai.configure(agent_id, type="google_calendar")
+    assert complete(admin, other_team) == []
+    assert not first_party(sdk, agent_id, "google_calendar").is_connected
+
+
+# --- idempotency and tool shapes -------------------------------------------------------------
+
+
+def test_configure_twice_updates_and_honours_idempotency_keys(
+    sdk: BimpeAI, agent_id: str, http: httpx.Client
+) -> None:
+    integrations = sdk.agents.integrations
+    first = integrations.custom_api.configure(agent_id, name="Orders", idempotency_key="k-capi")
+    replayed = integrations.custom_api.configure(agent_id, name="Orders", idempotency_key="k-capi")
+    assert replayed.id == first.id
+    assert len(integrations.custom_api.list(agent_id)) == 1
+    with pytest.raises(ConflictError):
+        integrations.custom_api.configure(agent_id, name="Other", idempotency_key="k-capi")
+    assert [c.config.name for c in integrations.custom_api.list(agent_id)] == ["Orders"]
+    body = {"name": "Hub", "server_url": "https://hub.example"}
+    path = f"/agents/{agent_id}/integrations/mcp_server/configure"
+    once = http.post(path, json=body, headers={"Idempotency-Key": "k-mcp"})
+    twice = http.post(path, json=body, headers={"Idempotency-Key": "k-mcp"})
+    assert twice.headers.get("idempotent-replayed") == "true"
+    assert twice.json()["data"] == once.json()["data"]
+    integrations.mcp_server.configure(agent_id, name="Hub", server_url="https://hub2.example")
+    assert [m.config.server_url for m in integrations.mcp_server.list(agent_id)] == [
+        "https://hub2.example"
+    ]
+    url = integrations.pipedream.configure(agent_id, app_slug="slack", idempotency_key="k-pd")
+    assert (
+        integrations.pipedream.configure(agent_id, app_slug="slack", idempotency_key="k-pd") == url
+    )
+    assert len(integrations.pipedream.list(agent_id)) == 1
+    stripe = {"type": "stripe", "secret_key": SECRET}
+    path = f"/agents/{agent_id}/integrations/bimpeai/configure"
+    http.post(path, json=stripe, headers={"Idempotency-Key": "k-stripe"})
+    replay = http.post(path, json=stripe, headers={"Idempotency-Key": "k-stripe"})
+    assert replay.headers.get("idempotent-replayed") == "true"
+    assert SECRET not in replay.text
+    assert len(integrations.bimpeai.list(agent_id)) == 5
+
+
+def test_tool_lists_answer_no_definition(sdk: BimpeAI, agent_id: str, http: httpx.Client) -> None:
+    integration = orders_api(sdk, agent_id)
+    tool = {
+        **ORDER_TOOL,
+        "headers_template": {"X-Shop": "main"},
+        "response_mapping": {"path": "data"},
+        "require_human_approval": True,
+        "timeout": 30,
+    }
+    added = sdk.agents.integrations.custom_api.tools.add(agent_id, integration, tool)  # type: ignore[arg-type]
+    base = f"/agents/{agent_id}/integrations"
+    answered = http.get(f"{base}/custom_api/{integration}/tools").json()["data"]
+    assert [set(t) for t in answered] == [TOOL_FIELDS]
+    action = next(a for a in sdk.agents.actions.list(agent_id) if a.id == added.id)
+    assert (action.integration_type, action.action_name) == ("custom_api", "get_order")
+    server = sdk.agents.integrations.mcp_server.configure(
+        agent_id, name="Hub", server_url="https://hub.example"
+    )
+    sdk.agents.integrations.mcp_server.discover(agent_id, server.id)
+    answered = http.get(f"{base}/mcp_server/{server.id}/tools").json()["data"]
+    assert answered and all(set(t) == TOOL_FIELDS for t in answered)
+
+
+# --- MCP reachability and tools from the URL ---------------------------------------------------
+
+
+def test_mcp_hosts_under_invalid_are_unreachable(sdk: BimpeAI, agent_id: str) -> None:
+    mcp = sdk.agents.integrations.mcp_server
+    server = mcp.configure(agent_id, name="Nowhere", server_url="https://mcp.nowhere.invalid/x")
+    result = mcp.test(agent_id, server.id)
+    assert (result.success, result.tools_count) == (False, None)
+    assert result.error and "mcp.nowhere.invalid" in result.error
+    with pytest.raises(BadRequestError):
+        mcp.discover(agent_id, server.id)
+    assert mcp.tools.list(agent_id, server.id) == []
+
+
+def test_mcp_tools_come_from_the_url(sdk: BimpeAI, agent_id: str) -> None:
+    mcp = sdk.agents.integrations.mcp_server
+    url = "https://crm.example/mcp?tools=search,list_contacts,update_contact"
+    server = mcp.configure(agent_id, name="CRM", server_url=url)
+    assert mcp.test(agent_id, server.id).tools_count == 3
+    assert mcp.discover(agent_id, server.id).created == 3
+    tools = mcp.tools.list(agent_id, server.id)
+    assert [(t.action_name, t.name) for t in tools] == [
+        ("crm_search", "Search"),
+        ("crm_list_contacts", "List contacts"),
+        ("crm_update_contact", "Update contact"),
+    ]
+    actions = {a.action_name: a for a in sdk.agents.actions.list(agent_id)}
+    assert actions["crm_list_contacts"].integration_type == "mcp_server"
+    mcp.configure(agent_id, name="CRM", server_url="https://crm.example/mcp?tools=search")
+    result = mcp.discover(agent_id, server.id)
+    assert result.model_dump() == {"discovered": 1, "created": 0, "updated": 1, "disabled": 2}
+    enabled = {t.action_name: t.is_enabled for t in mcp.tools.list(agent_id, server.id)}
+    assert enabled == {"crm_search": True, "crm_list_contacts": False, "crm_update_contact": False}
 
 
 # --- across connectors ---------------------------------------------------------------------
@@ -540,10 +778,26 @@ def test_secrets_never_come_back_nor_are_stored(
     bodies.append(http.get(f"/agents/{agent_id}").text)
     bodies.append(http.get(f"/agents/{agent_id}/actions").text)
     assert all(SECRET not in body for body in bodies)
-    assert json.loads(bodies[0])["data"] == {
-        "onboarding_url": f"https://console.bimpe.ai/onboarding/stripe?agent={agent_id}"
-    }
+    assert set(json.loads(bodies[0])["data"]) == {"onboarding_url"}
     assert SECRET not in _database_text(emulator, team.id)
+
+
+def test_secrets_reach_no_log(
+    sdk: BimpeAI, agent_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sdk.agents.integrations.bimpeai.configure(agent_id, type="stripe", secret_key=SECRET)
+    sdk.agents.integrations.mcp_server.configure(
+        agent_id,
+        name="Hub",
+        server_url="https://hub.example",
+        auth_type="bearer",
+        auth_config={"token": SECRET},
+    )
+    with pytest.raises(ValidationError):  # a refused body is not echoed either
+        sdk.agents.integrations.bimpeai.configure(agent_id, type="bumpa", secret_key=SECRET)
+    assert caplog.records  # the client and server did log, only not the secret
+    assert SECRET not in caplog.text
 
 
 def test_deleting_the_agent_removes_connector_rows(
@@ -581,7 +835,7 @@ def test_the_async_client_uses_the_connectors(async_sdk: AsyncBimpeAI, agent_id:
             assert (await integrations.mcp_server.discover(agent_id, server.id)).created == 3
             assert len(await integrations.mcp_server.tools.list(agent_id, server.id)) == 3
             result = await integrations.bimpeai.configure(agent_id, type="paystack", secret_key="s")
-            assert result.onboarding_url.endswith(f"paystack?agent={agent_id}")
+            assert "/_emulator/onboarding/" in result.onboarding_url
             with pytest.raises(NotFoundError):
                 await integrations.pipedream.disconnect(agent_id, "pd_missing")
 

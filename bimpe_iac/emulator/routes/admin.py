@@ -1,5 +1,6 @@
 """The emulator's own admin API (not part of BimpeAI): teams and keys, phone-number supply,
-request counters, latency and fault injection, and reset. Guarded by the admin token."""
+connector onboarding, request counters, latency and fault injection, and reset. Guarded by the
+admin token, except the onboarding page a person opens (its unguessable token is the key)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from bimpe_iac.emulator.bodies import E164
 from bimpe_iac.emulator.common import new_id, store_of
 from bimpe_iac.emulator.faults import FaultSettings
 from bimpe_iac.emulator.responses import conflict, invalid, not_found, ok
+from bimpe_iac.emulator.routes.connectors import (
+    complete_onboardings,
+    onboarding_by_token,
+    onboarding_page,
+    pending_onboardings,
+)
 from bimpe_iac.emulator.seeding import seed_catalog
 from bimpe_iac.emulator.store import Store, now_iso
 
@@ -31,6 +38,11 @@ class NewPhoneNumber(BaseModel):
     e164: E164
     label: str | None = None
     inbound_enabled: bool = True
+
+
+class OnboardingCompletion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    integration_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
 
 class Fulfilment(BaseModel):
@@ -112,6 +124,45 @@ async def fulfil(request: Request, request_id: str, body: Fulfilment) -> Respons
     record.update(status="fulfilled", e164=body.e164, updated_at=now_iso())
     store.replace(record)
     return ok(number, "Request fulfilled")
+
+
+@router.get("/onboarding/{token}", response_class=HTMLResponse)
+async def open_onboarding(request: Request, token: str) -> Response:
+    """What a person sees on opening an onboarding URL: it completes the onboarding. No admin
+    token is needed (the gateway lets GET through): the URL's token is unguessable."""
+    store = store_of(request)
+    row = onboarding_by_token(store, token)
+    team_id = store.owner(row["id"]) if row is not None else None
+    if row is None or team_id is None:
+        page = onboarding_page("Link not valid", "This onboarding link is unknown or was revoked.")
+        return HTMLResponse(page, status_code=404)
+    done = row["status"] != "pending"
+    complete_onboardings(store, team_id, [row])
+    text = "was already connected" if done else "is now connected"
+    page = onboarding_page(
+        f"{row['label']} connected", f"{row['label']} {text}. You can close this page."
+    )
+    return HTMLResponse(page)
+
+
+@router.post("/teams/{team_id}/onboarding/complete")
+async def complete_onboarding(
+    request: Request, team_id: str, body: OnboardingCompletion | None = None
+) -> Response:
+    """Complete the team's pending connector onboardings (all, or the one of `integration_id`),
+    as a person opening each onboarding URL would; answers what was completed."""
+    store = store_of(request)
+    _team(store, team_id)
+    integration_id = body.integration_id if body is not None else None
+    rows = pending_onboardings(store, team_id, integration_id)
+    if integration_id is not None and not rows:
+        raise not_found("pending onboarding of integration", integration_id)
+    complete_onboardings(store, team_id, rows)
+    done = [
+        {"integration_id": r["integration_id"], "agent_id": r["agent_id"], "family": r["family"]}
+        for r in rows
+    ]
+    return ok(done, "Onboarding completed")
 
 
 @router.get("/counters")

@@ -3,13 +3,19 @@ their tools, MCP servers with their discovered tools, and Pipedream apps.
 
 Every row lives under the agent (parent_id = agent id), so deleting the agent removes it.
 
+- Onboarding: `configure` of a first-party connector or a Pipedream app answers an onboarding
+  URL on the emulator itself, `<base>/_emulator/onboarding/<token>` (one per integration; the
+  token is unguessable, so opening it needs no key). Opening it (GET) completes a pending
+  onboarding and shows a small HTML page; `POST /_emulator/teams/<team>/onboarding/complete`
+  (admin) completes them for tests. A new token is issued each time an onboarding starts anew.
 - First-party connectors (bumpa, google_calendar, google_sheets, paystack, stripe) are the
-  agent's built-in integrations of those types. `configure` marks one connected and answers an
-  onboarding URL (https://console.bimpe.ai/onboarding/<type>?agent=<id>); there is no OAuth step,
-  so Google connectors connect at once. stripe and paystack need `secret_key` (`public_key` and
-  `currency` optional), bumpa needs `token`, the Google ones take nothing; a field the type does
-  not use is a 400. Configuring again replaces the settings. `disconnect` marks it not connected
-  (a no-op when it is not connected). Neither touches the integration's actions.
+  agent's built-in integrations of those types. stripe and paystack need `secret_key`
+  (`public_key` and `currency` optional) and bumpa needs `token`: they connect at once. The
+  Google ones take nothing and are OAuth connectors: they stay `pending` (is_connected false)
+  until a person completes the onboarding. A field the type does not use is a 400. Configuring
+  again replaces the settings (a connected Google connector stays connected). `disconnect`
+  marks it not connected and drops its onboarding (a no-op when it is not connected). Neither
+  touches the integration's actions.
 - Custom APIs: `configure` creates the integration, or updates the agent's one of the same name.
   `auth_config` must fit `auth_type` (bearer: token; basic: username and password; api_key:
   api_key; custom: anything non-empty; none: nothing). Each tool added is also an agent action
@@ -18,13 +24,18 @@ Every row lives under the agent (parent_id = agent id), so deleting the agent re
   `url_template` is a path under `base_url` or an absolute http(s) URL, and each `{placeholder}`
   in it must be declared in `url_params`. Deleting a tool or disconnecting removes the actions.
 - MCP servers: `configure` creates or updates by name (transport streamable_http and auth_type
-  none by default). `test` succeeds for https URLs and fails, with an error, for http ones.
-  `discover` (https only, else 400) finds three tools derived from the server name:
-  <slug>_search, <slug>_get_record, <slug>_create_record. New ones become enabled actions
+  none by default). The emulator has no network: a server is reachable unless its URL is http
+  (MCP is reached over TLS only) or its host ends in `.invalid` (RFC 2606: it never resolves).
+  `test` reports that, with the number of tools it offers. `discover` (reachable only, else 400)
+  finds the tools the URL names in its `tools` query parameter (`?tools=search,get_record`),
+  by default search, get_record and create_record; each is named <server name slug>_<tool>.
+  New ones become enabled actions
   (integration_type mcp_server), known ones are refreshed keeping their enabled state, and
   enabled ones no longer offered are disabled; the answer counts each.
 - Pipedream: `configure` records the app (one per app_slug) with its MCP server URL and answers
-  an onboarding URL; it adds no actions.
+  an onboarding URL; the app shows `connected: false` (a field beyond the SDK model) until the
+  onboarding is completed. It adds no actions.
+- Tool lists answer the SDK's IntegrationTool fields only, never a custom tool's definition.
 - Secrets (`token`, `public_key`, `secret_key`, `auth_config`) are never stored nor returned:
   only the names of the fields that were set (`credentials_set`, `auth_config_keys`).
 - `agents.integrations.list` still lists only the built-in integrations; custom API and MCP tools
@@ -34,8 +45,12 @@ Every row lives under the agent (parent_id = agent id), so deleting the agent re
 
 from __future__ import annotations
 
+import html
 import re
+import secrets
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from bimpeai import (
     BimpeaiIntegration,
@@ -70,12 +85,13 @@ from bimpe_iac.emulator.store import Store, now_iso
 
 router = APIRouter(prefix="/agents/{agent_id}/integrations", tags=["integration connectors"])
 
-CONSOLE_URL = "https://console.bimpe.ai"
 PIPEDREAM_MCP_URL = "https://mcp.pipedream.net"
 CONNECTION = "bimpeai_connection"
 CUSTOM_API = "custom_api_integration"
 MCP_SERVER = "mcp_server_integration"
 PIPEDREAM = "pipedream_integration"
+ONBOARDING = "connector_onboarding"
+ONBOARDING_PATH = "/_emulator/onboarding"
 
 FirstPartyType = Literal["bumpa", "google_calendar", "google_sheets", "paystack", "stripe"]
 AuthType = Literal["none", "bearer", "basic", "api_key", "custom"]
@@ -88,6 +104,8 @@ FIRST_PARTY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "paystack": (("secret_key",), ("secret_key", "public_key", "currency")),
     "stripe": (("secret_key",), ("secret_key", "public_key", "currency")),
 }
+# First-party types a person authorises in a browser (OAuth): they wait for the onboarding.
+OAUTH_TYPES = frozenset({"google_calendar", "google_sheets"})
 AUTH_NEEDS: dict[str, tuple[str, ...]] = {
     "none": (),
     "bearer": ("token",),
@@ -95,11 +113,11 @@ AUTH_NEEDS: dict[str, tuple[str, ...]] = {
     "api_key": ("api_key",),
     "custom": (),
 }
-MCP_TOOLS = (
-    ("search", "Search", "Search {name} for matching records."),
-    ("get_record", "Get record", "Read one record from {name} by its id."),
-    ("create_record", "Create record", "Create a record in {name}."),
-)
+MCP_TOOLS = {
+    "search": "Search {name} for matching records.",
+    "get_record": "Read one record from {name} by its id.",
+    "create_record": "Create a record in {name}.",
+}
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -265,9 +283,10 @@ def _remove_integration(store: Store, agent_id: str, integration_id: str) -> Non
         store.delete(integration_id)
 
 
-def _tool(action: dict[str, Any], category: str, **extra: Any) -> dict[str, Any]:
+def _tool(action: dict[str, Any], category: str) -> dict[str, Any]:
+    """A tool as the SDK's IntegrationTool has it: never its definition."""
     keys = ("id", "action_name", "name", "description", "is_enabled")
-    return {**{k: action[k] for k in keys}, "category": category, **extra}
+    return {**{k: action[k] for k in keys}, "category": category}
 
 
 def _by_name(store: Store, kind: str, agent_id: str, name: str) -> dict[str, Any] | None:
@@ -279,6 +298,85 @@ def _upsert(store: Store, team: str, kind: str, agent_id: str, row: dict[str, An
         store.insert(kind, team, row, parent_id=agent_id)
     else:
         store.replace(row)
+
+
+# --- onboarding --------------------------------------------------------------------------------
+
+
+def _onboarding(
+    store: Store, agent_id: str, integration_id: str, family: str, label: str, *, pending: bool
+) -> dict[str, Any]:
+    """The integration's onboarding row, updated for a new `configure` (not yet saved).
+
+    A pending onboarding keeps its token, so configuring again answers the same URL; one that
+    starts anew gets a fresh token."""
+    rows = store.children(ONBOARDING, agent_id)
+    row = next((o for o in rows if o["integration_id"] == integration_id), None)
+    at = now_iso()
+    if row is None:
+        row = {"id": new_id("onb"), "integration_id": integration_id, "created_at": at}
+    if row.get("status") != "pending" or "token" not in row:
+        row["token"] = secrets.token_urlsafe(32)
+    row.update(
+        agent_id=agent_id,
+        family=family,
+        label=label,
+        status="pending" if pending else "completed",
+        updated_at=at,
+    )
+    return row
+
+
+def _onboarding_url(request: Request, row: dict[str, Any]) -> str:
+    return f"{str(request.base_url).rstrip('/')}{ONBOARDING_PATH}/{row['token']}"
+
+
+def _drop_onboarding(store: Store, agent_id: str, integration_id: str) -> None:
+    for row in store.children(ONBOARDING, agent_id):
+        if row["integration_id"] == integration_id:
+            store.delete(row["id"])
+
+
+def onboarding_by_token(store: Store, token: str) -> dict[str, Any] | None:
+    """The onboarding a token opens, in any team (the token is the credential)."""
+    rows = store.find(ONBOARDING, None, token=token)
+    return rows[0] if rows else None
+
+
+def pending_onboardings(
+    store: Store, team_id: str, integration_id: str | None = None
+) -> list[dict[str, Any]]:
+    rows = store.find(ONBOARDING, team_id, status="pending")
+    return [r for r in rows if integration_id in (None, r["integration_id"])]
+
+
+def complete_onboardings(store: Store, team_id: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Mark pending onboardings of a team completed, and their integrations connected."""
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        if row["status"] != "pending":
+            continue
+        kind = "integration" if row["family"] == "bimpeai" else PIPEDREAM
+        target = store.get(kind, row["integration_id"], (team_id,), parent_id=row["agent_id"])
+        if target is None:
+            continue
+        if row["family"] == "bimpeai":
+            target.update(status="connected", is_connected=True)
+        else:
+            target.update(connected=True, updated_at=now_iso())
+        row.update(status="completed", completed_at=now_iso())
+        changed += [target, row]
+    with store.transaction():
+        store.replace_many(changed)
+
+
+def onboarding_page(title: str, text: str) -> str:
+    """The small HTML page a person sees on opening an onboarding URL."""
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        f"<body><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>\n"
+    )
 
 
 # --- first-party (BimpeAI) connectors ----------------------------------------------------------
@@ -336,12 +434,19 @@ async def configure_first_party(
         credentials_set=sorted(k for k in fields if k in CREDENTIALS),
         configured_at=now_iso(),
     )
-    integration.update(status="connected", is_connected=True)
+    waits = body.type in OAUTH_TYPES and not integration["is_connected"]
+    onboarding = _onboarding(
+        store, agent_id, integration["id"], "bimpeai", integration["name"], pending=waits
+    )
+    if waits:
+        integration.update(status="pending", is_connected=False)
+    else:
+        integration.update(status="connected", is_connected=True)
     with store.transaction():
         _upsert(store, team, CONNECTION, agent_id, connection)
+        _upsert(store, team, ONBOARDING, agent_id, onboarding)
         store.replace(integration)
-    url = f"{CONSOLE_URL}/onboarding/{body.type}?agent={agent_id}"
-    return ok({"onboarding_url": url}, "Integration configured")
+    return ok({"onboarding_url": _onboarding_url(request, onboarding)}, "Integration configured")
 
 
 @router.delete("/bimpeai/{integration_id}", response_model=Envelope[None])
@@ -356,6 +461,7 @@ async def disconnect_first_party(request: Request, agent_id: str, integration_id
     with store.transaction():
         if connection is not None:
             store.delete(connection["id"])
+        _drop_onboarding(store, agent_id, integration_id)
         store.replace(integration)
     return ok(None, "Integration disconnected")
 
@@ -368,13 +474,7 @@ def _custom_api(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _custom_tool(action: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
-    return _tool(
-        action,
-        definition["category"],
-        http_method=definition["http_method"],
-        url_template=definition["url_template"],
-        require_human_approval=definition["require_human_approval"],
-    )
+    return _tool(action, definition["category"])
 
 
 @router.get("/custom_api", response_model=Envelope[list[CustomApiIntegration]])
@@ -509,10 +609,33 @@ async def delete_custom_api_tool(
 
 
 def _mcp_reachable(row: dict[str, Any]) -> str | None:
-    """Why the server cannot be reached, or None when it can."""
-    if str(row["config"]["server_url"]).startswith("https://"):
-        return None
-    return "the server URL is not https; MCP servers are reached over TLS only"
+    """Why the server cannot be reached, or None when it can (the emulator has no network)."""
+    url = urlsplit(str(row["config"]["server_url"]))
+    if url.scheme != "https":
+        return "the server URL is not https; MCP servers are reached over TLS only"
+    host = (url.hostname or "").rstrip(".")
+    if host == "invalid" or host.endswith(".invalid"):
+        return f"could not resolve host {host}"
+    return None
+
+
+def _mcp_offered(row: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """action_name -> (title, description) of the tools the server offers: those its URL names
+    in `tools=` (comma-separated), else the default three."""
+    name = row["config"]["name"]
+    query = parse_qs(urlsplit(str(row["config"]["server_url"])).query)
+    wanted = [_slug(t) for v in query.get("tools", []) for t in v.split(",")]
+    suffixes = list(dict.fromkeys(t for t in wanted if t)) or list(MCP_TOOLS)
+    prefix = _slug(name)
+    return {
+        f"{prefix}_{suffix}": (
+            suffix.replace("_", " ").capitalize(),
+            MCP_TOOLS.get(suffix, "{title} in {name}.").format(
+                name=name, title=suffix.replace("_", " ").capitalize()
+            ),
+        )
+        for suffix in suffixes
+    }
 
 
 @router.get("/mcp_server", response_model=Envelope[list[McpServerIntegration]])
@@ -563,7 +686,8 @@ async def check_mcp_server(request: Request, agent_id: str, integration_id: str)
     name = row["config"]["name"]
     error = _mcp_reachable(row)
     if error is None:
-        result = {"success": True, "message": f"Connected to {name}", "tools_count": len(MCP_TOOLS)}
+        tools_count = len(_mcp_offered(row))
+        result = {"success": True, "message": f"Connected to {name}", "tools_count": tools_count}
     else:
         result = {"success": False, "message": f"Could not connect to {name}", "error": error}
     return ok({"error": None, "tools_count": None, **result}, "Connection tested")
@@ -579,11 +703,7 @@ async def discover_mcp_tools(request: Request, agent_id: str, integration_id: st
     error = _mcp_reachable(row)
     if error is not None:
         raise ApiError(400, "bad_request", f"could not connect to MCP server {name}: {error}")
-    prefix = _slug(name)
-    offered = {
-        f"{prefix}_{suffix}": (title, description.format(name=name))
-        for suffix, title, description in MCP_TOOLS
-    }
+    offered = _mcp_offered(row)
     all_actions = store.children("action", agent_id)
     taken = [
         a["action_name"]
@@ -634,7 +754,7 @@ async def list_mcp_tools(request: Request, agent_id: str, integration_id: str) -
     store, team = _agent_store(request, agent_id)
     _row(store, team, MCP_SERVER, agent_id, integration_id, "MCP server integration")
     actions = _actions_of(store, agent_id, integration_id)
-    return ok([_tool(a, "mcp_server", require_human_approval=False) for a in actions])
+    return ok([_tool(a, "mcp_server") for a in actions])
 
 
 # --- Pipedream ---------------------------------------------------------------------------------
@@ -656,6 +776,7 @@ async def configure_pipedream(
     row = next((r for r in rows if r["config"]["app_slug"] == body.app_slug), None) or {
         "id": new_id("pd"),
         "channel_type": "pipedream",
+        "connected": False,
         "created_at": at,
     }
     row.update(
@@ -667,14 +788,26 @@ async def configure_pipedream(
         },
         updated_at=at,
     )
-    _upsert(store, team, PIPEDREAM, agent_id, row)
-    url = f"{CONSOLE_URL}/onboarding/pipedream?agent={agent_id}&app={body.app_slug}"
-    return ok({"onboarding_url": url}, "Integration configured")
+    label = body.app_name or body.app_slug
+    onboarding = _onboarding(
+        store,
+        agent_id,
+        row["id"],
+        "pipedream",
+        label,
+        pending=not row.setdefault("connected", False),
+    )
+    with store.transaction():
+        _upsert(store, team, PIPEDREAM, agent_id, row)
+        _upsert(store, team, ONBOARDING, agent_id, onboarding)
+    return ok({"onboarding_url": _onboarding_url(request, onboarding)}, "Integration configured")
 
 
 @router.delete("/pipedream/{integration_id}", response_model=Envelope[None])
 async def disconnect_pipedream(request: Request, agent_id: str, integration_id: str) -> Response:
     store, team = _agent_store(request, agent_id)
     _row(store, team, PIPEDREAM, agent_id, integration_id, "Pipedream integration")
-    store.delete(integration_id)
+    with store.transaction():
+        _drop_onboarding(store, agent_id, integration_id)
+        store.delete(integration_id)
     return ok(None, "Integration disconnected")
