@@ -102,6 +102,8 @@ class UpdateRequest:
 class Created:
     id: str
     parent_id: str | None = None
+    notices: tuple[str, ...] = ()
+    """What a person must do now, printed by apply (open an onboarding URL)."""
 
 
 class ResourceKind(Protocol):
@@ -117,6 +119,10 @@ class ResourceKind(Protocol):
     """Fields whose change forces delete-then-create."""
     forget_on_delete: bool
     """Deleting only stops managing it (actions, live status): no API call."""
+    write_only_fields: frozenset[str]
+    """Fields the API takes but never returns (credentials, a tool's definition): `read`
+    leaves them out, and the engine compares them with what the last apply recorded (a
+    keyed digest for a sensitive value), so a change shows and nothing else does."""
 
     def desired(self, context: PlanContext) -> list[Desired]: ...
 
@@ -131,7 +137,9 @@ class ResourceKind(Protocol):
 
     async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created: ...
 
-    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None: ...
+    async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> tuple[str, ...] | None:
+        """Send the update; what a person must do now (as `Created.notices`), if anything."""
+        ...
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None: ...
 

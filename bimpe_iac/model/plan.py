@@ -64,6 +64,9 @@ class Live:
     values: dict[str, Any]
     fingerprint: str
     updated_at: str | None = None
+    notes: tuple[str, ...] = ()
+    """What a person should know of the object as it is, shown by plan and drift even when
+    nothing changes (an integration waiting for someone to connect it)."""
 
 
 @dataclass(frozen=True, slots=True)

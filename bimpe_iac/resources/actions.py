@@ -20,6 +20,7 @@ class ActionsKind:
     set_fields: frozenset[str] = frozenset({"enabled"})
     replace_fields: frozenset[str] = frozenset()
     forget_on_delete: bool = True
+    write_only_fields: frozenset[str] = frozenset()
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []

@@ -168,6 +168,7 @@ class AgentKind:
     set_fields: frozenset[str] = frozenset()
     replace_fields: frozenset[str] = frozenset()
     forget_on_delete: bool = False
+    write_only_fields: frozenset[str] = frozenset()
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []

@@ -80,6 +80,7 @@ class KnowledgeBaseKind:
     set_fields: frozenset[str] = frozenset()
     replace_fields: frozenset[str] = frozenset({"type"})
     forget_on_delete: bool = False
+    write_only_fields: frozenset[str] = frozenset()
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []

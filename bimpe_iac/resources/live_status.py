@@ -47,6 +47,7 @@ class LiveStatusKind:
     set_fields: frozenset[str] = frozenset()
     replace_fields: frozenset[str] = frozenset()
     forget_on_delete: bool = True
+    write_only_fields: frozenset[str] = frozenset()
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []

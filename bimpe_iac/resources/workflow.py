@@ -160,6 +160,7 @@ class WorkflowKind:
     set_fields: frozenset[str] = SET_FIELDS
     replace_fields: frozenset[str] = frozenset()
     forget_on_delete: bool = False
+    write_only_fields: frozenset[str] = frozenset()
 
     def desired(self, context: PlanContext) -> list[Desired]:
         return [
