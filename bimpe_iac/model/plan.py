@@ -50,6 +50,9 @@ class Desired:
     """Addresses whose changes must wait for this one (a pause goes before reconfiguring);
     it overrides `depends_on` and `waits_for` for the order."""
     parent: str | None = None
+    provides: tuple[str, ...] = ()
+    """The action names this resource gives the agent it is under (a custom API's tools):
+    the agent's `actions:` may enable them, and enabling waits for this resource."""
     lifecycle: Lifecycle = Lifecycle()
     source: str | None = None
 
