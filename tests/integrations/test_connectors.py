@@ -1,0 +1,359 @@
+"""First-party connectors and Pipedream apps as code, end to end: the CLI applies a stack
+directory against the emulator over HTTP and the team is read back through the official SDK.
+
+Each connector is configured once with the manifest's fields and a second plan is empty; a
+rotated credential is exactly one update and no credential reaches the output, a saved plan,
+the state or `.bimpe/`; an OAuth connector prints its onboarding URL, waits for a person
+without a planned change, and stops waiting once onboarded; `connected: false` and a removed
+block disconnect only that connector; a type or credential the API does not take is a
+located error before anything is sent. Pipedream apps likewise."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Cli, raw_bytes_under, write_stack
+
+SECRET = "sk_live_Q8zT4mYw2rN7pK1v"
+ROTATED = "sk_live_R3tAt3dK3y9xZ0aa"
+BUMPA_TOKEN = "bumpa_tok_9f8e7d6c5b4a"
+
+STACK_YAML = """
+name: shop
+environments:
+  test:
+    vars:
+      paystack_key: {value: "${env.PAYSTACK_SECRET}", sensitive: true}
+      bumpa_token: {value: "${env.BUMPA_TOKEN}", sensitive: true}
+"""
+
+WORKFLOW = """
+workflows:
+  main: {name: Shop flow, system_prompt: Help customers pay.}
+"""
+
+
+def agent_with(blocks: str) -> str:
+    """A resource file with one agent, `bot`, holding `blocks` (indented under it)."""
+    body = "\n".join(f"    {line}" for line in blocks.strip("\n").splitlines())
+    return (
+        WORKFLOW
+        + f"""
+agents:
+  bot:
+    workflow: main
+    name: Shop bot
+    description: Takes payments
+{body}
+"""
+    )
+
+
+CONNECTORS = """
+connectors:
+  paystack: {secret_key: "${var.paystack_key}", currency: ngn}
+  bumpa: {token: "${var.bumpa_token}"}
+"""
+
+GOOGLE = """
+connectors:
+  google_calendar: {}
+"""
+
+PIPEDREAM = """
+pipedream_apps:
+  slack: {app_name: Slack}
+"""
+
+# Engine support for write-only fields, notices and notes is built on main; until it lands
+# these checks cannot pass.
+NEEDS_ENGINE = pytest.mark.xfail(
+    strict=False, reason="engine support for write-only fields, notices and notes not merged yet"
+)
+
+
+@pytest.fixture
+def stack(tmp_path: Path, cli: Cli) -> Path:
+    cli.env.update({"PAYSTACK_SECRET": SECRET, "BUMPA_TOKEN": BUMPA_TOKEN})
+    return write_stack(
+        tmp_path / "shop", {"stack.yaml": STACK_YAML, "resources.yaml": agent_with(CONNECTORS)}
+    )
+
+
+def connectors(cli: Cli) -> dict[str, dict[str, object]]:
+    agent_id = cli.agent_id("Shop bot")
+    return {
+        item.type: {"status": item.status, **(item.model_extra or {})}
+        for item in cli.sdk.agents.integrations.bimpeai.list(agent_id)
+    }
+
+
+def rewrite(stack: Path, text: str) -> None:
+    (stack / "resources.yaml").write_text(text)
+
+
+def assert_no_secret(stack: Path, *texts: str) -> None:
+    for secret in (SECRET, ROTATED, BUMPA_TOKEN):
+        for text in texts:
+            assert secret not in text
+        for name, data in raw_bytes_under(stack).items():
+            assert secret.encode() not in data, name
+
+
+# --- first-party connectors -----------------------------------------------------------------
+
+
+def test_each_connector_is_configured_once_with_its_fields(cli: Cli, stack: Path) -> None:
+    planned = cli("plan", stack, "--out", stack / "connectors.plan.json")
+    assert planned.exit_code == 0, planned.text
+    applied = cli.apply(stack)
+    live = connectors(cli)
+    assert live["paystack"] == {
+        "status": "connected",
+        "currency": "NGN",
+        "credentials_set": ["secret_key"],
+    }
+    assert live["bumpa"] == {"status": "connected", "currency": None, "credentials_set": ["token"]}
+    # The others are built in and stay as they were.
+    for kind in ("stripe", "google_calendar", "google_sheets"):
+        assert live[kind]["status"] == "not_connected"
+    assert len(live) == 5
+    shown = cli("state", "show", "agents.bot.connectors.paystack", stack)
+    assert shown.exit_code == 0, shown.text
+    assert_no_secret(stack, planned.text, applied.text, shown.text)
+
+
+@NEEDS_ENGINE
+def test_a_second_plan_is_empty(cli: Cli, stack: Path) -> None:
+    cli.apply(stack)
+    assert cli.actionable(stack) == []
+    summary, _ = cli.summary(stack)
+    assert summary.startswith("No changes.")
+
+
+@NEEDS_ENGINE
+def test_rotating_the_paystack_key_is_exactly_one_update(cli: Cli, stack: Path) -> None:
+    cli.apply(stack)
+    cli.env["PAYSTACK_SECRET"] = ROTATED
+    assert cli.actionable(stack) == [("agents.bot.connectors.paystack", "update")]
+    planned = cli("plan", stack, "--out", stack / "rotate.plan.json")
+    assert planned.exit_code == 0, planned.text
+    applied = cli("apply", stack / "rotate.plan.json", "--auto-approve")
+    assert applied.exit_code == 0, applied.text
+    assert connectors(cli)["paystack"]["credentials_set"] == ["secret_key"]
+    assert cli.actionable(stack) == []
+    drift = cli("drift", stack)
+    assert_no_secret(stack, planned.text, applied.text, drift.text)
+
+
+def test_changing_the_currency_is_one_update_that_keeps_the_key(cli: Cli, stack: Path) -> None:
+    cli.apply(stack)
+    rewrite(stack, agent_with(CONNECTORS.replace("currency: ngn", "currency: ghs")))
+    changes = cli.actionable(stack)
+    assert ("agents.bot.connectors.paystack", "update") in changes
+    assert all(address.endswith("paystack") for address, _ in changes)
+    applied = cli.apply(stack)
+    paystack = connectors(cli)["paystack"]
+    assert (paystack["currency"], paystack["credentials_set"]) == ("GHS", ["secret_key"])
+    assert_no_secret(stack, applied.text)
+
+
+def test_connected_false_disconnects(cli: Cli, stack: Path) -> None:
+    cli.apply(stack)
+    rewrite(stack, agent_with(CONNECTORS.replace("currency: ngn", "connected: false")))
+    planned = cli.actionable(stack)
+    assert ("agents.bot.connectors.paystack", "update") in planned
+    assert all(address.endswith(("paystack", "bumpa")) for address, _ in planned)
+    cli.apply(stack)
+    live = connectors(cli)
+    assert live["paystack"]["status"] == "not_connected"
+    assert live["bumpa"]["status"] == "connected"
+    assert ("agents.bot.connectors.paystack", "update") not in cli.actionable(stack)
+
+
+def test_a_connector_kept_disconnected_is_never_connected(cli: Cli, tmp_path: Path) -> None:
+    stack = write_stack(
+        tmp_path / "off",
+        {
+            "stack.yaml": "name: off\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with("connectors:\n  stripe: {connected: false}"),
+        },
+    )
+    cli.apply(stack)
+    assert connectors(cli)["stripe"]["status"] == "not_connected"
+    assert cli.actionable(stack) == []
+
+
+def test_removing_a_connector_block_disconnects_only_it(cli: Cli, stack: Path) -> None:
+    cli.apply(stack)
+    rewrite(stack, agent_with(CONNECTORS.replace('  bumpa: {token: "${var.bumpa_token}"}\n', "")))
+    planned = cli.actionable(stack)
+    assert ("agents.bot.connectors.bumpa", "delete") in planned
+    assert [c for c in planned if c[1] == "delete"] == [("agents.bot.connectors.bumpa", "delete")]
+    cli.apply(stack)
+    live = connectors(cli)
+    assert live["bumpa"]["status"] == "not_connected"
+    assert live["paystack"]["status"] == "connected"
+    listed = cli("state", "list", stack)
+    assert "agents.bot.connectors.bumpa" not in listed.output
+    assert "agents.bot.connectors.paystack" in listed.output
+
+
+def test_google_calendar_waits_for_a_person(cli: Cli, tmp_path: Path) -> None:
+    stack = write_stack(
+        tmp_path / "cal",
+        {
+            "stack.yaml": "name: cal\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with(GOOGLE),
+        },
+    )
+    applied = cli.apply(stack)
+    assert connectors(cli)["google_calendar"]["status"] == "pending"
+    urls = re.findall(r"https?://\S+/_emulator/onboarding/[A-Za-z0-9_-]+", applied.text)
+    assert cli.actionable(stack) == []  # pending is not a change to make
+    if not urls:
+        pytest.xfail("apply does not print notices yet (engine support not merged)")
+    summary, planned = cli.summary(stack)
+    assert summary.startswith("No changes.")
+    assert "waiting for a person to connect it" in planned.text
+    cli.complete_onboarding()
+    assert connectors(cli)["google_calendar"]["status"] == "connected"
+    summary, planned = cli.summary(stack)
+    assert summary.startswith("No changes.")
+    assert "waiting for a person" not in planned.text
+
+
+def test_google_calendar_onboarding_url_is_printed(cli: Cli, tmp_path: Path) -> None:
+    stack = write_stack(
+        tmp_path / "cal",
+        {
+            "stack.yaml": "name: cal\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with(GOOGLE),
+        },
+    )
+    applied = cli.apply(stack)
+    if "/_emulator/onboarding/" not in applied.text:
+        pytest.xfail("apply does not print notices yet (engine support not merged)")
+    assert f"{cli.running.url}/_emulator/onboarding/" in applied.text
+
+
+def test_a_misspelt_connector_type_is_a_located_error(cli: Cli, tmp_path: Path) -> None:
+    stack = write_stack(
+        tmp_path / "typo",
+        {
+            "stack.yaml": "name: typo\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with("connectors:\n  paystak: {secret_key: x}"),
+        },
+    )
+    checked = cli("validate", stack)
+    assert checked.exit_code == 1
+    assert "resources.yaml:" in checked.text and "paystak" in checked.text
+    assert "paystack" in checked.text  # the key types it may be
+
+
+def test_a_credential_the_type_does_not_take_is_refused_before_any_change(
+    cli: Cli, tmp_path: Path
+) -> None:
+    stack = write_stack(
+        tmp_path / "wrong",
+        {
+            "stack.yaml": "name: wrong\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with(
+                "connectors:\n  google_sheets: {token: abc}\n  stripe: {currency: usd}"
+            ),
+        },
+    )
+    planned = cli("plan", stack)
+    assert planned.exit_code == 1, planned.text
+    assert "token: not used by google_sheets" in planned.text
+    assert "secret_key: required for stripe" in planned.text
+    assert "resources.yaml:" in planned.text
+    assert "abc" not in planned.text
+    assert cli.sdk.agents.list().data == []
+
+
+def test_an_existing_connection_is_imported(cli: Cli, stack: Path) -> None:
+    """`plan --adopt` takes the connector the agent already has, as every agent has them."""
+    cli.apply(stack)
+    (stack / ".bimpe" / "state").rename(stack / "old-state")
+    planned = cli("plan", stack, "--adopt", "--format", "json")
+    assert planned.exit_code == 0, planned.text
+    assert '"agents.bot.connectors.paystack"' in planned.output
+    assert SECRET not in planned.output
+
+
+# --- Pipedream apps --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pipedream(tmp_path: Path) -> Path:
+    return write_stack(
+        tmp_path / "pd",
+        {
+            "stack.yaml": "name: pd\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with(PIPEDREAM),
+        },
+    )
+
+
+def apps(cli: Cli) -> dict[str, dict[str, object]]:
+    agent_id = cli.agent_id("Shop bot")
+    return {
+        app.config.app_slug: {
+            "app_name": app.config.app_name,
+            "connected": (app.model_extra or {}).get("connected"),
+        }
+        for app in cli.sdk.agents.integrations.pipedream.list(agent_id)
+    }
+
+
+def test_a_pipedream_app_is_configured_once_and_waits(cli: Cli, pipedream: Path) -> None:
+    applied = cli.apply(pipedream)
+    assert apps(cli) == {"slack": {"app_name": "Slack", "connected": False}}
+    assert cli.actionable(pipedream) == []
+    if "/_emulator/onboarding/" not in applied.text:
+        pytest.xfail("apply does not print notices yet (engine support not merged)")
+    _, planned = cli.summary(pipedream)
+    assert "waiting for a person to connect it" in planned.text
+    cli.complete_onboarding()
+    assert apps(cli)["slack"]["connected"] is True
+    summary, planned = cli.summary(pipedream)
+    assert summary.startswith("No changes.")
+    assert "waiting for a person" not in planned.text
+
+
+def test_a_pipedream_app_name_change_is_one_update(cli: Cli, pipedream: Path) -> None:
+    cli.apply(pipedream)
+    cli.complete_onboarding()
+    rewrite(pipedream, agent_with(PIPEDREAM.replace("Slack", "Team Slack")))
+    assert cli.actionable(pipedream) == [("agents.bot.pipedream_apps.slack", "update")]
+    cli.apply(pipedream)
+    assert apps(cli) == {"slack": {"app_name": "Team Slack", "connected": True}}
+    assert cli.actionable(pipedream) == []
+
+
+def test_removing_a_pipedream_app_disconnects_only_it(cli: Cli, pipedream: Path) -> None:
+    two = PIPEDREAM + "  notion: {app_name: Notion}\n"
+    rewrite(pipedream, agent_with(two))
+    cli.apply(pipedream)
+    assert set(apps(cli)) == {"slack", "notion"}
+    rewrite(pipedream, agent_with(PIPEDREAM))
+    assert cli.actionable(pipedream) == [("agents.bot.pipedream_apps.notion", "delete")]
+    cli.apply(pipedream)
+    assert set(apps(cli)) == {"slack"}
+    assert cli.actionable(pipedream) == []
+
+
+def test_a_bad_pipedream_slug_is_a_located_error(cli: Cli, tmp_path: Path) -> None:
+    stack = write_stack(
+        tmp_path / "slug",
+        {
+            "stack.yaml": "name: slug\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with("pipedream_apps:\n  Google Drive: {}"),
+        },
+    )
+    checked = cli("validate", stack)
+    assert checked.exit_code == 1
+    assert "resources.yaml:" in checked.text and "Pipedream app slug" in checked.text
