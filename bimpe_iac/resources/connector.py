@@ -184,7 +184,7 @@ class ConnectorKind:
         )
         found = await _find(client, agent_id, kind)
         if found.status == "pending":
-            notice = f"Open {answer.onboarding_url} to connect {found.name} (agent {agent_id})."
+            notice = f"Open {answer.onboarding_url} to connect {found.name}."
             return str(found.id), (notice,)
         return str(found.id), ()
 

@@ -138,7 +138,7 @@ class PipedreamAppKind:
         if (found.model_extra or {}).get("connected") is True:
             return found.id, ()
         label = values.get("app_name") or slug
-        notice = f"Open {answer.onboarding_url} to connect {label} (agent {agent_id})."
+        notice = f"Open {answer.onboarding_url} to connect {label}."
         return found.id, (notice,)
 
     async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
