@@ -44,7 +44,10 @@ FIELDS_OF: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 OAUTH_TYPES = frozenset({"google_calendar", "google_sheets"})
 """Connected by a person at the onboarding URL: pending until then."""
-WAITING = "waiting for a person to connect it: open the onboarding URL apply printed"
+WAITING = (
+    "waiting for a person to connect it: open the onboarding URL apply printed"
+    " (for a new one: bimpe-iac destroy --target {address}, then apply)"
+)
 
 
 def _currency(value: str) -> str:
@@ -119,7 +122,7 @@ def _body(kind: str, values: dict[str, Any]) -> dict[str, Any]:
 class ConnectorKind:
     name: str = "connector"
     collections: tuple[Collection, ...] = (CONNECTORS,)
-    set_fields: frozenset[str] = frozenset()
+    set_fields: frozenset[str] = frozenset({"credentials_set"})
     replace_fields: frozenset[str] = frozenset()
     forget_on_delete: bool = False
     write_only_fields: frozenset[str] = frozenset(CREDENTIALS)
@@ -134,9 +137,12 @@ class ConnectorKind:
                 issues.append(context.stack.issue_at(entry.address, problem))
             values: dict[str, Any] = {"type": entry.key, "connected": spec.connected}
             if spec.connected:
-                for name in (*CREDENTIALS, "currency"):
-                    if getattr(spec, name) is not None:
-                        values[name] = getattr(spec, name)
+                given = [name for name in CREDENTIALS if getattr(spec, name) is not None]
+                values.update({name: getattr(spec, name) for name in given})
+                if spec.currency is not None:
+                    values["currency"] = spec.currency
+                # Which credentials are set is read back: one dropped by hand shows as drift.
+                values["credentials_set"] = sorted(given)
             out.append(
                 Desired(
                     address=entry.address,
@@ -159,7 +165,7 @@ class ConnectorKind:
         if obj is None:
             return None
         values = {"type": obj.get("type"), **live_values(obj)}
-        notes = (WAITING,) if obj.get("status") == "pending" else ()
+        notes = (WAITING.format(address=address),) if obj.get("status") == "pending" else ()
         return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"), notes)
 
     def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:

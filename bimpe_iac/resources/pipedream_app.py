@@ -47,7 +47,10 @@ class PipedreamAppSpec(ResourceSpec):
     app_icon: HttpUrl | None = None
 
 
-WAITING = "waiting for a person to connect it: open the onboarding URL apply printed"
+WAITING = (
+    "waiting for a person to connect it: open the onboarding URL apply printed"
+    " (for a new one: bimpe-iac destroy --target {address}, then apply)"
+)
 FIELDS = ("app_slug", "app_name", "app_icon")
 
 
@@ -110,7 +113,7 @@ class PipedreamAppKind:
         config = _config(obj)
         values = {name: config.get(name) for name in FIELDS}
         values["connected"] = _connected(obj)
-        notes = () if _connected(obj) else (WAITING,)
+        notes = () if _connected(obj) else (WAITING.format(address=address),)
         return Live(address, entry.id, values, fingerprint(obj), obj.get("updated_at"), notes)
 
     def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:

@@ -10,6 +10,7 @@ located error before anything is sent. Pipedream apps likewise."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -208,7 +209,13 @@ def test_google_calendar_waits_for_a_person(cli: Cli, tmp_path: Path) -> None:
     assert len(urls) == 1, applied.text
     summary, planned = cli.summary(stack)
     assert summary.startswith("No changes.")
-    assert "waiting for a person to connect it" in planned.text
+    assert "google_calendar: waiting for a person to connect it" in planned.text
+    drift = cli("drift", stack)
+    assert drift.exit_code == 0, drift.text
+    assert "waiting for a person to connect it" in drift.text
+    # Applying again while it waits changes nothing and keeps the same onboarding.
+    again = cli.apply(stack)
+    assert "No changes." in again.output
     cli.complete_onboarding()
     assert connectors(cli)["google_calendar"]["status"] == "connected"
     summary, planned = cli.summary(stack)
@@ -264,13 +271,45 @@ def test_a_credential_the_type_does_not_take_is_refused_before_any_change(
 
 
 def test_an_existing_connection_is_imported(cli: Cli, stack: Path) -> None:
-    """`plan --adopt` takes the connector the agent already has, as every agent has them."""
+    """`plan --adopt` takes the connector the agent already has (every agent has each one);
+    the credential cannot be read back, so it is sent again once."""
     cli.apply(stack)
     (stack / ".bimpe" / "state").rename(stack / "old-state")
     planned = cli("plan", stack, "--adopt", "--format", "json")
     assert planned.exit_code == 0, planned.text
-    assert '"agents.bot.connectors.paystack"' in planned.output
-    assert SECRET not in planned.output
+    changes = {c["address"]: c for c in json.loads(planned.output)["changes"]}
+    paystack = changes["agents.bot.connectors.paystack"]
+    assert paystack["action"] == "import"
+    assert [f["field"] for f in paystack["fields"]] == ["secret_key"]
+    applied = cli("apply", stack, "--adopt", "--auto-approve")
+    assert applied.exit_code == 0, applied.text
+    assert cli.actionable(stack) == []
+    assert connectors(cli)["paystack"]["credentials_set"] == ["secret_key"]
+    assert_no_secret(stack, planned.text, applied.text)
+
+
+def test_a_connector_disconnected_by_hand_is_drift_that_apply_reconnects(
+    cli: Cli, stack: Path
+) -> None:
+    cli.apply(stack)
+    agent_id = cli.agent_id("Shop bot")
+    paystack = next(
+        i for i in cli.sdk.agents.integrations.bimpeai.list(agent_id) if i.type == "paystack"
+    )
+    assert paystack.id is not None
+    cli.sdk.agents.integrations.bimpeai.disconnect(agent_id, paystack.id)
+    drift = cli("drift", stack)
+    assert drift.exit_code == 2, drift.text
+    assert "agents.bot.connectors.paystack" in drift.output
+    assert cli.actionable(stack) == [("agents.bot.connectors.paystack", "update")]
+    applied = cli.apply(stack)
+    assert connectors(cli)["paystack"] == {
+        "status": "connected",
+        "currency": "NGN",
+        "credentials_set": ["secret_key"],
+    }
+    assert cli.actionable(stack) == []
+    assert_no_secret(stack, drift.text, applied.text)
 
 
 # --- Pipedream apps --------------------------------------------------------------------------
