@@ -384,3 +384,59 @@ def test_a_bad_pipedream_slug_is_a_located_error(cli: Cli, tmp_path: Path) -> No
     checked = cli("validate", stack)
     assert checked.exit_code == 1
     assert "resources.yaml:" in checked.text and "Pipedream app slug" in checked.text
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def build_connected_agent(cli: Cli) -> str:
+    """An agent connected through the SDK alone: paystack and bumpa with credentials, Google
+    Calendar waiting for its onboarding, and a Pipedream app."""
+    workflow = cli.sdk.workflows.create(name="Shop flow", system_prompt="Help customers pay.")
+    agent = cli.sdk.agents.create(
+        workflow_id=workflow.id, name="Shop bot", description="Takes payments"
+    )
+    first_party = cli.sdk.agents.integrations.bimpeai
+    first_party.configure(agent.id, type="paystack", secret_key=SECRET, currency="ngn")
+    first_party.configure(agent.id, type="bumpa", token=BUMPA_TOKEN)
+    first_party.configure(agent.id, type="google_calendar")
+    cli.sdk.agents.integrations.pipedream.configure(agent.id, app_slug="slack", app_name="Slack")
+    return agent.id
+
+
+def test_export_writes_connected_connectors_with_credential_vars(cli: Cli, tmp_path: Path) -> None:
+    build_connected_agent(cli)
+    out = tmp_path / "exported"
+    exported = cli("export", "--out", out)
+    assert exported.exit_code == 0, exported.text
+    assert "3 connectors, 1 Pipedream app" in exported.output
+    files = raw_bytes_under(out)
+    for name, data in files.items():
+        assert SECRET.encode() not in data and BUMPA_TOKEN.encode() not in data, name
+    agents = (out / "agents.yaml").read_text()
+    connectors_block = agents[agents.index("connectors:") :]
+    for kind in ("paystack", "bumpa", "google_calendar"):
+        assert f"{kind}:" in connectors_block
+    for kind in ("stripe", "google_sheets"):  # not connected: not written
+        assert f"{kind}:" not in connectors_block
+    assert "var.shop-bot_paystack_secret_key" not in agents
+    assert "var.shop_bot_paystack_secret_key}" in agents
+    assert "var.shop_bot_bumpa_token}" in agents
+    assert "currency: NGN" in agents
+    assert "slack:" in agents and "app_name: Slack" in agents
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="export/write.py escapes every ${ as $${ and stack.yaml does not declare the"
+    " sensitive vars kinds add to ExportContext.variables yet (generic export work)",
+)
+def test_an_exported_connector_reads_its_credential_from_a_sensitive_var(
+    cli: Cli, tmp_path: Path
+) -> None:
+    build_connected_agent(cli)
+    out = tmp_path / "exported"
+    assert cli("export", "--out", out).exit_code == 0
+    agents = (out / "agents.yaml").read_text()
+    assert "secret_key: ${var.shop_bot_paystack_secret_key}" in agents
+    assert "shop_bot_paystack_secret_key" in (out / "stack.yaml").read_text()
