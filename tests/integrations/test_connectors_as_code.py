@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Cli, raw_bytes_under, write_stack
+from integration_cli import Cli, raw_bytes_under, write_stack
 
 SECRET = "sk_live_Q8zT4mYw2rN7pK1v"
 ROTATED = "sk_live_R3tAt3dK3y9xZ0aa"
