@@ -424,12 +424,20 @@ def test_export_writes_connected_connectors_with_credential_vars(cli: Cli, tmp_p
     assert "var.shop_bot_bumpa_token}" in agents
     assert "currency: NGN" in agents
     assert "slack:" in agents and "app_name: Slack" in agents
+    # Which environment variables to set, and what each is for.
+    assert (
+        "SHOP_BOT_PAYSTACK_SECRET_KEY: the secret key of the Paystack connector of the agent"
+        " shop-bot" in exported.output
+    )
+    assert "SHOP_BOT_BUMPA_TOKEN: the token of the Bumpa connector" in exported.output
+    stack_yaml = (out / "stack.yaml").read_text()
+    assert "shop_bot_paystack_secret_key:" in stack_yaml and "sensitive: true" in stack_yaml
 
 
 @pytest.mark.xfail(
     strict=False,
-    reason="export/write.py escapes every ${ as $${ and stack.yaml does not declare the"
-    " sensitive vars kinds add to ExportContext.variables yet (generic export work)",
+    reason="export/write.py escapes every ${ a kind writes as $${, also the ${var.NAME}"
+    " references it writes for credentials (generic export work)",
 )
 def test_an_exported_connector_reads_its_credential_from_a_sensitive_var(
     cli: Cli, tmp_path: Path
@@ -439,4 +447,9 @@ def test_an_exported_connector_reads_its_credential_from_a_sensitive_var(
     assert cli("export", "--out", out).exit_code == 0
     agents = (out / "agents.yaml").read_text()
     assert "secret_key: ${var.shop_bot_paystack_secret_key}" in agents
-    assert "shop_bot_paystack_secret_key" in (out / "stack.yaml").read_text()
+    # Applied to an empty team with the variables set, it connects the same connectors.
+    empty = cli.admin.new_team("copy")
+    copy = Cli(cli.running, empty, cli.admin, cli.sdk)
+    copy.env.update({"SHOP_BOT_PAYSTACK_SECRET_KEY": ROTATED, "SHOP_BOT_BUMPA_TOKEN": BUMPA_TOKEN})
+    applied = copy.apply(out)
+    assert_no_secret(out, applied.text)
