@@ -92,7 +92,9 @@ async def _connectors(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, Any
     return [item.model_dump(mode="json") for item in listing]
 
 
-CONNECTORS = Collection("connectors", fetch_children=_connectors, parent_kind="agent")
+CONNECTORS = Collection(
+    "connectors", fetch_children=_connectors, parent_kind="agent", needed_by="connectors"
+)
 
 
 def live_values(obj: Obj) -> dict[str, Any]:

@@ -62,7 +62,9 @@ async def _apps(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, Any]]:
     return [item.model_dump(mode="json") for item in listing]
 
 
-PIPEDREAM_APPS = Collection("pipedream_apps", fetch_children=_apps, parent_kind="agent")
+PIPEDREAM_APPS = Collection(
+    "pipedream_apps", fetch_children=_apps, parent_kind="agent", needed_by="pipedream_apps"
+)
 
 
 def _config(obj: Obj) -> Obj:

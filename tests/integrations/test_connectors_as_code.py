@@ -194,6 +194,35 @@ def test_removing_a_connector_block_disconnects_only_it(cli: Cli, stack: Path) -
     assert "agents.bot.connectors.paystack" in listed.output
 
 
+def test_removing_every_connector_block_disconnects_them(cli: Cli, stack: Path) -> None:
+    """The state still holds them, so their listing is read and they are disconnected."""
+    cli.apply(stack)
+    rewrite(stack, agent_with("# no integrations"))
+    planned = cli.actionable(stack)
+    assert sorted(planned) == [
+        ("agents.bot.connectors.bumpa", "delete"),
+        ("agents.bot.connectors.paystack", "delete"),
+    ]
+    cli.apply(stack)
+    assert {v["status"] for v in connectors(cli).values()} == {"not_connected"}
+    assert cli.actionable(stack) == []
+
+
+def test_agents_without_integrations_cost_no_integration_requests(cli: Cli, tmp_path: Path) -> None:
+    stack = write_stack(
+        tmp_path / "plain",
+        {
+            "stack.yaml": "name: plain\nenvironments:\n  test: {}\n",
+            "resources.yaml": agent_with("# no integrations"),
+        },
+    )
+    cli.apply(stack)
+    cli.admin.reset_counters()
+    assert cli.actionable(stack) == []
+    requests = cli.admin.counters()["requests"]
+    assert not [k for k in requests if "/integrations/" in k], requests
+
+
 def test_google_calendar_waits_for_a_person(cli: Cli, tmp_path: Path) -> None:
     stack = write_stack(
         tmp_path / "cal",
