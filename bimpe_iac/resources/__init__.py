@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from bimpe_iac.model.registry import Registry
 from bimpe_iac.model.sections import Sections
-from bimpe_iac.resources import actions, agent, knowledge_base, live_status, phone_link, workflow
+from bimpe_iac.resources import (
+    actions,
+    agent,
+    connector,
+    knowledge_base,
+    live_status,
+    phone_link,
+    pipedream_app,
+    workflow,
+)
 from bimpe_iac.resources.action_names import check_action_names
 
 REGISTRY = Registry(
@@ -19,9 +28,18 @@ REGISTRY = Registry(
         actions.KIND.name: actions.KIND,
         live_status.KIND.name: live_status.KIND,
         phone_link.KIND.name: phone_link.KIND,
+        connector.KIND.name: connector.KIND,
+        pipedream_app.KIND.name: pipedream_app.KIND,
     },
     plan_checks=(check_action_names, phone_link.check_number_holders),
     sections=Sections(
-        (workflow.SECTION, agent.SECTION, knowledge_base.SECTION, phone_link.SECTION)
+        (
+            workflow.SECTION,
+            agent.SECTION,
+            knowledge_base.SECTION,
+            phone_link.SECTION,
+            connector.SECTION,
+            pipedream_app.SECTION,
+        )
     ),
 )
