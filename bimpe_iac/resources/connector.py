@@ -249,18 +249,18 @@ def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
         for credential in sorted(obj.get("credentials_set") or []):
             if credential in CREDENTIALS and credential in takes:
                 name = variable_name(holder.key, kind, credential)
-                data[credential] = f"${{var.{name}}}"
-                context.variables[name] = (
+                data[credential] = context.credential(
+                    name,
                     f"the {credential.replace('_', ' ')} of the {obj.get('name') or kind}"
-                    f" connector of the agent {holder.key}"
+                    f" connector of the agent {holder.key}",
                 )
         for credential in FIELDS_OF[kind][0]:
             if credential not in data:
                 name = variable_name(holder.key, kind, credential)
-                data[credential] = f"${{var.{name}}}"
-                context.variables[name] = (
+                data[credential] = context.credential(
+                    name,
                     f"the {credential.replace('_', ' ')} of the {obj.get('name') or kind}"
-                    f" connector of the agent {holder.key}"
+                    f" connector of the agent {holder.key}",
                 )
         if obj.get("currency") and "currency" in takes:
             data["currency"] = obj["currency"]

@@ -463,11 +463,6 @@ def test_export_writes_connected_connectors_with_credential_vars(cli: Cli, tmp_p
     assert "shop_bot_paystack_secret_key:" in stack_yaml and "sensitive: true" in stack_yaml
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="export/write.py escapes every ${ a kind writes as $${, also the ${var.NAME}"
-    " references it writes for credentials (generic export work)",
-)
 def test_an_exported_connector_reads_its_credential_from_a_sensitive_var(
     cli: Cli, tmp_path: Path
 ) -> None:
