@@ -31,7 +31,11 @@ REGISTRY = Registry(
         connector.KIND.name: connector.KIND,
         pipedream_app.KIND.name: pipedream_app.KIND,
     },
-    plan_checks=(check_action_names, phone_link.check_number_holders),
+    plan_checks=(
+        check_action_names,
+        phone_link.check_number_holders,
+        connector.check_unconnected_actions,
+    ),
     sections=Sections(
         (
             workflow.SECTION,

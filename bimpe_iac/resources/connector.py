@@ -10,6 +10,8 @@ which apply prints, and until then the connector is pending.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any, Literal, get_args
 
 from bimpeai import AsyncBimpeAI, NotFoundError
@@ -27,6 +29,7 @@ from bimpe_iac.model.plan import Desired, Live
 from bimpe_iac.model.sections import Section
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint
+from bimpe_iac.resources.collections import ACTIONS
 
 # The manifest -------------------------------------------------------------------------
 
@@ -282,3 +285,49 @@ SECTION = Section(
         "One removed from the manifest is disconnected."
     ),
 )
+
+
+def check_unconnected_actions(context: PlanContext, desired: Mapping[str, Desired]) -> list[Issue]:
+    """A warning at each enabled action of a first-party connector that will not be
+    connected: the action is enabled, but does nothing until someone connects it."""
+    issues = []
+    for key, spec in context.stack.top("agents").items():
+        agent = f"agents.{key}"
+        if f"{agent}.actions" not in desired or not spec.actions:
+            continue
+        agent_id = context.state_id(agent)
+        listing = context.fetched.under(ACTIONS.name, agent_id) if agent_id else None
+        sample = listing if listing is not None else _team_actions(context)
+        types = {str(a["action_name"]): str(a.get("integration_type")) for a in sample.values()}
+        read = context.fetched.under(CONNECTORS.name, agent_id) if agent_id else None
+        live = {str(o.get("type")): o for o in (read or {}).values()}
+        for index, name in enumerate(spec.actions):
+            kind = types.get(name)
+            if kind not in FIELDS_OF:
+                continue
+            declared = desired.get(f"{agent}.connectors.{kind}")
+            if declared is not None:
+                if declared.values.get("connected", True):
+                    continue
+                why = f"its {kind} connector is declared with connected: false"
+            elif kind in live and live_values(live[kind])["connected"]:
+                continue
+            elif read is not None:
+                why = f"its {kind} connector is not connected"
+            else:
+                why = (
+                    f"this stack does not connect its {kind} connector (declare"
+                    f" {agent}.connectors.{kind}, unless someone connects it in the Console)"
+                )
+            message = f"{name!r} is enabled, but {why}: the action does nothing until it is"
+            issue = context.stack.issue_at(f"{agent}.actions[{index}]", message)
+            issues.append(replace(issue, warning=True))
+    return issues
+
+
+def _team_actions(context: PlanContext) -> dict[str, Obj]:
+    """The actions of any agent read (a new agent gets the same built-in ones)."""
+    for (collection, _), listing in sorted(context.fetched.children.items()):
+        if collection == ACTIONS.name and listing:
+            return listing
+    return {}

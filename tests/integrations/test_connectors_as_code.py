@@ -477,3 +477,37 @@ def test_an_exported_connector_reads_its_credential_from_a_sensitive_var(
     copy.env.update({"SHOP_BOT_PAYSTACK_SECRET_KEY": ROTATED, "SHOP_BOT_BUMPA_TOKEN": BUMPA_TOKEN})
     applied = copy.apply(out)
     assert_no_secret(out, applied.text)
+
+
+def test_enabling_an_action_of_an_unconnected_connector_warns_and_still_applies(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli.env.update({"PAYSTACK_SECRET": SECRET, "BUMPA_TOKEN": BUMPA_TOKEN})
+    stack = write_stack(
+        tmp_path / "warned",
+        {"stack.yaml": STACK_YAML, "resources.yaml": agent_with("actions: [escalate_to_human]")},
+    )
+    cli.apply(stack)
+    (stack / "resources.yaml").write_text(
+        agent_with("actions: [escalate_to_human, create_payment_link]")
+    )
+    planned = cli("plan", stack)
+    assert planned.exit_code == 0, planned.text
+    assert (
+        "agents.bot.actions[1]: 'create_payment_link' is enabled, but this stack does not"
+        " connect its paystack connector" in planned.text
+    )
+    assert "the action does nothing until it is" in planned.text
+    cli.apply(stack)
+    agent_id = cli.agent_id("Shop bot")
+    enabled = {a.action_name for a in cli.sdk.agents.actions.list(agent_id) if a.is_enabled}
+    assert enabled == {"escalate_to_human", "create_payment_link"}
+    # Connected by the stack: no warning any more.
+    (stack / "resources.yaml").write_text(
+        agent_with(
+            "actions: [escalate_to_human, create_payment_link, verify_payment]\n" + CONNECTORS
+        )
+    )
+    planned = cli("plan", stack)
+    assert planned.exit_code == 0, planned.text
+    assert "is enabled, but" not in planned.text
