@@ -1,0 +1,107 @@
+"""examples/stacks/shop, as a Lagos shop would write it: applied from empty against the
+emulator over HTTP, the team read back through the official SDK has every integration, tool
+and enabled action the manifests declare, once each; a second plan is empty; no credential is
+written anywhere; rotating the token is one update, changing one tool one replace, and a tool
+deleted by hand is drift that apply restores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from example_copy import copy_example
+from integration_cli import Cli, raw_bytes_under
+
+TOKEN = "orders_tok_7Hq2Lm9Xc4Vb8Nz1"
+ROTATED = "orders_tok_R0t4t3dT0k3nAbCdEf"
+PAYSTACK = "sk_live_Sh0pPayst4ckK3y55"
+
+DECLARED_ACTIONS = {
+    "escalate_to_human",
+    "get_order",
+    "cancel_order",
+    "create_payment_link",
+    "verify_payment",
+    "docs_hub_search",
+}
+
+
+@pytest.fixture
+def shop(tmp_path: Path, cli: Cli) -> Path:
+    cli.env.update({"SHOP_ORDERS_API_TOKEN": TOKEN, "SHOP_PAYSTACK_SECRET_KEY": PAYSTACK})
+    return copy_example("shop", tmp_path / "shop")
+
+
+def test_the_shop_applies_from_empty_and_the_team_has_what_it_declares(
+    cli: Cli, shop: Path
+) -> None:
+    applied = cli.apply(shop)
+    assert cli.actionable(shop) == []
+    sdk = cli.sdk
+    agents = [a for a in sdk.agents.list().data if a.name == "Ada, shop assistant"]
+    assert len(agents) == 1
+    agent_id = agents[0].id
+    integrations = sdk.agents.integrations
+    apis = integrations.custom_api.list(agent_id)
+    assert [a.name for a in apis] == ["Orders API"]
+    tools = integrations.custom_api.tools.list(apis[0].id, agent_id=agent_id)
+    assert sorted(t.action_name for t in tools) == ["cancel_order", "get_order"]
+    first_party = {c.type: c for c in integrations.bimpeai.list(agent_id)}
+    assert first_party["paystack"].is_connected
+    assert first_party["paystack"].currency == "NGN"
+    servers = integrations.mcp_server.list(agent_id)
+    assert [s.name for s in servers] == ["Docs Hub"]
+    apps = integrations.pipedream.list(agent_id)
+    assert [a.config.app_slug for a in apps] == ["slack"]
+    enabled = {a.action_name for a in sdk.agents.actions.list(agent_id) if a.is_enabled}
+    assert enabled == DECLARED_ACTIONS
+    # The Pipedream app waits for a person: apply said where to go.
+    assert "Action needed by a person" in applied.text
+    for secret in (TOKEN, PAYSTACK):
+        assert secret not in applied.text
+        for path, data in raw_bytes_under(shop).items():
+            assert secret.encode() not in data, path
+
+
+def test_a_rotated_token_is_one_update_and_a_changed_tool_one_replace(
+    cli: Cli, shop: Path
+) -> None:
+    cli.apply(shop)
+    cli.env["SHOP_ORDERS_API_TOKEN"] = ROTATED
+    assert cli.actionable(shop) == [("agents.shop.custom_apis.orders", "update")]
+    planned = cli("plan", shop, "--out", str(shop / "rotated.plan.json"))
+    assert ROTATED not in planned.text and TOKEN not in planned.text
+    assert ROTATED.encode() not in (shop / "rotated.plan.json").read_bytes()
+    cli.apply(shop)
+    assert cli.actionable(shop) == []
+
+    manifest = shop / "shop.yaml"
+    manifest.write_text(
+        manifest.read_text().replace("/orders/{order_id}/cancel", "/orders/{order_id}/cancellation")
+    )
+    assert cli.actionable(shop) == [
+        ("agents.shop.custom_apis.orders.tools.cancel_order", "replace")
+    ]
+    cli.apply(shop)
+    assert cli.actionable(shop) == []
+
+
+def test_a_tool_deleted_by_hand_is_drift_and_apply_restores_it(cli: Cli, shop: Path) -> None:
+    cli.apply(shop)
+    agent_id = cli.agent_id("Ada, shop assistant")
+    custom = cli.sdk.agents.integrations.custom_api
+    api = custom.list(agent_id)[0]
+    tool = next(t for t in custom.tools.list(api.id, agent_id=agent_id) if t.action_name == "get_order")
+    custom.tools.delete(tool.id, agent_id=agent_id, integration_id=api.id)
+    drift = cli("drift", shop, "--format", "json")
+    document = json.loads(drift.output)
+    deleted = {r["address"] for r in document["resources"] if r["status"] == "deleted"}
+    assert deleted == {"agents.shop.custom_apis.orders.tools.get_order"}
+    assert "agents.shop.custom_apis.orders.auth_config" in document["unobservable"]
+    cli.apply(shop)
+    assert cli.actionable(shop) == []
+    names = sorted(t.action_name for t in custom.tools.list(api.id, agent_id=agent_id))
+    assert names == ["cancel_order", "get_order"]
+    enabled = {a.action_name for a in cli.sdk.agents.actions.list(agent_id) if a.is_enabled}
+    assert enabled == DECLARED_ACTIONS
