@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from bimpe_iac.model.registry import Registry
 from bimpe_iac.model.sections import Sections
-from bimpe_iac.resources import actions, agent, knowledge_base, live_status, phone_link, workflow
+from bimpe_iac.resources import (
+    actions,
+    agent,
+    custom_api,
+    custom_api_tool,
+    knowledge_base,
+    live_status,
+    mcp_server,
+    phone_link,
+    workflow,
+)
 from bimpe_iac.resources.action_names import check_action_names
 
 REGISTRY = Registry(
@@ -19,9 +29,20 @@ REGISTRY = Registry(
         actions.KIND.name: actions.KIND,
         live_status.KIND.name: live_status.KIND,
         phone_link.KIND.name: phone_link.KIND,
+        custom_api.KIND.name: custom_api.KIND,
+        custom_api_tool.KIND.name: custom_api_tool.KIND,
+        mcp_server.KIND.name: mcp_server.KIND,
     },
     plan_checks=(check_action_names, phone_link.check_number_holders),
     sections=Sections(
-        (workflow.SECTION, agent.SECTION, knowledge_base.SECTION, phone_link.SECTION)
+        (
+            workflow.SECTION,
+            agent.SECTION,
+            knowledge_base.SECTION,
+            phone_link.SECTION,
+            custom_api.SECTION,
+            custom_api_tool.SECTION,
+            mcp_server.SECTION,
+        )
     ),
 )
