@@ -41,7 +41,7 @@ from bimpe_iac.engine.run import (
 )
 from bimpe_iac.errors import BimpeIacError, ManifestError
 from bimpe_iac.model.plan import Change
-from bimpe_iac.printable import visible
+from bimpe_iac.printable import one_line, visible
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.resources import REGISTRY
@@ -244,6 +244,10 @@ def run_apply(
                     destroy=plan.destroy,
                 )
                 click.echo(f"{summary} ({time.perf_counter() - started:.1f}s)")
+                if result.notices:
+                    click.echo("\nAction needed by a person:")
+                    for notice in result.notices:
+                        click.echo(f"  {one_line(stack.mask(notice))}")
                 return result
 
         result = run(plan_and_apply())

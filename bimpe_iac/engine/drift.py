@@ -68,6 +68,11 @@ class DriftReport:
     """None when not asked for."""
     unchecked: tuple[str, ...] = ()
     """`address.field` of each sensitive field whose drift cannot be checked."""
+    unobservable: tuple[str, ...] = ()
+    """`address.field` of each write-only field: BimpeAI never returns it, so its drift
+    cannot be seen at all (credentials, a tool's definition)."""
+    notes: tuple[str, ...] = ()
+    """What a person should know of a live object (an integration waiting to be connected)."""
 
     @property
     def changed(self) -> tuple[Drifted, ...]:
@@ -115,6 +120,16 @@ def unchecked_warning(unchecked: list[str]) -> str:
         f"the drift of {count} sensitive {field} cannot be checked ({shown}): the state"
         f" recorded {it} under another API key, before bimpe-iac kept keyed digests, or from a"
         f" live value it could not verify; the next apply records {it} again"
+    )
+
+
+def unobservable_note(fields: list[str]) -> str:
+    count = len(fields)
+    shown = ", ".join(fields[:5]) + (f" and {count - 5} more" if count > 5 else "")
+    field, it = ("field", "it") if count == 1 else ("fields", "them")
+    return (
+        f"{count} write-only {field} cannot be read back from BimpeAI, so {it} cannot be"
+        f" checked for drift ({shown}); apply sends {it} again when the manifests change {it}"
     )
 
 
@@ -179,6 +194,8 @@ def find_drift(
     changed: dict[str, Drifted] = {}
     deleted: dict[str, ResourceState] = {}
     unchecked: list[str] = []
+    unobservable: list[str] = []
+    notes: list[str] = []
     for address, entry in state.resources.items():
         if entry.kind not in kinds:
             raise PlanError(f"{address}: the state holds an unknown kind '{entry.kind}'")
@@ -187,6 +204,9 @@ def find_drift(
             deleted[address] = entry
             continue
         skip = ignored.get(address, frozenset())
+        hidden = kinds[entry.kind].write_only_fields
+        unobservable += [f"{address}.{f}" for f in sorted(hidden) if f in entry.values]
+        notes += [f"{address}: {note}" for note in live.notes]
         fields = tuple(f for f in changed_fields(entry, live, secrecy) if f.field not in skip)
         unchecked += [
             f"{address}.{field}"
@@ -205,4 +225,6 @@ def find_drift(
         resources=tuple(changed[address] for address in sorted(changed)),
         unmanaged=_unmanaged(kinds, context, state) if unmanaged else None,
         unchecked=tuple(unchecked),
+        unobservable=tuple(unobservable),
+        notes=tuple(notes),
     )

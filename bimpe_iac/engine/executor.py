@@ -42,6 +42,8 @@ class ApplyResult:
     """Stopped by Ctrl-C (`stop`); the changes it left unstarted are in `skipped`."""
     moved: int = 0
     """The renames (`moved:` blocks) made in the state."""
+    notices: list[str] = field(default_factory=list)
+    """What a person must do now, by address (open an onboarding URL), as the kinds said."""
 
     @property
     def ok(self) -> bool:
@@ -267,6 +269,7 @@ class Executor:
                     f"object can have: {id!r}"
                 )
         await self._record(change, created.id, created.parent_id or parent_id, values, True)
+        self._notice(change, created.notices)
         return created.id
 
     async def _find_intended(
@@ -311,9 +314,12 @@ class Executor:
         changed = {k: v for k, v in values.items() if body.get(k) != v}
         if changed:
             update = UpdateRequest(made.id, made_parent, changed, values)
-            await self._send(change, lambda: kind.update(self.client, update))
+            self._notice(change, await self._send(change, lambda: kind.update(self.client, update)))
             await self._record(change, made.id, made_parent, values, False)
         return made.id
+
+    def _notice(self, change: Change, notices: tuple[str, ...] | None) -> None:
+        self.result.notices += [f"{change.address}: {n}" for n in notices or ()]
 
     def _digests(self) -> Digests:
         digests = self.session.secrecy.digests
@@ -339,8 +345,9 @@ class Executor:
             if not changed:
                 return
         request = UpdateRequest(change.id, parent_id, changed, values)
-        await self._send(change, lambda: kind.update(self.client, request))
+        notices = await self._send(change, lambda: kind.update(self.client, request))
         await self._record(change, change.id, parent_id, values, False)
+        self._notice(change, notices)
 
     async def _record(
         self, change: Change, id: str, parent_id: str | None, values: dict[str, Any], created: bool

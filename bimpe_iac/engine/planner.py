@@ -76,6 +76,36 @@ def lifecycle_changes(entry: ResourceState, lifecycle: Lifecycle) -> tuple[Field
     return tuple(found)
 
 
+NOT_READABLE = "(not readable)"
+"""The live side of a write-only field nothing recorded: it cannot be compared, so it is set."""
+
+
+def with_write_only(
+    kind: ResourceKind,
+    want: Desired,
+    entry: ResourceState | None,
+    live: Live,
+    secrecy: Secrecy,
+) -> Live:
+    """`live` with each write-only field the manifests set filled in from the last apply:
+    the wanted value itself when the state proves it is what was applied (through its keyed
+    digest, for a sensitive one), else what the state recorded (masked), else NOT_READABLE.
+    So a value changed in the manifests (a rotated key) is one update, and nothing else is."""
+    fields = [f for f in kind.write_only_fields if f in want.values]
+    if not fields:
+        return live
+    values = dict(live.values)
+    for field in fields:
+        wanted = want.values[field]
+        if entry is None or field not in entry.values:
+            values[field] = NOT_READABLE
+        elif secrecy.drifted(entry, field, wanted) is False:
+            values[field] = wanted
+        else:
+            values[field] = entry.values[field]
+    return replace(live, values=values)
+
+
 def _decide(
     address: str,
     want: Desired | None,
@@ -104,6 +134,8 @@ def _decide(
             **base, action="delete", id=entry.id, before=before, after=None, reason=reason
         )
     after = resolve_refs(want.values, lookup)
+    if live is not None:
+        live = with_write_only(kind, replace(want, values=after), entry, live, secrecy)
     if live is None:
         reason = DELETED_OUTSIDE if entry is not None else None
         return Change(**base, action="create", id=None, before=None, after=after, reason=reason)
@@ -293,12 +325,19 @@ def build_plan(
     _check_safety(changes, declared, state, options)
     waits = order_edges(changes, desired, state.resources)
     ordered = tuple(replace(c, depends_on=tuple(sorted(waits[a]))) for a, c in changes.items())
+    notes = tuple(
+        f"{address}: {note}"
+        for address in sorted(changes)
+        if (live := lives.get(address)) is not None
+        for note in live.notes
+    )
     return Plan(
         stack=state.stack,
         environment=state.environment,
         lineage=state.lineage,
         serial=state.serial,
         changes=ordered,
+        warnings=notes,
         destroy=options.destroy,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         targets=options.targets,

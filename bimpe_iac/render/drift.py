@@ -15,6 +15,7 @@ from bimpe_iac.engine.drift import (
     DriftReport,
     Unmanaged,
     unchecked_warning,
+    unobservable_note,
 )
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line, Segment
@@ -85,10 +86,19 @@ def report_lines(report: DriftReport, mask: Mask) -> list[Line]:
         result.append(Line.of(0, "", ""))
     if report.resources:
         result.append(Line.of(0, "", "Run plan to see how apply restores them.", "meta"))
-    if report.unchecked:
-        result.append(Line.of(0, "", f"Note: {mask(unchecked_warning(list(report.unchecked)))}"))
+    for note in _notes(report):
+        result.append(Line.of(0, "", f"Note: {mask(note)}"))
     result.append(Line.of(0, "", summary(report), "bold"))
     return result
+
+
+def _notes(report: DriftReport) -> list[str]:
+    found = list(report.notes)
+    if report.unobservable:
+        found.append(unobservable_note(list(report.unobservable)))
+    if report.unchecked:
+        found.append(unchecked_warning(list(report.unchecked)))
+    return found
 
 
 def render_drift_text(report: DriftReport, *, color: bool, mask: Mask) -> str:
@@ -128,6 +138,8 @@ def drift_to_json(report: DriftReport, *, mask: Mask) -> dict[str, Any]:
         },
         "resources": [_resource_json(item) for item in report.resources],
         "unchecked": list(report.unchecked),
+        "unobservable": list(report.unobservable),
+        "notes": list(report.notes),
         "unmanaged": None
         if unmanaged is None
         else [{"kind": u.kind, "id": u.id, "name": u.name, "e164": u.e164} for u in unmanaged],
@@ -164,8 +176,7 @@ def render_drift_markdown(report: DriftReport, *, mask: Mask) -> str:
     """The summary and a table first; each resource's fields in a collapsed block below."""
     heading = f"### bimpe-iac drift: {cell(mask(report.stack))} ({cell(mask(report.environment))})"
     parts = [heading, f"**{summary(report)}**"]
-    if report.unchecked:
-        parts.append(f"> Note: {cell(mask(unchecked_warning(list(report.unchecked))))}")
+    parts.extend(f"> Note: {cell(mask(note))}" for note in _notes(report))
     if report.resources:
         table = ["| Drift | Address | Kind | Fields |", "| --- | --- | --- | --- |"]
         table.extend(_row(item, mask) for item in report.resources)
