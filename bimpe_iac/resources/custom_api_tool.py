@@ -7,7 +7,8 @@ definition (method, URL template, parameters, templates, response mapping, appro
 credentials) is write-only, compared with what the last apply sent. A tool has no update: any
 change deletes it and adds it again (a replace). Tools are read from the agent's custom API
 listing, which carries each API's tool list (`custom_api.CUSTOM_APIS`); their parent, whose id
-scopes their requests, is the agent, and the API's id is a value of theirs (`integration_id`).
+scopes their requests, is the agent, and the name of their API is a value of theirs
+(`custom_api`): a create finds the API's id by that name when it runs.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bimpe_iac.manifest.models import ResourceSpec, SpecModel
 from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.ids import in_path
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
-from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
+from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section, holder_of
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, managed
@@ -133,8 +134,9 @@ def action_name(name: str) -> str:
 
 # What the tool list shows; the rest of a tool's values is its write-only definition.
 LISTED = ("name", "description", "category")
-OWNER = ("custom_api", "integration_id")
-"""The name and id of the API the tool belongs to: another API means another tool."""
+OWNER = ("custom_api",)
+"""The name of the API the tool belongs to, which identifies it within the agent: the create
+finds the API's id by it when it runs, after the API's own create or replace."""
 DEFINITION = frozenset(
     {
         "http_method",
@@ -162,11 +164,27 @@ def _tools_of(listing: dict[str, dict[str, Any]] | None) -> dict[str, tuple[Obj,
     }
 
 
+def _renamed(context: PlanContext, address: str, api: Obj) -> bool:
+    """Whether the manifest gives the tool's API another name, so that the API is replaced and
+    its tools go with the old one. The tool is then planned as a create after the API's
+    replace: as a replace of its own it would have to go both before the API's (its delete)
+    and after it (its create)."""
+    spec = api_spec(context, holder_of(address))
+    return spec is not None and str(spec.name).strip() != live_values(api)["name"]
+
+
+def api_spec(context: PlanContext, address: str | None) -> Any:
+    """The manifest's custom API at `address`."""
+    for entry in context.stack.entries("custom_apis"):
+        if entry.address == address:
+            return entry.spec
+    return None
+
+
 def _live_values(tool: Obj, api: Obj) -> dict[str, Any]:
     values = {field: tool.get(field) for field in LISTED}
     values["name"] = str(values["name"] or "").strip()
     values["custom_api"] = live_values(api)["name"]
-    values["integration_id"] = api.get("id")
     return values
 
 
@@ -184,11 +202,9 @@ class CustomApiToolKind:
             spec, api = entry.spec, str(entry.holder)
             agent = holder_of(api)
             assert agent is not None
-            api_entry = next(e for e in context.stack.entries("custom_apis") if e.address == api)
             values = managed(spec, exclude={"lifecycle"})
             values["name"] = values["name"].strip()
-            values["custom_api"] = api_entry.spec.name.strip()
-            values["integration_id"] = Ref(api)
+            values["custom_api"] = str(api_spec(context, api).name).strip()
             out.append(
                 Desired(
                     address=entry.address,
@@ -212,24 +228,34 @@ class CustomApiToolKind:
         if found is None:
             return None
         tool, api = found
+        if _renamed(context, address, api):
+            return None  # the API's replace takes the tool with it: it is made again after
         return Live(address, entry.id, _live_values(tool, api), fingerprint(tool))
 
     def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
         listing = context.fetched.under(CUSTOM_APIS.name, parent_id) if parent_id else None
-        wanted = (action_name(want.values["name"]), want.values["custom_api"])
+        # Action names are unique within an agent.
+        wanted = action_name(want.values["name"])
         return [
-            id
-            for id, (tool, api) in _tools_of(listing).items()
-            if (tool.get("action_name"), live_values(api)["name"]) == wanted
+            id for id, (tool, _) in _tools_of(listing).items() if tool.get("action_name") == wanted
         ]
 
     async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
         assert request.parent_id is not None
         values = request.values
+        apis = client.agents.integrations.custom_api
+        name = values["custom_api"]
+        found = [
+            a.id
+            for a in await apis.list(in_path(request.parent_id))
+            if a.config.name.strip() == name
+        ]
+        if not found:
+            raise BimpeIacError(f"{request.address}: the agent has no custom API named {name!r}")
         body: Any = {k: v for k, v in values.items() if k not in OWNER and v is not None}
-        made = await client.agents.integrations.custom_api.tools.add(
+        made = await apis.tools.add(
             in_path(request.parent_id),
-            in_path(str(values["integration_id"])),
+            in_path(found[0]),
             body,
             idempotency_key=request.idempotency_key,
         )

@@ -272,3 +272,18 @@ def test_export_refers_to_the_token_as_a_sensitive_var(run: StackRun, tmp_path: 
     assert run("export", "--out", out).exit_code == 0
     assert "token: ${var.ada_shop_api_token}" in (out / "agents.yaml").read_text()
     assert "ada_shop_api_token" in (out / "stack.yaml").read_text()
+
+
+def test_renaming_the_api_replaces_it_and_adds_its_tools_to_the_new_one(
+    run: StackRun, sdk: BimpeAI
+) -> None:
+    run.apply()
+    run.write(agents().replace("name: Shop API", "name: Shop API v2"))
+    assert run.changes() == {API: "replace", GET_ORDER: "create", CANCEL_ORDER: "create"}
+    run.apply()
+
+    agent_id = only_agent(sdk)
+    (api,) = sdk.agents.integrations.custom_api.list(agent_id)
+    assert api.config.name == "Shop API v2"
+    assert set(_tools(sdk, agent_id, api.id)) == {"get_order", "cancel_shop_order"}
+    assert run.changes() == {}

@@ -185,3 +185,24 @@ def test_export_writes_the_server_with_its_tools(run: StackRun, tmp_path: Path) 
     assert "tools: [docs_hub_search, docs_hub_get_record, docs_hub_create_record]" in text
     assert "ada_docs_hub_token" in text
     assert files_holding(tmp_path, TOKEN) == []
+
+
+def test_a_tool_the_server_stopped_offering_is_a_note(run: StackRun, sdk: BimpeAI) -> None:
+    run.apply()
+    agent_id = only_agent(sdk)
+    (server,) = sdk.agents.integrations.mcp_server.list(agent_id)
+    servers = sdk.agents.integrations.mcp_server
+    servers.configure(
+        agent_id,
+        name="Docs Hub",
+        server_url="https://docs.example/mcp?tools=list_pages",
+        auth_type="bearer",
+        auth_config={"token": TOKEN},
+    )
+    servers.discover(agent_id, server.id)
+
+    outcome = run("plan", run.directory)
+    assert outcome.exit_code == 0, outcome.text
+    assert "the server offers no tool docs_hub_search (it offers: docs_hub_list_pages)" in (
+        outcome.text
+    )
