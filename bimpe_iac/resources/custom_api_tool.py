@@ -340,6 +340,7 @@ SECTION = Section(
     CustomApiToolSpec,
     "custom API tool",
     within="custom_apis",
+    count_name="custom_api_tools",
     export=export,
     description="The API's tools by key; each is an action of the agent named from the tool's "
     "name. A change to a tool replaces it. One removed from the manifest is deleted.",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from bimpeai import BimpeAI
-from emulator_admin import Team
+from emulator_admin import Admin, Team
 from tool_stacks import StackRun, files_holding, only_agent
 
 from bimpe_iac.emulator.server import RunningEmulator
@@ -287,3 +287,19 @@ def test_renaming_the_api_replaces_it_and_adds_its_tools_to_the_new_one(
     assert api.config.name == "Shop API v2"
     assert set(_tools(sdk, agent_id, api.id)) == {"get_order", "cancel_shop_order"}
     assert run.changes() == {}
+
+
+def test_a_plan_reads_each_apis_tools_once(
+    run: StackRun, emulator: RunningEmulator, sdk: BimpeAI
+) -> None:
+    """One list of the agent's custom APIs and one tool list per API, for every kind that
+    reads them (the API and its two tools)."""
+    run.apply()
+    admin = Admin(emulator)
+    admin.reset_counters()
+    assert run.changes() == {}
+    requests = admin.counters()["requests"]
+    assert {k: v for k, v in requests.items() if "custom_api" in k} == {
+        "GET /agents/{agent_id}/integrations/custom_api": 1,
+        "GET /agents/{agent_id}/integrations/custom_api/{integration_id}/tools": 1,
+    }
