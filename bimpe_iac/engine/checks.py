@@ -29,11 +29,12 @@ async def check_plan(
     *,
     pending: Collection[str],
     parallelism: int,
-) -> None:
-    """Raise `InvalidStackError` for what the plan's changes would get wrong. `pending`: the
-    addresses whose create was sent but not recorded (the state's intents)."""
+) -> tuple[str, ...]:
+    """Raise `InvalidStackError` for what the plan's changes would get wrong; the warnings
+    about them, located. `pending`: the addresses whose create was sent but not recorded
+    (the state's intents)."""
     if options.destroy:
-        return
+        return ()
     await read_samples(client, registry.kinds.values(), context.fetched, parallelism)
     issues = [issue for check in registry.plan_checks for issue in check(context, desired)]
     if not (options.adopt or options.allow_duplicates):
@@ -41,5 +42,7 @@ async def check_plan(
     planned = {change.address for change in plan.actionable}
     # `agents.bot.actions[1]` is about the change at `agents.bot.actions`.
     issues = [issue for issue in issues if issue.address.split("[", 1)[0] in planned]
-    if issues:
-        raise InvalidStackError(context.stack.directory, issues)
+    errors = [issue for issue in issues if not issue.warning]
+    if errors:
+        raise InvalidStackError(context.stack.directory, errors)
+    return tuple(issue.render() for issue in issues if issue.warning)

@@ -140,8 +140,10 @@ async def read_live(
     state: Mapping[str, ResourceState],
     parallelism: int,
     progress: ReadProgress | None = None,
+    needed: Mapping[str, frozenset[str]] | None = None,
 ) -> Fetched:
-    """Every collection; `progress` hears the counts as they grow."""
+    """Every collection; `progress` hears the counts as they grow. `needed`: for each
+    per-parent collection with `needed_by`, the ids of the parents to read it for."""
     kinds = list(kinds)
     limit = asyncio.Semaphore(parallelism)
     fetched = Fetched()
@@ -150,7 +152,7 @@ async def read_live(
     results = await asyncio.gather(*(_top(client, c, limit, parallelism, tally) for c in top))
     fetched.top = {c.name: result for c, result in zip(top, results, strict=True)}
     await _prove_absent(client, top, fetched, state, limit)
-    await _read_children(client, kinds, state.values(), fetched, parallelism, tally)
+    await _read_children(client, kinds, state.values(), fetched, parallelism, tally, needed)
     return fetched
 
 
@@ -173,6 +175,7 @@ async def _read_children(
     fetched: Fetched,
     parallelism: int,
     tally: _Tally,
+    needed: Mapping[str, frozenset[str]] | None = None,
 ) -> None:
     limit = asyncio.Semaphore(parallelism)
     entries = list(parents)
@@ -187,6 +190,11 @@ async def _read_children(
             if entry.kind == collection.parent_kind
             and any(entry.id in objects for objects in fetched.top.values())
             and (collection.name, entry.id) not in fetched.children
+            and (
+                needed is None
+                or collection.needed_by is None
+                or entry.id in needed.get(collection.name, frozenset())
+            )
         }
         jobs += [(collection, parent_id) for parent_id in sorted(ids)]
     pending: dict[tuple[str, str], int] = {}

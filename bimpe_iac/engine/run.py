@@ -27,6 +27,7 @@ from bimpe_iac.manifest import Stack
 from bimpe_iac.model.kind import PlanContext, ResourceKind
 from bimpe_iac.model.plan import Desired, Plan
 from bimpe_iac.model.registry import Registry
+from bimpe_iac.model.sections import top_of
 from bimpe_iac.state.backend import StateStore
 from bimpe_iac.state.digests import digests_for
 from bimpe_iac.state.model import ResourceState, StateDocument
@@ -60,10 +61,33 @@ async def read_context(
     destroy: bool = False,
     progress: ReadProgress | None = None,
 ) -> PlanContext:
+    needed = needed_listings(registry, stack, state)
     fetched = await read_live(
-        client, registry.kinds.values(), state.resources, parallelism, progress
+        client, registry.kinds.values(), state.resources, parallelism, progress, needed
     )
     return PlanContext(stack, state.resources, fetched, destroy)
+
+
+def needed_listings(
+    registry: Registry, stack: Stack, state: StateDocument
+) -> dict[str, frozenset[str]]:
+    """For each per-parent listing with `needed_by`, the ids of the parents (in the state)
+    that hold a resource of that section in the manifests or in the state."""
+    out: dict[str, frozenset[str]] = {}
+    sections = registry.sections
+    for kind in registry.kinds.values():
+        for collection in kind.collections:
+            if collection.needed_by is None or collection.name in out:
+                continue
+            holders = {top_of(e.address) for e in stack.entries(collection.needed_by)}
+            for address in state.resources:
+                found = sections.section_of(address)
+                if found is not None and found.name == collection.needed_by:
+                    holders.add(top_of(address))
+            out[collection.name] = frozenset(
+                state.resources[h].id for h in holders if h in state.resources
+            )
+    return out
 
 
 async def drift_report(
@@ -138,7 +162,7 @@ async def make_plan(
         desired=desired,
         intended=intended,
     )
-    await check_plan(
+    warned = await check_plan(
         client,
         registry,
         plan,
@@ -150,7 +174,9 @@ async def make_plan(
     )
     plan = secrecy.seal(plan, state.resources, frozenset(adopted) | frozenset(intended))
     unchecked = _unchecked(plan, kinds, context, state, secrecy)
-    warnings = (*plan.warnings, unchecked_warning(unchecked)) if unchecked else plan.warnings
+    warnings = (*plan.warnings, *warned)
+    if unchecked:
+        warnings = (*warnings, unchecked_warning(unchecked))
     phases(
         "planning",
         time.perf_counter() - planning,

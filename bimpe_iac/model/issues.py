@@ -27,6 +27,8 @@ class Issue:
     position: Position | None
     address: str
     message: str
+    warning: bool = False
+    """A plan check's warning: shown with the plan, which it does not stop."""
 
     @property
     def line(self) -> int | None:

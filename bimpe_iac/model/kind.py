@@ -40,6 +40,10 @@ class Collection:
     """The kind whose objects a top-level listing holds, to find those no state manages."""
     manageable: ObjectTest | None = None
     """Which of its objects that kind could manage (all when unset)."""
+    needed_by: str | None = None
+    """Per-parent: the section whose resources need this listing (an agent's `connectors`):
+    read only for parents holding one, in the manifests or in the state. None: read for every
+    managed parent."""
     sampled: bool = False
     """Per-parent: read for one parent of the team when no managed parent's listing is read,
     so what a new parent will hold can be checked against a real listing before a change."""

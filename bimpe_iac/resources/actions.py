@@ -1,7 +1,10 @@
 """The enabled actions of an agent, by `action_name`: those listed are enabled, every other
-action of the agent is disabled. Action ids differ per agent, so they are looked up at apply."""
+action of the agent is disabled, except, with `unmanaged_actions: keep`, those of integrations
+the stack does not manage. Action ids differ per agent, so they are looked up at apply."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from bimpeai import AsyncBimpeAI
 
@@ -12,6 +15,33 @@ from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import ACTIONS
+
+ADDED_INTEGRATIONS = frozenset({"custom_api", "mcp_server", "pipedream"})
+"""The integration types a team adds to an agent; the others come with every agent."""
+
+
+def unmanaged_actions(context: PlanContext, agent: str) -> list[dict[str, Any]]:
+    """The agent's live actions of integrations no resource of the stack holds (a teammate's
+    custom API), by action name; none when the agent is not read."""
+    agent_id = context.state_id(agent)
+    listing = context.fetched.under(ACTIONS.name, agent_id) if agent_id else None
+    if not listing:
+        return []
+    prefix = agent + "."
+    managed = {entry.id for address, entry in context.state.items() if address.startswith(prefix)}
+    found = [
+        action
+        for action in listing.values()
+        if action.get("integration_type") in ADDED_INTEGRATIONS
+        and action.get("integration_id") not in managed
+    ]
+    return sorted(found, key=lambda a: str(a.get("action_name")))
+
+
+def _left_alone(context: PlanContext, agent: str, spec: Any) -> list[str]:
+    if spec is None or spec.unmanaged_actions != "keep":
+        return []
+    return sorted({str(a["action_name"]) for a in unmanaged_actions(context, agent)})
 
 
 class ActionsKind:
@@ -29,12 +59,19 @@ class ActionsKind:
                 continue
             parent = f"agents.{key}"
             ignored = "actions" in spec.lifecycle.ignore_changes
+            values: dict[str, Any] = {"enabled": sorted(set(spec.actions))}
+            left_alone = _left_alone(context, parent, spec)
+            if left_alone:
+                values["left_alone"] = left_alone
+            # Enabling waits for what the agent holds: its tools give it action names.
+            held = tuple(a for a in context.stack.resources if a.startswith(parent + "."))
             out.append(
                 Desired(
                     address=f"{parent}.actions",
                     kind=self.name,
-                    values={"enabled": sorted(set(spec.actions))},
+                    values=values,
                     depends_on=(parent,),
+                    waits_for=held,
                     parent=parent,
                     lifecycle=Lifecycle(ignore_changes=frozenset({"enabled"} if ignored else ())),
                     source=str(spec.source) if spec.source else None,
@@ -47,9 +84,20 @@ class ActionsKind:
         listing = context.fetched.under(ACTIONS.name, agent_id) if agent_id else None
         if agent_id is None or listing is None:
             return None
-        enabled = sorted({a["action_name"] for a in listing.values() if a.get("is_enabled")})
+        agent = address.rsplit(".", 1)[0]
+        left_alone = _left_alone(context, agent, context.stack.top("agents").get(agent_key(agent)))
+        enabled = sorted(
+            {
+                a["action_name"]
+                for a in listing.values()
+                if a.get("is_enabled") and a["action_name"] not in left_alone
+            }
+        )
         state = sorted((a["action_name"], bool(a.get("is_enabled"))) for a in listing.values())
-        return Live(address, agent_id, {"enabled": enabled}, fingerprint(state))
+        values: dict[str, Any] = {"enabled": enabled}
+        if left_alone:
+            values["left_alone"] = left_alone
+        return Live(address, agent_id, values, fingerprint(state))
 
     def adoptable(self, want: Desired, parent_id: str | None, context: PlanContext) -> list[str]:
         """An adopted agent's actions are its own: their id is the agent's."""
@@ -57,7 +105,9 @@ class ActionsKind:
             return []
         return [parent_id]
 
-    async def _apply(self, client: AsyncBimpeAI, agent_id: str, wanted: list[str]) -> None:
+    async def _apply(
+        self, client: AsyncBimpeAI, agent_id: str, wanted: list[str], left_alone: list[str]
+    ) -> None:
         actions = await client.agents.actions.list(in_path(agent_id))
         known = {a.action_name for a in actions}
         unknown = sorted(set(wanted) - known)
@@ -67,7 +117,11 @@ class ActionsKind:
                 f" its actions are: {', '.join(sorted(known))}"
             )
         enable = [a.id for a in actions if a.action_name in wanted and not a.is_enabled]
-        disable = [a.id for a in actions if a.action_name not in wanted and a.is_enabled]
+        disable = [
+            a.id
+            for a in actions
+            if a.action_name not in wanted and a.action_name not in left_alone and a.is_enabled
+        ]
         if enable:
             await client.agents.actions.enable(in_path(agent_id), action_ids=enable)
         if disable:
@@ -75,11 +129,15 @@ class ActionsKind:
 
     async def create(self, client: AsyncBimpeAI, request: CreateRequest) -> Created:
         assert request.parent_id is not None
-        await self._apply(client, request.parent_id, request.values["enabled"])
+        values = request.values
+        await self._apply(
+            client, request.parent_id, values["enabled"], values.get("left_alone", [])
+        )
         return Created(request.parent_id, request.parent_id)
 
     async def update(self, client: AsyncBimpeAI, request: UpdateRequest) -> None:
-        await self._apply(client, request.id, request.values["enabled"])
+        values = request.values
+        await self._apply(client, request.id, values["enabled"], values.get("left_alone", []))
 
     async def delete(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> None:
         """Removing `actions:` from a manifest stops managing them; nothing is disabled."""
@@ -87,6 +145,10 @@ class ActionsKind:
     async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
         """They belong to their agent: nothing of their own to look for."""
         return True
+
+
+def agent_key(agent: str) -> str:
+    return agent.split(".", 1)[1]
 
 
 KIND = ActionsKind()

@@ -32,6 +32,7 @@ from bimpe_iac.resources.export_keys import assign_keys, named, pick
 
 AgentPersona = Literal["professional", "friendly", "concise"]
 LiveStatus = Literal["development", "live", "paused"]
+UnmanagedActions = Literal["disable", "keep"]
 
 # The manifest ----------------------------------------------------------------------------------
 
@@ -118,7 +119,12 @@ class AgentSpec(ResourceSpec):
     live_status: Annotated[LiveStatus, AcceptsInterpolation()] | None = None
     live_status_reason: Short | None = None
     actions: list[str] | None = None
-    """The `action_name`s to enable; every other action of the agent is disabled."""
+    """The `action_name`s to enable: built-in actions and those of the agent's declared tools.
+    Every other action of the agent is disabled (see `unmanaged_actions`)."""
+    unmanaged_actions: Annotated[UnmanagedActions, AcceptsInterpolation()] | None = None
+    """What `actions:` does to the actions of integrations this stack does not manage (a
+    teammate's custom API, say): `disable` them like any action not listed (the default), or
+    `keep` them as they are. The plan lists them either way."""
     lifecycle: AgentLifecycle = Field(default_factory=AgentLifecycle)
 
     @field_validator("actions")
@@ -135,6 +141,7 @@ AGENT_FIELDS = set(AgentSpec.model_fields) - {
     "workflow",
     "lifecycle",
     "actions",
+    "unmanaged_actions",
     "live_status",
     "live_status_reason",
 }

@@ -112,7 +112,7 @@ def test_every_sdk_body_field_can_be_written(
     ("lifecycle", "model", "not_fields"),
     [
         (workflow.WorkflowField, workflow.WorkflowSpec, {"lifecycle"}),
-        (agent.AgentField, agent.AgentSpec, {"lifecycle", "knowledge_bases"}),
+        (agent.AgentField, agent.AgentSpec, {"lifecycle", "unmanaged_actions"}),
         (
             knowledge_base.TextKnowledgeBaseField,
             knowledge_base.TextKnowledgeBaseSpec,
