@@ -143,11 +143,6 @@ def test_changing_one_tools_url_template_is_one_replace(run: StackRun, sdk: Bimp
     assert run.changes() == {}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the engine does not yet order an agent's actions after the resources that "
-    "provide their names (Desired.provides)",
-)
 def test_the_agents_actions_may_enable_a_tool_in_the_same_apply(
     run: StackRun, sdk: BimpeAI
 ) -> None:

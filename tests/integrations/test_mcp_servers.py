@@ -86,6 +86,23 @@ def test_a_server_applies_is_tested_and_its_tools_discovered(
     assert not [text for text in run.outputs if TOKEN in text]
 
 
+def test_the_agents_actions_may_enable_a_discovered_tool_in_the_same_apply(
+    run: StackRun, sdk: BimpeAI
+) -> None:
+    run.write(
+        agents().replace(
+            "    mcp_servers:",
+            "    actions: [docs_hub_search, escalate_to_human]\n    mcp_servers:",
+        )
+    )
+    run.apply()
+    agent_id = only_agent(sdk)
+    enabled = {a.action_name for a in sdk.agents.actions.list(agent_id) if a.is_enabled}
+    # The agent's actions are exactly those it lists: the server's other tools stay off.
+    assert enabled == {"docs_hub_search", "escalate_to_human"}
+    assert run.changes() == {}
+
+
 def test_a_new_url_is_one_update_that_discovers_again(run: StackRun, sdk: BimpeAI) -> None:
     run.apply()
     run.write(agents("https://docs.example/mcp?tools=search,list_pages", tools="[]"))
