@@ -1,5 +1,6 @@
-"""Post-apply smoke checks: every managed agent must answer a test chat message, and agents
-with a phone link must complete a test call."""
+"""Post-apply smoke checks: every managed agent must answer a test chat, agents with a phone
+link must complete a test call, and (where asked) one tool of each managed custom API must be
+called from a test chat."""
 
 from __future__ import annotations
 
@@ -38,17 +39,72 @@ def linked_agents(state: Mapping[str, ResourceState]) -> set[str]:
     }
 
 
-async def _chat(client: AsyncBimpeAI, address: str, agent_id: str, timeout_s: float) -> CheckResult:
+@dataclass(frozen=True)
+class ToolCheck:
+    """One tool of a managed custom API to call from a test chat."""
+
+    api: str
+    """The custom API's address."""
+    agent_id: str
+    api_id: str
+    tool_ids: tuple[str, ...]
+    """The managed tools' ids, those that only read (GET) first."""
+
+
+def tool_checks(state: Mapping[str, ResourceState]) -> list[ToolCheck]:
+    """A check for each managed custom API that has managed tools."""
+    out = []
+    for address, entry in sorted(state.items()):
+        if entry.kind != "custom_api" or entry.parent_id is None:
+            continue
+        tools = [
+            (e.values.get("http_method") != "GET", a, e.id)
+            for a, e in state.items()
+            if e.kind == "custom_api_tool" and a.startswith(address + ".")
+        ]
+        if tools:
+            ids = tuple(id for _, _, id in sorted(tools))
+            out.append(ToolCheck(address, entry.parent_id, entry.id, ids))
+    return out
+
+
+async def _tool(client: AsyncBimpeAI, check: ToolCheck, timeout_s: float) -> CheckResult:
+    actions = await client.agents.actions.list(check.agent_id)
+    by_id = {a.id: a for a in actions if a.integration_id == check.api_id and a.is_enabled}
+    action = next((by_id[id] for id in check.tool_ids if id in by_id), None)
+    if action is None or not action.action_name:
+        detail = "no tool of this custom API has its action enabled"
+        return CheckResult(check.api, "tool", False, detail, 0.0)
+    name = action.action_name
+    message = f"Please use {name} to help me. This is a bimpe-iac smoke check."
+    result = await _chat(
+        client, check.api, check.agent_id, timeout_s, message, f"{SMOKE_USER}-{check.api_id}"
+    )
+    if not result.ok:
+        return CheckResult(check.api, "tool", False, result.detail, result.seconds)
+    called = name in result.detail
+    detail = f"{name}: {result.detail}" if called else f"{name} was not called: {result.detail}"
+    return CheckResult(check.api, "tool", called, detail, result.seconds)
+
+
+async def _chat(
+    client: AsyncBimpeAI,
+    address: str,
+    agent_id: str,
+    timeout_s: float,
+    message: str = SMOKE_MESSAGE,
+    user: str = SMOKE_USER,
+) -> CheckResult:
     started = time.monotonic()
     sent = await client.conversations.send(
         agent_id,
-        message=SMOKE_MESSAGE,
+        message=message,
         channel_type="webchat",
-        channel_user_id=SMOKE_USER,
+        channel_user_id=user,
         is_test_channel=True,
     )
-    found = await client.conversations.list(agent_id, channel="test_webchat", search=SMOKE_USER)
-    conversation = next((c for c in found.data if c.channel_user_id == SMOKE_USER), None)
+    found = await client.conversations.list(agent_id, channel="test_webchat", search=user)
+    conversation = next((c for c in found.data if c.channel_user_id == user), None)
     if conversation is None:
         return CheckResult(address, "chat", False, "the test conversation was not found", 0.0)
     while True:
@@ -61,7 +117,7 @@ async def _chat(client: AsyncBimpeAI, address: str, agent_id: str, timeout_s: fl
         elapsed = time.monotonic() - started
         if replies:
             reply = (replies[0].message or "").replace("\n", " ")
-            preview = reply if len(reply) <= 60 else reply[:57] + "..."
+            preview = reply if len(reply) <= 90 else reply[:87] + "..."
             return CheckResult(address, "chat", True, f'replied "{preview}"', elapsed)
         if elapsed > timeout_s:
             paused = (
@@ -109,11 +165,22 @@ async def _guarded(check: str, address: str, job: asyncio.Future[CheckResult]) -
 
 
 async def run_smoke(
-    client: AsyncBimpeAI, state: Mapping[str, ResourceState], *, timeout_s: float
+    client: AsyncBimpeAI,
+    state: Mapping[str, ResourceState],
+    *,
+    timeout_s: float,
+    tools: bool = False,
 ) -> list[CheckResult]:
+    """`tools`: also call one tool of each managed custom API from a test chat (reading ones
+    first), which on a real API calls that API for real."""
     agents = agents_of(state)
     linked = linked_agents(state)
     jobs = []
+    if tools:
+        jobs += [
+            _guarded("tool", check.api, asyncio.ensure_future(_tool(client, check, timeout_s)))
+            for check in tool_checks(state)
+        ]
     for address, agent_id in agents.items():
         jobs.append(
             _guarded(

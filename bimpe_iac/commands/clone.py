@@ -26,7 +26,14 @@ from bimpe_iac.errors import ConfigError, PlanError
 from bimpe_iac.export.layout import Layout
 from bimpe_iac.export.read import Selection, read_phone_numbers
 from bimpe_iac.export.run import export_team
-from bimpe_iac.export.write import TargetSettings, render, schema_base, write_stack
+from bimpe_iac.export.write import (
+    TargetSettings,
+    env_name,
+    missing_credentials,
+    render,
+    schema_base,
+    write_stack,
+)
 from bimpe_iac.manifest import InvalidStackError
 from bimpe_iac.manifest.settings import StackSettings, load_settings
 from bimpe_iac.resources import REGISTRY
@@ -143,6 +150,16 @@ def clone_command(
             f" {', '.join(missing)} linked to agents in {source_env}; get"
             f" {'them' if many else 'it'} for that team first, or clone only other agents"
             " with --agent"
+        )
+    unset = [
+        line
+        for var, line in zip(sorted(layout.variables), missing_credentials(layout), strict=True)
+        if not os.environ.get(env_name(var))
+    ]
+    if unset:
+        raise ConfigError(
+            f"BimpeAI never returns credentials, so {destination_env} needs them from the"
+            " environment; nothing was changed. Set: " + "; ".join(unset)
         )
     for warning in layout.warnings:
         click.echo(f"Warning: {warning}", err=True)

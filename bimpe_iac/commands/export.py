@@ -18,7 +18,14 @@ from bimpe_iac.connection import resolve_target
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.read import Selection
 from bimpe_iac.export.run import export_team
-from bimpe_iac.export.write import TargetSettings, is_empty, render, schema_base, write_stack
+from bimpe_iac.export.write import (
+    TargetSettings,
+    is_empty,
+    missing_credentials,
+    render,
+    schema_base,
+    write_stack,
+)
 from bimpe_iac.manifest.fields import KEY_PATTERN
 from bimpe_iac.resources import REGISTRY
 from bimpe_iac.resources.export_keys import slugify
@@ -97,4 +104,12 @@ def export_command(
     )
     write_stack(out, files, replace=force)
     click.echo(f"Exported {layout.summary()} to {out}.")
+    needed = missing_credentials(layout)
+    if needed:
+        click.echo(
+            "\nBimpeAI never returns credentials: set these environment variables (sensitive"
+            " vars in stack.yaml read them) before planning the exported stack:"
+        )
+        for line in needed:
+            click.echo(f"  {line}")
     click.echo(f"Check it with: bimpe-iac validate {out} --env {env}")

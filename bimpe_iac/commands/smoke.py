@@ -35,11 +35,24 @@ def _table(results: list[CheckResult]) -> str:
     type=click.FloatRange(0),
     help="Seconds to wait for each AI reply.",
 )
+@click.option(
+    "--tools/--no-tools",
+    default=None,
+    help="Call one tool of each managed custom API from a test chat, reading ones first"
+    " (default: only on the local emulator, as a real API is called for real).",
+)
 def smoke_command(
-    stack_dir: Path, env: str | None, parallelism: int, debug_http: bool, timeout_s: float
+    stack_dir: Path,
+    env: str | None,
+    parallelism: int,
+    debug_http: bool,
+    timeout_s: float,
+    tools: bool | None,
 ) -> None:
-    """Check that every agent the stack manages answers a test chat, and that agents with a
-    phone link complete a test call. Exit 1 on any failure.
+    """Check that every agent the stack manages answers a test chat, that agents with a
+    phone link complete a test call and, with --tools (the default on the local emulator),
+    that one tool of each managed custom API is called from a test chat. Exit 1 on any
+    failure.
 
     \b
     Examples:
@@ -55,9 +68,12 @@ def smoke_command(
             f"{stack.name} ({stack.environment}) manages no agent yet: apply it first"
         )
 
+    # A tool called from a test chat calls its API for real: only asked for, off the emulator.
+    call_tools = workspace.target.embedded if tools is None else tools
+
     async def run() -> list[CheckResult]:
         async with open_client(workspace.target) as client:
-            return await run_smoke(client, state.resources, timeout_s=timeout_s)
+            return await run_smoke(client, state.resources, timeout_s=timeout_s, tools=call_tools)
 
     results = asyncio.run(run())
     click.echo(stack.mask(_table(results)))

@@ -38,9 +38,24 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def ai_reply(agent: dict[str, Any], workflow: dict[str, Any] | None, message: str) -> str:
-    """Same agent, workflow and message always give the same reply."""
+TOOL_CALL = "Called the tool {action} ({method} {url}); the emulator does not reach the API."
+
+
+def ai_reply(
+    agent: dict[str, Any],
+    workflow: dict[str, Any] | None,
+    message: str,
+    tools: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """Same agent, workflow, message and tools always give the same reply. A message that
+    names an enabled tool's action (`tools`: definitions by action name) is answered with
+    the call the agent would make, so that a test chat can show the tool is wired up."""
     lowered = message.lower()
+    for action in sorted(tools or {}):
+        if re.search(rf"\b{re.escape(action.lower())}\b", lowered):
+            tool = (tools or {})[action]
+            method, url = tool.get("http_method", "GET"), tool.get("url_template", "")
+            return TOOL_CALL.format(action=action, method=method, url=url)
     if workflow is not None:
         for rule in workflow.get("rules") or []:
             trigger = (rule.get("trigger") or "").lower()

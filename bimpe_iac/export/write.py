@@ -113,13 +113,30 @@ def render(
     if target.api_key_env is not None:
         target_data["api_key_env"] = target.api_key_env
     settings = {"target": target_data} if target_data else {}
-    stack = {"name": name, "environments": {environment: settings}}
+    stack: dict[str, Any] = {"name": name}
+    if layout.variables:
+        # Credentials cannot be read back: each is a sensitive var the user fills in.
+        stack["vars"] = {
+            var: {"value": f"${{env.{env_name(var)}}}", "sensitive": True, "description": what}
+            for var, what in sorted(layout.variables.items())
+        }
+    stack["environments"] = {environment: settings}
     files = {STACK_FILE: dump(stack, schema("stack.schema.json"))}
     for name, entries in layout.sections.items():
         if entries:
             files[f"{name}.yaml"] = dump(escape({name: entries}), schema("resources.schema.json"))
     files.update(layout.files)
     return files
+
+
+def env_name(var: str) -> str:
+    """The environment variable an exported credential's var reads: its name in capitals."""
+    return var.upper()
+
+
+def missing_credentials(layout: Layout) -> list[str]:
+    """One line per credential the written stack needs: the variable to set and what for."""
+    return [f"{env_name(var)}: {what}" for var, what in sorted(layout.variables.items())]
 
 
 def is_empty(directory: Path) -> bool:

@@ -811,3 +811,14 @@ async def disconnect_pipedream(request: Request, agent_id: str, integration_id: 
         _drop_onboarding(store, agent_id, integration_id)
         store.delete(integration_id)
     return ok(None, "Integration disconnected")
+
+
+def enabled_tools(store: Store, agent_id: str) -> dict[str, dict[str, Any]]:
+    """The definitions of the agent's enabled custom API tools, by action name."""
+    rows = {row["id"]: row for row in store.children(CUSTOM_API, agent_id)}
+    out: dict[str, dict[str, Any]] = {}
+    for action in store.children("action", agent_id):
+        row = rows.get(action.get("integration_id") or "")
+        if row is not None and action.get("is_enabled") and action["id"] in row["tools"]:
+            out[str(action["action_name"])] = row["tools"][action["id"]]
+    return out

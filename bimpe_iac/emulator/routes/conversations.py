@@ -24,6 +24,7 @@ from bimpe_iac.emulator.hub import MessageHub
 from bimpe_iac.emulator.replies import ai_reply
 from bimpe_iac.emulator.responses import ApiError, conflict, invalid, not_found, ok
 from bimpe_iac.emulator.routes.agents import owned_agent
+from bimpe_iac.emulator.routes.connectors import enabled_tools
 from bimpe_iac.emulator.store import Store, now_iso
 
 router = APIRouter(prefix="/agents/{agent_id}/conversations", tags=["conversations"])
@@ -94,7 +95,8 @@ def _post(
             conversation["needs_attention"] = True
         elif role == "user":
             workflow = store.get("workflow", agent.get("workflow_id") or "", (team, ""))
-            _append(request, team, conversation, "assistant", ai_reply(agent, workflow, text))
+            reply = ai_reply(agent, workflow, text, enabled_tools(store, agent["id"]))
+            _append(request, team, conversation, "assistant", reply)
         store.replace(conversation)
     return _public_message(sent)
 
