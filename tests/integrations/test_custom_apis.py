@@ -256,17 +256,29 @@ def test_export_writes_the_api_with_its_tools_names_and_a_warning(
     assert files_holding(tmp_path, TOKEN) == []
 
 
+def test_export_declares_the_token_as_a_sensitive_var(run: StackRun, tmp_path: Path) -> None:
+    run.apply()
+    out = tmp_path / "exported"
+    outcome = run("export", "--out", out)
+    assert outcome.exit_code == 0, outcome.text
+    stack = (out / "stack.yaml").read_text()
+    assert "ada_shop_api_token:" in stack
+    assert "${env.ADA_SHOP_API_TOKEN}" in stack
+    assert "sensitive: true" in stack
+    assert "the token of custom API 'Shop API' of agent ada" in stack
+    assert "var.ada_shop_api_token}" in (out / "agents.yaml").read_text()
+
+
 @pytest.mark.xfail(
     strict=False,
-    reason="export/write.py escapes every `${` a kind writes and writes no `vars:` for "
-    "ExportContext.variables (a generic export change, not this kind's)",
+    reason="export/write.py escapes every `${` a kind writes as `$${`, also a credential's "
+    "${var.NAME} (a generic export change, not this kind's)",
 )
-def test_export_refers_to_the_token_as_a_sensitive_var(run: StackRun, tmp_path: Path) -> None:
+def test_export_refers_to_the_token_as_a_var(run: StackRun, tmp_path: Path) -> None:
     run.apply()
     out = tmp_path / "exported"
     assert run("export", "--out", out).exit_code == 0
     assert "token: ${var.ada_shop_api_token}" in (out / "agents.yaml").read_text()
-    assert "ada_shop_api_token" in (out / "stack.yaml").read_text()
 
 
 def test_renaming_the_api_replaces_it_and_adds_its_tools_to_the_new_one(
@@ -298,3 +310,13 @@ def test_a_plan_reads_each_apis_tools_once(
         "GET /agents/{agent_id}/integrations/custom_api": 1,
         "GET /agents/{agent_id}/integrations/custom_api/{integration_id}/tools": 1,
     }
+
+
+def test_smoke_calls_a_reading_tool_of_the_api(run: StackRun) -> None:
+    run.write(agents(actions="get_order, cancel_shop_order"))
+    run.apply()
+    outcome = run("smoke", run.directory, "--tools")
+    assert outcome.exit_code == 0, outcome.text
+    assert f"{API}  tool   pass" in outcome.text
+    assert "get_order: replied" in outcome.text
+    assert TOKEN not in outcome.text
