@@ -14,6 +14,7 @@ import yaml
 
 from bimpe_iac.export.layout import Layout
 from bimpe_iac.manifest.settings import STACK_FILE
+from bimpe_iac.model.export import VarReference
 from bimpe_iac.schemas import SCHEMA_DIR
 
 _WIDTH = 1_000_000  # never fold a long line
@@ -46,6 +47,11 @@ def _sequence(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=inline or None)
 
 
+def _reference(dumper: yaml.SafeDumper, value: VarReference) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value))
+
+
+_Dumper.add_representer(VarReference, _reference)
 _Dumper.add_representer(str, _text)
 _Dumper.add_representer(dict, _mapping)
 _Dumper.add_representer(list, _sequence)

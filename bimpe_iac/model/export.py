@@ -40,6 +40,16 @@ class Exported:
     address: str = ""
 
 
+@dataclass(frozen=True)
+class VarReference:
+    """`${var.NAME}` in exported manifest data: written as a reference, never escaped."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"${{var.{self.name}}}"
+
+
 @dataclass
 class ExportContext:
     """What a kind's `export` may consult and add to while the team is laid out."""
@@ -57,6 +67,12 @@ class ExportContext:
 
     def key_of(self, section: str, id: str) -> str | None:
         return self.keys.get(section, {}).get(id)
+
+    def credential(self, name: str, what: str) -> VarReference:
+        """A reference to the sensitive var `name` that the written stack declares for a
+        credential BimpeAI does not return, and that the user must set (`what` it is for)."""
+        self.variables[name] = what
+        return VarReference(name)
 
 
 ExportSection = Callable[[ExportContext, Exported | None], list[Exported]]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bimpe_iac.export.layout import lay_out
-from bimpe_iac.export.write import escape
-from bimpe_iac.model.export import ExportedTeam
+from bimpe_iac.export.write import dump, escape
+from bimpe_iac.model.export import ExportedTeam, VarReference
 from bimpe_iac.resources import REGISTRY
 from bimpe_iac.resources.export_keys import Named, assign_keys, slugify
 
@@ -61,3 +61,10 @@ def test_escape_doubles_the_dollar_of_every_reference() -> None:
         "a": ["$${x} and $$${y}", 1],
         "b": "plain",
     }
+
+
+def test_a_credential_reference_is_written_as_a_reference_and_plain_text_escaped() -> None:
+    data = {"secret_key": VarReference("shop_paystack_secret_key"), "note": "${not.a.ref}"}
+    assert dump(escape(data), None) == (
+        "secret_key: ${var.shop_paystack_secret_key}\nnote: $${not.a.ref}\n"
+    )
