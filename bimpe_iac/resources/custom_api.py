@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from bimpe_iac.manifest.fields import HttpUrl, Name, Secret, Short
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel
-from bimpe_iac.model.export import ExportContext, Exported, Obj
+from bimpe_iac.model.export import ExportContext, Exported, Obj, VarReference
 from bimpe_iac.model.ids import in_path
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
 from bimpe_iac.model.plan import Desired, Lifecycle, Live
@@ -239,11 +239,11 @@ KIND = CustomApiKind()
 # Export ----------------------------------------------------------------------------------
 
 
-def credential_variable(context: ExportContext, *parts: str, what: str) -> str:
-    """`${var.NAME}` for a credential export cannot read, recorded for the user to set."""
+def credential_variable(context: ExportContext, *parts: str, what: str) -> VarReference:
+    """A reference to the sensitive var for a credential export cannot read (its name from
+    `parts`: `ada_shop_api_token`), recorded for the user to set."""
     name = "_".join(slugify(part, "x").replace("-", "_") for part in parts)
-    context.variables[name] = what
-    return f"${{var.{name}}}"
+    return context.credential(name, what)
 
 
 def _exported(context: ExportContext, agent_key: str, key: str, api: Obj) -> Obj:

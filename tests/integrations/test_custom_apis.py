@@ -269,16 +269,31 @@ def test_export_declares_the_token_as_a_sensitive_var(run: StackRun, tmp_path: P
     assert "var.ada_shop_api_token}" in (out / "agents.yaml").read_text()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="export/write.py escapes every `${` a kind writes as `$${`, also a credential's "
-    "${var.NAME} (a generic export change, not this kind's)",
-)
-def test_export_refers_to_the_token_as_a_var(run: StackRun, tmp_path: Path) -> None:
+def test_an_exported_api_applies_with_its_token_set(
+    run: StackRun, tmp_path: Path, admin: Admin
+) -> None:
+    """The exported stack refers to the token as a var, and once the tools' definitions are
+    written in it applies to another team."""
     run.apply()
     out = tmp_path / "exported"
     assert run("export", "--out", out).exit_code == 0
-    assert "token: ${var.ada_shop_api_token}" in (out / "agents.yaml").read_text()
+    agents_yaml = (out / "agents.yaml").read_text()
+    assert "token: ${var.ada_shop_api_token}" in agents_yaml
+    filled = agents_yaml.replace(
+        "            name: Get order\n",
+        "            name: Get order\n            http_method: GET\n"
+        "            url_template: /orders\n",
+    ).replace(
+        "            name: Cancel shop order\n",
+        "            name: Cancel shop order\n            http_method: POST\n"
+        "            url_template: /orders/cancel\n",
+    )
+    (out / "agents.yaml").write_text(filled)
+    copy = StackRun(out, run.url, admin.new_team().api_key, {"ADA_SHOP_API_TOKEN": TOKEN})
+    outcome = copy("apply", out, "--auto-approve")
+    assert outcome.exit_code == 0, outcome.text
+    assert copy.changes() == {}
+    assert files_holding(tmp_path, TOKEN) == []
 
 
 def test_renaming_the_api_replaces_it_and_adds_its_tools_to_the_new_one(

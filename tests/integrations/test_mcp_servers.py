@@ -200,7 +200,8 @@ def test_export_writes_the_server_with_its_tools(run: StackRun, tmp_path: Path) 
     assert "name: Docs Hub" in text
     assert "server_url: https://docs.example/mcp" in text
     assert "tools: [docs_hub_search, docs_hub_get_record, docs_hub_create_record]" in text
-    assert "ada_docs_hub_token" in text
+    assert "token: ${var.ada_docs_hub_token}" in text
+    assert "${env.ADA_DOCS_HUB_TOKEN}" in (out / "stack.yaml").read_text()
     assert files_holding(tmp_path, TOKEN) == []
 
 
