@@ -12,8 +12,11 @@ from bimpe_iac.resources import (
     actions,
     agent,
     connector,
+    custom_api,
+    custom_api_tool,
     knowledge_base,
     live_status,
+    mcp_server,
     phone_link,
     pipedream_app,
     workflow,
@@ -30,6 +33,9 @@ REGISTRY = Registry(
         phone_link.KIND.name: phone_link.KIND,
         connector.KIND.name: connector.KIND,
         pipedream_app.KIND.name: pipedream_app.KIND,
+        custom_api.KIND.name: custom_api.KIND,
+        custom_api_tool.KIND.name: custom_api_tool.KIND,
+        mcp_server.KIND.name: mcp_server.KIND,
     },
     plan_checks=(
         check_action_names,
@@ -44,6 +50,9 @@ REGISTRY = Registry(
             phone_link.SECTION,
             connector.SECTION,
             pipedream_app.SECTION,
+            custom_api.SECTION,
+            custom_api_tool.SECTION,
+            mcp_server.SECTION,
         )
     ),
 )

@@ -64,9 +64,7 @@ def test_the_shop_applies_from_empty_and_the_team_has_what_it_declares(
             assert secret.encode() not in data, path
 
 
-def test_a_rotated_token_is_one_update_and_a_changed_tool_one_replace(
-    cli: Cli, shop: Path
-) -> None:
+def test_a_rotated_token_is_one_update_and_a_changed_tool_one_replace(cli: Cli, shop: Path) -> None:
     cli.apply(shop)
     cli.env["SHOP_ORDERS_API_TOKEN"] = ROTATED
     assert cli.actionable(shop) == [("agents.shop.custom_apis.orders", "update")]
@@ -92,7 +90,8 @@ def test_a_tool_deleted_by_hand_is_drift_and_apply_restores_it(cli: Cli, shop: P
     agent_id = cli.agent_id("Ada, shop assistant")
     custom = cli.sdk.agents.integrations.custom_api
     api = custom.list(agent_id)[0]
-    tool = next(t for t in custom.tools.list(api.id, agent_id=agent_id) if t.action_name == "get_order")
+    listed = custom.tools.list(api.id, agent_id=agent_id)
+    tool = next(t for t in listed if t.action_name == "get_order")
     custom.tools.delete(tool.id, agent_id=agent_id, integration_id=api.id)
     drift = cli("drift", shop, "--format", "json")
     document = json.loads(drift.output)

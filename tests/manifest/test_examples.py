@@ -81,7 +81,9 @@ def test_json_output_of_a_valid_stack(run_validate: Callable[..., Result]) -> No
         "knowledge_bases": 2,
         "phone_links": 1,
     }
-    assert {"connectors", "pipedream_apps"} <= set(counts)
+    integrations = {"connectors", "pipedream_apps", "custom_apis", "custom_api_tools"}
+    integrations.add("mcp_servers")
+    assert integrations <= set(counts)
 
 
 def test_support_example_loads_every_resource() -> None:
