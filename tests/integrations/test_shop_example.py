@@ -20,7 +20,7 @@ PAYSTACK = "sk_live_Sh0pPayst4ckK3y55"
 DECLARED_ACTIONS = {
     "escalate_to_human",
     "get_order",
-    "cancel_order",
+    "cancel_shop_order",
     "create_payment_link",
     "verify_payment",
     "docs_hub_search",
@@ -44,14 +44,16 @@ def test_the_shop_applies_from_empty_and_the_team_has_what_it_declares(
     agent_id = agents[0].id
     integrations = sdk.agents.integrations
     apis = integrations.custom_api.list(agent_id)
-    assert [a.name for a in apis] == ["Orders API"]
-    tools = integrations.custom_api.tools.list(apis[0].id, agent_id=agent_id)
-    assert sorted(t.action_name for t in tools) == ["cancel_order", "get_order"]
+    assert [a.config.name for a in apis] == ["Orders API"]
+    tools = integrations.custom_api.tools.list(agent_id, apis[0].id)
+    assert sorted(t.action_name for t in tools) == ["cancel_shop_order", "get_order"]
     first_party = {c.type: c for c in integrations.bimpeai.list(agent_id)}
     assert first_party["paystack"].is_connected
     assert first_party["paystack"].currency == "NGN"
     servers = integrations.mcp_server.list(agent_id)
-    assert [s.name for s in servers] == ["Docs Hub"]
+    assert [s.config.name for s in servers] == ["Docs Hub"]
+    discovered = integrations.mcp_server.tools.list(agent_id, servers[0].id)
+    assert {"docs_hub_search", "docs_hub_get_page"} <= {t.action_name for t in discovered}
     apps = integrations.pipedream.list(agent_id)
     assert [a.config.app_slug for a in apps] == ["slack"]
     enabled = {a.action_name for a in sdk.agents.actions.list(agent_id) if a.is_enabled}
@@ -90,9 +92,9 @@ def test_a_tool_deleted_by_hand_is_drift_and_apply_restores_it(cli: Cli, shop: P
     agent_id = cli.agent_id("Ada, shop assistant")
     custom = cli.sdk.agents.integrations.custom_api
     api = custom.list(agent_id)[0]
-    listed = custom.tools.list(api.id, agent_id=agent_id)
+    listed = custom.tools.list(agent_id, api.id)
     tool = next(t for t in listed if t.action_name == "get_order")
-    custom.tools.delete(tool.id, agent_id=agent_id, integration_id=api.id)
+    custom.tools.delete(agent_id, api.id, tool.id)
     drift = cli("drift", shop, "--format", "json")
     document = json.loads(drift.output)
     deleted = {r["address"] for r in document["resources"] if r["status"] == "deleted"}
@@ -100,7 +102,7 @@ def test_a_tool_deleted_by_hand_is_drift_and_apply_restores_it(cli: Cli, shop: P
     assert "agents.shop.custom_apis.orders.auth_config" in document["unobservable"]
     cli.apply(shop)
     assert cli.actionable(shop) == []
-    names = sorted(t.action_name for t in custom.tools.list(api.id, agent_id=agent_id))
-    assert names == ["cancel_order", "get_order"]
+    names = sorted(t.action_name for t in custom.tools.list(agent_id, api.id))
+    assert names == ["cancel_shop_order", "get_order"]
     enabled = {a.action_name for a in cli.sdk.agents.actions.list(agent_id) if a.is_enabled}
     assert enabled == DECLARED_ACTIONS
