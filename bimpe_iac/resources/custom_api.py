@@ -125,7 +125,9 @@ async def _custom_apis(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, An
     return apis
 
 
-CUSTOM_APIS = Collection("custom_apis", fetch_children=_custom_apis, parent_kind="agent")
+CUSTOM_APIS = Collection(
+    "custom_apis", fetch_children=_custom_apis, parent_kind="agent", needed_by="custom_apis"
+)
 
 
 def live_values(obj: dict[str, Any]) -> dict[str, Any]:

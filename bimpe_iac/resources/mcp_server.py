@@ -86,7 +86,9 @@ async def _mcp_servers(client: AsyncBimpeAI, agent_id: str) -> list[dict[str, An
     return servers
 
 
-MCP_SERVERS = Collection("mcp_servers", fetch_children=_mcp_servers, parent_kind="agent")
+MCP_SERVERS = Collection(
+    "mcp_servers", fetch_children=_mcp_servers, parent_kind="agent", needed_by="mcp_servers"
+)
 
 
 def live_values(obj: Obj) -> dict[str, Any]:

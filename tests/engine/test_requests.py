@@ -25,16 +25,13 @@ def test_noop_plan_issues_the_fewest_requests(bimpe: Bimpe, full_stack: Path) ->
     assert bimpe("apply", full_stack, "--auto-approve").exit_code == 0
     _reset(bimpe)
     assert bimpe("plan", full_stack, "--detailed-exitcode").exit_code == 0
-    # Two managed agents: each has its knowledge bases, actions, custom APIs and MCP servers
-    # read once (the stack has no custom API, so no tool list is read).
+    # Two managed agents: each has its knowledge bases and actions read once.
     assert _counters(bimpe) == {
         "GET /workflows": 1,
         "GET /agents": 1,
         "GET /phone-numbers": 1,
         "GET /agents/{agent_id}/knowledge_bases": 2,
         "GET /agents/{agent_id}/actions": 2,
-        "GET /agents/{agent_id}/integrations/custom_api": 2,
-        "GET /agents/{agent_id}/integrations/mcp_server": 2,
     }
     assert _counters(bimpe, "P") == {}
 

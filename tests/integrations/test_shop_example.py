@@ -106,3 +106,37 @@ def test_a_tool_deleted_by_hand_is_drift_and_apply_restores_it(cli: Cli, shop: P
     assert names == ["cancel_shop_order", "get_order"]
     enabled = {a.action_name for a in cli.sdk.agents.actions.list(agent_id) if a.is_enabled}
     assert enabled == DECLARED_ACTIONS
+
+
+def test_a_noop_plan_reads_each_integration_family_once_and_one_tool_list_each(
+    cli: Cli, shop: Path
+) -> None:
+    """The shop's agent manages every family; a second agent manages none and costs nothing
+    beyond its knowledge bases and actions."""
+    extra = (
+        "\n  plain:\n    workflow: storefront\n    name: Plain agent\n"
+        "    description: No integrations\n    actions: [escalate_to_human]\n"
+    )
+    manifest = shop / "shop.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("\nagents:\n", "\nagents:" + extra, 1))
+    cli.apply(shop)
+    cli.admin.reset_counters()
+    assert cli.actionable(shop) == []
+    reads = {k: v for k, v in cli.admin.counters()["requests"].items() if k.startswith("GET")}
+    assert reads == {
+        "GET /workflows": 1,
+        "GET /agents": 1,
+        "GET /phone-numbers": 1,
+        "GET /agents/{agent_id}/knowledge_bases": 2,
+        "GET /agents/{agent_id}/actions": 2,
+        "GET /agents/{agent_id}/integrations/bimpeai": 1,
+        "GET /agents/{agent_id}/integrations/custom_api": 1,
+        "GET /agents/{agent_id}/integrations/custom_api/{integration_id}/tools": 1,
+        "GET /agents/{agent_id}/integrations/mcp_server": 1,
+        "GET /agents/{agent_id}/integrations/mcp_server/{integration_id}/tools": 1,
+        "GET /agents/{agent_id}/integrations/pipedream": 1,
+    }
+    assert not any(
+        k.startswith(("POST", "PATCH", "PUT", "DELETE")) for k in cli.admin.counters()["requests"]
+    )
