@@ -41,6 +41,7 @@ REGISTRY = Registry(
         check_action_names,
         phone_link.check_number_holders,
         connector.check_unconnected_actions,
+        custom_api_tool.check_tool_action_names,
     ),
     sections=Sections(
         (

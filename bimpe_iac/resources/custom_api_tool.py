@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Literal, Self
 
 from bimpeai import AsyncBimpeAI, NotFoundError
@@ -25,11 +27,13 @@ from bimpe_iac.manifest.fields import Name, Short
 from bimpe_iac.manifest.models import ResourceSpec, SpecModel
 from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.ids import in_path
+from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
 from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section, holder_of
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, managed
+from bimpe_iac.resources.collections import ACTIONS
 from bimpe_iac.resources.custom_api import (
     CUSTOM_APIS,
     TOOLS_KEY,
@@ -345,3 +349,36 @@ SECTION = Section(
     description="The API's tools by key; each is an action of the agent named from the tool's "
     "name. A change to a tool replaces it. One removed from the manifest is deleted.",
 )
+
+
+def check_tool_action_names(context: PlanContext, desired: Mapping[str, Desired]) -> list[Issue]:
+    """An issue at each declared tool whose action name the agent has already, from another
+    integration (a built-in one: `cancel_order`): BimpeAI would refuse to add it."""
+    issues = []
+    for want in desired.values():
+        if want.kind != KIND.name or want.parent is None:
+            continue
+        agent_id = context.state_id(want.parent)
+        listing = context.fetched.under(ACTIONS.name, agent_id) if agent_id else None
+        own = context.state_id(want.address)
+        if listing is None:
+            # A new agent gets the built-in actions the team's other agents have.
+            listing = {
+                id: action
+                for (collection, _), found in context.fetched.children.items()
+                if collection == ACTIONS.name
+                for id, action in found.items()
+                if action.get("integration_type") not in ("custom_api", "mcp_server")
+            }
+        for name in want.provides:
+            taken = [a for id, a in listing.items() if a.get("action_name") == name and id != own]
+            if taken:
+                owner = taken[0].get("integration_name") or taken[0].get("integration_type")
+                message = (
+                    f"the agent already has an action named {name!r} (from {owner}), so"
+                    " BimpeAI would refuse this tool: give the tool another name"
+                )
+                # Located at the name, about the tool (the plan keeps issues of its changes).
+                issue = context.stack.issue_at(f"{want.address}.name", message)
+                issues.append(replace(issue, address=want.address))
+    return issues

@@ -140,3 +140,30 @@ def test_a_noop_plan_reads_each_integration_family_once_and_one_tool_list_each(
     assert not any(
         k.startswith(("POST", "PATCH", "PUT", "DELETE")) for k in cli.admin.counters()["requests"]
     )
+
+
+def test_a_tool_named_like_a_built_in_action_fails_the_plan_located(cli: Cli, shop: Path) -> None:
+    cli.apply(shop)
+    manifest = shop / "shop.yaml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("name: Cancel shop order", "name: Cancel order"))
+    planned = cli("plan", shop)
+    assert planned.exit_code == 1, planned.text
+    line = next(
+        n
+        for n, row in enumerate(manifest.read_text().splitlines(), 1)
+        if "name: Cancel order" in row
+    )
+    assert f"shop.yaml:{line}:" in planned.text
+    assert (
+        "agents.shop.custom_apis.orders.tools.cancel_order: the agent already has an action"
+        " named 'cancel_order' (from Store orders)" in planned.text
+    )
+    applied = cli("apply", shop, "--auto-approve")
+    assert applied.exit_code == 1
+    agent_id = cli.agent_id("Ada, shop assistant")
+    api = cli.sdk.agents.integrations.custom_api.list(agent_id)[0]
+    names = sorted(
+        t.action_name for t in cli.sdk.agents.integrations.custom_api.tools.list(agent_id, api.id)
+    )
+    assert names == ["cancel_shop_order", "get_order"]
