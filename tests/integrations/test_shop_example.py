@@ -167,3 +167,85 @@ def test_a_tool_named_like_a_built_in_action_fails_the_plan_located(cli: Cli, sh
         t.action_name for t in cli.sdk.agents.integrations.custom_api.tools.list(agent_id, api.id)
     )
     assert names == ["cancel_shop_order", "get_order"]
+
+
+def test_a_create_refused_by_a_clash_goes_through_once_the_clash_is_gone(
+    cli: Cli, shop: Path
+) -> None:
+    """A teammate adds a tool with the same action name between plan and apply: BimpeAI
+    refuses the create (409), and that answer is stored under its idempotency key. Once the
+    teammate's tool is gone, the next apply creates the tool under a new key rather than
+    being told the old refusal for ever."""
+    manifest = shop / "shop.yaml"
+    full = manifest.read_text()
+    start = full.index("          get_order:")
+    end = full.index("          cancel_order:")
+    without = full[:start] + full[end:]
+    manifest.write_text(without.replace("      - get_order\n", ""))  # first without get_order
+    cli.apply(shop)
+    manifest.write_text(full)
+    saved = shop / "add-get-order.plan.json"
+    planned = cli("plan", shop, "--out", str(saved))
+    assert planned.exit_code == 0, planned.text
+    agent_id = cli.agent_id("Ada, shop assistant")
+    custom = cli.sdk.agents.integrations.custom_api
+    theirs = custom.configure(agent_id, name="Teammate API", base_url="https://t.example")
+    tool = custom.tools.add(
+        agent_id,
+        theirs.id,
+        {"name": "Get order", "http_method": "GET", "url_template": "https://t.example/o"},
+    )
+    refused = cli("apply", shop, "--plan", str(saved))
+    assert refused.exit_code == 1
+    assert "already has an action named 'get_order'" in refused.text
+    custom.tools.delete(agent_id, theirs.id, tool.id)
+    cli.sdk.agents.integrations.custom_api.disconnect(agent_id, theirs.id)
+    cli.apply(shop)
+    assert cli.actionable(shop) == []
+    api = next(a for a in custom.list(agent_id) if a.config.name == "Orders API")
+    names = sorted(t.action_name for t in custom.tools.list(agent_id, api.id))
+    assert names == ["cancel_shop_order", "get_order"]
+
+
+def test_a_refused_create_whose_answer_was_lost_is_not_taken_for_one_under_way(
+    cli: Cli, shop: Path
+) -> None:
+    """As above, and the 409 itself is lost on the way back: the next run finds the create's
+    intent, sends it again under the same key and is told the stored refusal (replayed). That
+    is not a create still under way: once the clash is gone, apply creates the tool."""
+    manifest = shop / "shop.yaml"
+    full = manifest.read_text()
+    start = full.index("          get_order:")
+    end = full.index("          cancel_order:")
+    without = full[:start] + full[end:]
+    manifest.write_text(without.replace("      - get_order\n", ""))
+    cli.apply(shop)
+    agent_id = cli.agent_id("Ada, shop assistant")
+    custom = cli.sdk.agents.integrations.custom_api
+    theirs = custom.configure(agent_id, name="Teammate API", base_url="https://t.example")
+    tool = custom.tools.add(
+        agent_id,
+        theirs.id,
+        {"name": "Get order", "http_method": "GET", "url_template": "https://t.example/o"},
+    )
+    manifest.write_text(full)
+    saved = shop / "add-get-order.plan.json"
+    assert cli("plan", shop, "--out", str(saved)).exit_code == 1  # the plan check sees it
+    custom.tools.delete(agent_id, theirs.id, tool.id)
+    assert cli("plan", shop, "--out", str(saved)).exit_code == 0
+    tool = custom.tools.add(
+        agent_id,
+        theirs.id,
+        {"name": "Get order", "http_method": "GET", "url_template": "https://t.example/o"},
+    )
+    route = "POST /agents/{agent_id}/integrations/custom_api/{integration_id}/tools"
+    cli.admin.set_faults(aimed=[{"route": route, "kind": "drop_after_commit", "count": 100}])
+    assert cli("apply", shop, "--plan", str(saved)).exit_code == 1
+    cli.admin.set_faults()
+    custom.tools.delete(agent_id, theirs.id, tool.id)
+    outcome = cli("apply", shop, "--auto-approve")
+    assert outcome.exit_code == 0, outcome.text
+    assert cli.actionable(shop) == []
+    api = next(a for a in custom.list(agent_id) if a.config.name == "Orders API")
+    names = sorted(t.action_name for t in custom.tools.list(agent_id, api.id))
+    assert names == ["cancel_shop_order", "get_order"]
