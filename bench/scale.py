@@ -1,7 +1,9 @@
 """Plan and apply at scale against the emulator, compared with the network bound.
 
 For each N it generates a stack of N agents (2 text knowledge bases and 3 enabled actions
-each, one workflow per 10 agents, a phone link on every 10th agent), serves the emulator in its
+each, one workflow per 10 agents, a phone link on every 10th agent; every 10th agent, offset
+by 5, also has a custom API with 2 tools behind bearer auth and a Paystack connector, with the
+tools' actions enabled), serves the emulator in its
 own process with a per-request latency, and runs three jobs as separate processes:
 
   apply   a full apply from empty
@@ -37,7 +39,35 @@ from pathlib import Path
 from served import Emulator, serve
 
 ACTIONS = ("escalate_to_human", "send_email", "lookup_order")
+TOOL_ACTIONS = ("get_parcel", "track_parcel")
 PAGE = 100
+
+
+def integrated(index: int) -> bool:
+    """Whether agent `index` has integrations: one in ten."""
+    return index % 10 == 5
+
+
+INTEGRATIONS = """\
+    custom_apis:
+      parcels:
+        name: Parcels {a}
+        base_url: https://parcels.example.com/api
+        auth_type: bearer
+        auth_config: {{token: "${{var.parcels_token}}"}}
+        tools:
+          get_parcel:
+            name: Get parcel
+            http_method: GET
+            url_template: /parcels/{{parcel_id}}
+            url_params: [{{name: parcel_id, type: string, description: The parcel}}]
+          track_parcel:
+            name: Track parcel
+            http_method: GET
+            url_template: /parcels/{{parcel_id}}/tracking
+            url_params: [{{name: parcel_id, type: string, description: The parcel}}]
+    connectors:
+      paystack: {{secret_key: "${{var.paystack_key}}", currency: NGN}}"""
 
 
 def phone(index: int) -> str:
@@ -47,7 +77,13 @@ def phone(index: int) -> str:
 def generate(directory: Path, n: int) -> int:
     """Write the stack; returns the number of resources it declares."""
     directory.mkdir(parents=True)
-    (directory / "stack.yaml").write_text("name: scale\nenvironments:\n  bench: {}\n")
+    (directory / "stack.yaml").write_text(
+        "name: scale\n"
+        "vars:\n"
+        "  parcels_token: {value: bench-parcels-token-0123456789, sensitive: true}\n"
+        "  paystack_key: {value: sk_test_bench0123456789, sensitive: true}\n"
+        "environments:\n  bench: {}\n"
+    )
     lines = ["workflows:"]
     workflows = max(1, n // 10)
     for w in range(workflows):
@@ -59,17 +95,23 @@ def generate(directory: Path, n: int) -> int:
             f"    workflow: wf-{a % workflows}",
             f"    name: Agent {a}",
             "    description: Generated for the scale benchmark",
-            f"    actions: [{', '.join(ACTIONS)}]",
+            f"    actions: [{', '.join(ACTIONS + (TOOL_ACTIONS if integrated(a) else ()))}]",
             "    knowledge_bases:",
             f"      faq: {{type: text, name: FAQ {a}, content: Answers for agent {a}.}}",
             f"      policy: {{type: text, name: Policy {a}, content: Rules for agent {a}.}}",
         ]
+        if integrated(a):
+            lines += INTEGRATIONS.format(a=a).splitlines()
     links = list(range(0, n, 10))
     if links:
         lines.append("phone_numbers:")
         lines += [f'  "{phone(a)}": {{agent: agent-{a}, label: Line {a}}}' for a in links]
     (directory / "resources.yaml").write_text("\n".join(lines) + "\n")
-    return workflows + n * 4 + len(links)
+    return workflows + n * 4 + len(links) + 4 * len(_integrated(n))
+
+
+def _integrated(n: int) -> list[int]:
+    return [a for a in range(n) if integrated(a)]
 
 
 def change_one_percent(directory: Path, n: int) -> None:
@@ -126,16 +168,20 @@ def fewest(job: str, n: int) -> tuple[int, int]:
     """The fewest requests a job needs, and its dependency depth (levels of waiting)."""
     workflows = max(1, n // 10)
     links = len(range(0, n, 10))
+    apis = len(_integrated(n))
     if job == "apply":
         # From empty, the workflows list (the 3 public ones) and the agents list are a page each;
         # the team's numbers exist before. Then creates: workflows, agents, 2 knowledge bases
         # each; actions: read ids, enable; links.
+        # Per integrated agent: configure the API, add 2 tools, configure the connector and
+        # read the agent's connectors (configure answers an onboarding URL, not an id).
         lists = 2 + math.ceil((links + 4) / PAGE)
-        return lists + workflows + n + 2 * n + 2 * n + links, 3
+        return lists + workflows + n + 2 * n + 2 * n + links + 5 * apis, 4
     # A plan reads each list whole (the team owns 4 demo numbers besides the linked ones), then
-    # each managed agent's knowledge bases and actions.
+    # each managed agent's knowledge bases and actions; an integrated agent's custom APIs, the
+    # tools of its API and its connectors.
     lists = math.ceil((workflows + 3) / PAGE) + math.ceil(n / PAGE) + math.ceil((links + 4) / PAGE)
-    return lists + 2 * n, 0
+    return lists + 2 * n + 3 * apis, 0
 
 
 def seed_numbers(emulator: Emulator, n: int) -> None:

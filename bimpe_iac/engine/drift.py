@@ -124,12 +124,17 @@ def unchecked_warning(unchecked: list[str]) -> str:
 
 
 def unobservable_note(fields: list[str]) -> str:
-    count = len(fields)
-    shown = ", ".join(fields[:5]) + (f" and {count - 5} more" if count > 5 else "")
-    field, it = ("field", "it") if count == 1 else ("fields", "them")
+    """`fields` are `address.field`; they are shown by address."""
+    by_address: dict[str, list[str]] = {}
+    for item in fields:
+        address, field = item.rsplit(".", 1)
+        by_address.setdefault(address, []).append(field)
+    shown = [f"{a} ({', '.join(f)})" for a, f in by_address.items()]
+    count = len(shown)
+    listed = "; ".join(shown[:5]) + (f"; and {count - 5} more" if count > 5 else "")
     return (
-        f"{count} write-only {field} cannot be read back from BimpeAI, so {it} cannot be"
-        f" checked for drift ({shown}); apply sends {it} again when the manifests change {it}"
+        f"write-only fields cannot be read back from BimpeAI, so their drift cannot be"
+        f" checked: {listed}; apply sends them again when the manifests change them"
     )
 
 

@@ -24,7 +24,7 @@ from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.ids import in_path
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
 from bimpe_iac.model.plan import Desired, Lifecycle, Live
-from bimpe_iac.model.sections import Section
+from bimpe_iac.model.sections import Section, top_of
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.printable import one_line
 from bimpe_iac.resources.base import fingerprint, managed
@@ -101,13 +101,25 @@ def live_values(obj: Obj) -> dict[str, Any]:
     }
 
 
-def offered(obj: Obj) -> list[str]:
-    """The action names of the server's tools that are turned on."""
+def offered(obj: Obj, disabled_by_stack: frozenset[str] = frozenset()) -> list[str]:
+    """The action names of the server's tools it still offers. BimpeAI disables a tool the
+    server stopped offering, and so does an agent's `actions:` that leaves it out: a disabled
+    tool counts as offered when the stack's own actions set is why it is disabled."""
     return [
         str(tool["action_name"])
         for tool in obj.get(TOOLS_KEY) or []
-        if isinstance(tool, dict) and tool.get("is_enabled") and tool.get("action_name")
+        if isinstance(tool, dict)
+        and tool.get("action_name")
+        and (tool.get("is_enabled") or tool["action_name"] in disabled_by_stack)
     ]
+
+
+def _disabled_by_stack(context: PlanContext, address: str, names: list[str]) -> frozenset[str]:
+    agent = context.stack.resources.get(top_of(address))
+    actions = getattr(agent.spec, "actions", None) if agent is not None else None
+    if actions is None:
+        return frozenset()
+    return frozenset(name for name in names if name not in actions)
 
 
 # The kind -----------------------------------------------------------------------------------
@@ -151,7 +163,6 @@ class McpServerKind:
         obj = (context.fetched.under(MCP_SERVERS.name, entry.parent_id) or {}).get(entry.id)
         if obj is None:
             return None
-        has = offered(obj)
         expected = next(
             (
                 e.spec.tools or []
@@ -160,6 +171,7 @@ class McpServerKind:
             ),
             [],
         )
+        has = offered(obj, _disabled_by_stack(context, address, expected))
         missing = [name for name in expected if name not in has]
         notes: tuple[str, ...] = ()
         if missing:
@@ -225,7 +237,7 @@ async def _apply(
     expected = values.get("tools") or []
     if expected:
         tools = await servers.tools.list(in_path(agent_id), in_path(made.id))
-        has = [tool.action_name for tool in tools if tool.is_enabled]
+        has = [tool.action_name for tool in tools]
         missing = [name for name in expected if name not in has]
         if missing:
             raise BimpeIacError(

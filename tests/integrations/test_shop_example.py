@@ -100,6 +100,10 @@ def test_a_tool_deleted_by_hand_is_drift_and_apply_restores_it(cli: Cli, shop: P
     deleted = {r["address"] for r in document["resources"] if r["status"] == "deleted"}
     assert deleted == {"agents.shop.custom_apis.orders.tools.get_order"}
     assert "agents.shop.custom_apis.orders.auth_config" in document["unobservable"]
+    text = cli("drift", shop).text
+    assert "write-only fields cannot be read back from BimpeAI" in text
+    assert "agents.shop.connectors.paystack (secret_key)" in text
+    assert "offers no tool" not in text
     cli.apply(shop)
     assert cli.actionable(shop) == []
     names = sorted(t.action_name for t in custom.tools.list(agent_id, api.id))
