@@ -86,18 +86,23 @@ def with_write_only(
     entry: ResourceState | None,
     live: Live,
     secrecy: Secrecy,
+    adopted: bool = False,
 ) -> Live:
     """`live` with each write-only field the manifests set filled in from the last apply:
     the wanted value itself when the state proves it is what was applied (through its keyed
     digest, for a sensitive one), else what the state recorded (masked), else NOT_READABLE.
-    So a value changed in the manifests (a rotated key) is one update, and nothing else is."""
+    So a value changed in the manifests (a rotated key) is one update, and nothing else is.
+    An object being adopted has no last apply: a field it could be updated in is sent again,
+    one that would force a replace (a tool's definition) is taken as the manifests say."""
     fields = [f for f in kind.write_only_fields if f in want.values]
     if not fields:
         return live
     values = dict(live.values)
     for field in fields:
         wanted = want.values[field]
-        if entry is None or field not in entry.values:
+        if adopted and field in kind.replace_fields:
+            values[field] = wanted
+        elif entry is None or field not in entry.values:
             values[field] = NOT_READABLE
         elif secrecy.drifted(entry, field, wanted) is False:
             values[field] = wanted
@@ -114,6 +119,7 @@ def _decide(
     kind: ResourceKind,
     lookup: Any,
     secrecy: Secrecy,
+    adopted: bool = False,
 ) -> Change | None:
     base: dict[str, Any] = {
         "address": address,
@@ -135,7 +141,7 @@ def _decide(
         )
     after = resolve_refs(want.values, lookup)
     if live is not None:
-        live = with_write_only(kind, replace(want, values=after), entry, live, secrecy)
+        live = with_write_only(kind, replace(want, values=after), entry, live, secrecy, adopted)
     if live is None:
         reason = DELETED_OUTSIDE if entry is not None else None
         return Change(**base, action="create", id=None, before=None, after=after, reason=reason)
@@ -287,6 +293,7 @@ def build_plan(
             kind_of(address),
             lookup,
             secrecy,
+            address in imports,
         )
 
     changes = {a: c for a in addresses if (c := decide(a)) is not None}
@@ -330,6 +337,16 @@ def build_plan(
         for address in sorted(changes)
         if (live := lives.get(address)) is not None
         for note in live.notes
+    ) + tuple(
+        f"{address}: adopted as the manifests say: its {', '.join(sorted(unread))} cannot be"
+        " read back from BimpeAI"
+        for address in sorted(imports)
+        if address in desired
+        and (
+            unread := kind_of(address).write_only_fields
+            & kind_of(address).replace_fields
+            & set(desired[address].values)
+        )
     )
     return Plan(
         stack=state.stack,

@@ -219,11 +219,6 @@ def test_removing_the_api_disconnects_it_with_its_tools(run: StackRun, sdk: Bimp
     assert run.changes() == {}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the engine refuses to adopt an object it would replace, and a tool's definition "
-    "(write-only, all replace fields) is never known of an object it did not apply",
-)
 def test_a_lost_state_adopts_the_api_and_its_tools(run: StackRun, sdk: BimpeAI) -> None:
     run.apply()
     shutil.rmtree(run.directory / ".bimpe" / "state")
@@ -234,9 +229,12 @@ def test_a_lost_state_adopts_the_api_and_its_tools(run: StackRun, sdk: BimpeAI) 
 
     outcome = run("apply", run.directory, "--adopt", "--auto-approve")
     assert outcome.exit_code == 0, outcome.text
+    assert "adopted as the manifests say: its" in outcome.text
     agent_id = only_agent(sdk)
     (api,) = sdk.agents.integrations.custom_api.list(agent_id)
     assert set(_tools(sdk, agent_id, api.id)) == {"get_order", "cancel_shop_order"}
+    outcome = run("plan", run.directory, "--detailed-exitcode")
+    assert outcome.exit_code == 0, outcome.text
 
 
 def test_export_writes_the_api_with_its_tools_names_and_a_warning(
