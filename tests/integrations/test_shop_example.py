@@ -253,3 +253,49 @@ def test_a_refused_create_whose_answer_was_lost_is_not_taken_for_one_under_way(
     api = next(a for a in custom.list(agent_id) if a.config.name == "Orders API")
     names = sorted(t.action_name for t in custom.tools.list(agent_id, api.id))
     assert names == ["cancel_shop_order", "get_order"]
+
+
+def test_a_teammates_tool_is_listed_apart_and_left_alone_when_the_stack_says_keep(
+    cli: Cli, shop: Path
+) -> None:
+    cli.apply(shop)
+    agent_id = cli.agent_id("Ada, shop assistant")
+    custom = cli.sdk.agents.integrations.custom_api
+    theirs = custom.configure(agent_id, name="CRM", base_url="https://crm.example")
+    custom.tools.add(
+        agent_id,
+        theirs.id,
+        {"name": "Find customer", "http_method": "GET", "url_template": "https://crm.example/c"},
+    )
+
+    def enabled() -> set[str]:
+        return {a.action_name for a in cli.sdk.agents.actions.list(agent_id) if a.is_enabled}
+
+    assert "find_customer" in enabled()  # a new tool's action starts enabled
+    # The default: the stack's actions are the whole set, and the plan says whose it disables.
+    planned = cli("plan", shop)
+    assert planned.exit_code == 0, planned.text
+    assert (
+        "agents.shop.actions: actions of integrations this stack does not manage:"
+        " find_customer (custom_api 'CRM'); disabled unless listed in actions:" in planned.text
+    )
+    assert cli.actionable(shop) == [("agents.shop.actions", "update")]
+
+    manifest = shop / "shop.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "    # Built-in actions,", "    unmanaged_actions: keep\n    # Built-in actions,"
+        )
+    )
+    assert cli.actionable(shop) == []
+    cli.apply(shop)
+    assert enabled() == DECLARED_ACTIONS | {"find_customer"}
+    drift = cli("drift", shop)
+    assert drift.exit_code == 0, drift.text  # the teammate's action is no drift either
+
+    # Asked to disable them again, apply does.
+    manifest.write_text(manifest.read_text().replace("    unmanaged_actions: keep\n", ""))
+    cli.apply(shop)
+    assert enabled() == DECLARED_ACTIONS
+    api_names = sorted(a.config.name for a in custom.list(agent_id))
+    assert api_names == ["CRM", "Orders API"]  # the teammate's API itself is never touched
