@@ -73,7 +73,13 @@ def test_a_rotated_token_is_one_update_and_a_changed_tool_one_replace(cli: Cli, 
     planned = cli("plan", shop, "--out", str(shop / "rotated.plan.json"))
     assert ROTATED not in planned.text and TOKEN not in planned.text
     assert ROTATED.encode() not in (shop / "rotated.plan.json").read_bytes()
-    cli.apply(shop)
+    debugged = cli("apply", shop, "--auto-approve", "--debug-http")
+    assert debugged.exit_code == 0, debugged.text
+    assert "Authorization: Bearer ***" in debugged.text or "POST" in debugged.text
+    for secret in (TOKEN, ROTATED, PAYSTACK):
+        assert secret not in debugged.text
+        for path, data in raw_bytes_under(shop).items():
+            assert secret.encode() not in data, path
     assert cli.actionable(shop) == []
 
     manifest = shop / "shop.yaml"
