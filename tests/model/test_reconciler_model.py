@@ -75,6 +75,7 @@ class Stats:
     steps = 0
     rules: Counter[str] = Counter()
     refused = 0
+    exact = 0
 
 
 def _sha256(value: str) -> str:
@@ -131,6 +132,26 @@ class ReconcilerMachine(RuleBasedStateMachine):
         document = json.loads(outcome.output)
         return {c["address"]: c["action"] for c in document["changes"] if c["action"] != "noop"}
 
+    def changes_if_planned(self) -> dict[str, str] | None:
+        """The next plan's changes, or None when it does not plan (it refuses to)."""
+        outcome = self.run("plan", self.stack, "--format", "json")
+        if outcome.exit_code != 0:
+            return None
+        document = json.loads(outcome.output)
+        return {c["address"]: c["action"] for c in document["changes"] if c["action"] != "noop"}
+
+    def assert_one_more_change(
+        self, resource: Resource, before: dict[str, str] | None, action: str, what: str
+    ) -> None:
+        """The edit just written adds exactly `action` of the resource to what the plan before
+        it planned, when it planned nothing for that resource."""
+        address = self.model.address(resource)
+        if before is None or address in before:
+            return
+        after = self.changes()
+        assert after == before | {address: action}, f"{address}: {what} planned {after}"
+        Stats.exact += 1
+
     def rotate_secret_value(self) -> None:
         value = f"oncall-{os.urandom(5).hex()}@kora.example"
         self.secrets.append(value)
@@ -175,6 +196,14 @@ class ReconcilerMachine(RuleBasedStateMachine):
         assert not changed, f"{what} changed the team: {sorted(changed)}"
 
     def assert_unmanaged_untouched(self, after: Snapshot) -> None:
+        # What a lost state left on an agent goes with the agent when that is destroyed.
+        for key, records in list(self.unmanaged.items()):
+            if key[0] in ("agent", "phone"):
+                continue
+            agent = key[1] if key[0] in ("actions", "live_status", "connector") else None
+            agent = agent or (records[0].get("agent") if records else None)
+            if agent is not None and ("agent", agent) not in after:
+                del self.unmanaged[key]
         for key, records in self.unmanaged.items():
             assert after.get(key) == records, f"an object made by hand was changed: {key}"
 
@@ -266,10 +295,21 @@ class ReconcilerMachine(RuleBasedStateMachine):
 
     # --- manifest edits -----------------------------------------------------------------
 
-    @initialize()
-    def start_with_a_workflow_and_an_agent(self) -> None:
+    @initialize(integrated=st.booleans())
+    def start_with_a_workflow_and_an_agent(self, integrated: bool) -> None:
+        """Half the runs start with the agent's custom API (one tool) and Paystack connected,
+        so that later edits of them meet them applied."""
         workflow = self._new_workflow()
-        self._new_agent(workflow, with_secret=True, with_kb=True)
+        agent = self._new_agent(workflow, with_secret=True, with_kb=True)
+        if integrated:
+            self._new_tool(self._new_api(agent))
+            self.model.add(
+                "connector",
+                "paystack",
+                agent.name,
+                fields={"connected": True, "secret_key": "${var.paystack_key}"},
+                parent=agent.uid,
+            )
         self.write()
 
     def _new_workflow(self) -> Resource:
@@ -465,6 +505,23 @@ class ReconcilerMachine(RuleBasedStateMachine):
 
     # --- integrations (few rules, so that they take a small share of the steps) -------------
 
+    def _new_api(self, agent: Resource) -> Resource:
+        n = self.model.counter + 1
+        var = f"token_{n}"
+        self.model.tokens[var] = self.new_secret("tok_")
+        return self.model.add(
+            "custom_api",
+            f"c{n}",
+            f"API {n}",
+            fields={
+                "name": f"API {n}",
+                "base_url": f"https://shop{n}.example/api",
+                "auth_type": "bearer",
+                "auth_config": {"token": f"${{var.{var}}}"},
+            },
+            parent=agent.uid,
+        )
+
     def _new_tool(self, api: Resource) -> Resource:
         n = self.model.counter + 1
         return self.model.add(
@@ -491,13 +548,13 @@ class ReconcilerMachine(RuleBasedStateMachine):
     @rule(
         data=st.data(),
         op=st.sampled_from(
-            ["add_api", "remove_api", "add_tool", "remove_tool", "edit_tool", "rotate_token"]
+            ["add_api", "remove_api", "add_tool", "remove_tool"] + ["edit_tool", "rotate_token"] * 2
         ),
     )
     def edit_custom_api(self, data: st.DataObject, op: str) -> None:
         """Adds or removes a custom API or one of its tools, edits a tool's url_template or
         rotates an API's token; from a converged stack, the last two are exactly one replace of
-        that tool, or one update of that API."""
+        that tool, or one update of that API, added to what was planned before."""
         clean = self.clean
         apis = self.model.declared("custom_api")
         tools = self.model.declared("tool")
@@ -505,23 +562,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
             if len(apis) >= 2:
                 return
             self.fired("add_custom_api")
-            agent = self.pick(data, self.model.declared("agent"))
-            n = self.model.counter + 1
-            var = f"token_{n}"
-            self.model.tokens[var] = self.new_secret("tok_")
-            api = self.model.add(
-                "custom_api",
-                f"c{n}",
-                f"API {n}",
-                fields={
-                    "name": f"API {n}",
-                    "base_url": f"https://shop{n}.example/api",
-                    "auth_type": "bearer",
-                    "auth_config": {"token": f"${{var.{var}}}"},
-                },
-                parent=agent.uid,
-            )
-            self._new_tool(api)
+            self._new_tool(self._new_api(self.pick(data, self.model.declared("agent"))))
         elif op == "remove_api":
             self.fired("remove_custom_api")
             api = self.pick(data, apis)
@@ -541,23 +582,28 @@ class ReconcilerMachine(RuleBasedStateMachine):
             self.fired("edit_tool")
             self.edits += 1
             tool = self.pick(data, tools)
+            before = self._planned_before(clean, tool)
             tool.fields["url_template"] = f"/v{self.edits}/items/{{item_id}}"
             self.write()
-            if clean:
-                address = self.model.address(tool)
-                assert self.changes() == {address: "replace"}, f"{address}: url_template edit"
+            self.assert_one_more_change(tool, before, "replace", "a new url_template")
             return
         else:
             self.fired("rotate_token")
             api = self.pick(data, apis)
+            before = self._planned_before(clean, api)
             var = api.fields["auth_config"]["token"][len("${var.") : -1]
             self.model.tokens[var] = self.new_secret("tok_")
             self.write()
-            if clean:
-                address = self.model.address(api)
-                assert self.changes() == {address: "update"}, f"{address}: rotated token"
+            self.assert_one_more_change(api, before, "update", "a rotated token")
             return
         self.write()
+
+    def _planned_before(self, clean: bool, resource: Resource) -> dict[str, str] | None:
+        if clean:
+            return {}
+        if resource.uid not in self.model.managed or self.lost is not None:
+            return None
+        return self.changes_if_planned()
 
     @precondition(lambda self: self.model.declared("agent"))
     @rule(data=st.data(), connected=st.sampled_from([None, True, False]))
@@ -918,6 +964,7 @@ def test_reconciler_keeps_its_promises_on_random_paths(served_emulator: RunningE
         fired = ", ".join(f"{name} {count}" for name, count in sorted(Stats.rules.items()))
         print(
             f"\nmodel-based test: {Stats.examples} examples, {Stats.steps} steps"
-            f" in {time.perf_counter() - started:.1f}s ({Stats.refused} refused as expected);"
+            f" in {time.perf_counter() - started:.1f}s ({Stats.refused} refused as expected,"
+            f" {Stats.exact} edits planned exactly);"
             f" rules fired: {fired}"
         )
