@@ -21,14 +21,17 @@ PROTECTABLE = frozenset({"workflow", "agent", "kb"})
 class Resource:
     uid: int
     kind: str
-    """workflow, agent, kb, actions, live_status or phone."""
+    """workflow, agent, kb, actions, live_status, phone, custom_api, tool or connector (an
+    agent's Paystack connector)."""
     key: str
     """Its key in the manifest (a phone link's is its number)."""
     name: str
-    """The platform name; for actions and live status, the agent's; for a phone, its number."""
+    """The platform name; for actions, live status and a connector, the agent's; for a phone,
+    its number; for a tool, its action name."""
     fields: dict[str, Any] = field(default_factory=dict)
     parent: int | None = None
-    """The agent of a knowledge base, actions or live status."""
+    """The agent of a knowledge base, actions, live status, custom API or connector; the custom
+    API of a tool."""
     needs: int | None = None
     """An agent's workflow, a phone link's agent."""
     protect: bool = False
@@ -45,6 +48,8 @@ class StackModel:
     """prevent_destroy as last applied."""
     moves: list[tuple[str, str]] = field(default_factory=list)
     secret: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)
+    """Sensitive vars besides `secret`: a custom API's token, the Paystack key."""
     counter: int = 0
 
     def next(self) -> int:
@@ -64,6 +69,16 @@ class StackModel:
     def children(self, uid: int) -> list[Resource]:
         return [r for r in self.resources.values() if r.parent == uid]
 
+    def descendants(self, uid: int) -> list[Resource]:
+        """Children, and their children (a custom API's tools)."""
+        out: list[Resource] = []
+        todo = self.children(uid)
+        while todo:
+            current = todo.pop()
+            out.append(current)
+            todo += self.children(current.uid)
+        return out
+
     def child(self, uid: int, kind: str) -> Resource | None:
         found = [r for r in self.children(uid) if r.kind == kind and r.declared]
         return found[0] if found else None
@@ -79,6 +94,12 @@ class StackModel:
         agent = self.address(self.resources[resource.parent])
         if resource.kind == "kb":
             return f"{agent}.knowledge_bases.{resource.key}"
+        if resource.kind == "custom_api":
+            return f"{agent}.custom_apis.{resource.key}"
+        if resource.kind == "tool":
+            return f"{agent}.tools.{resource.key}"
+        if resource.kind == "connector":
+            return f"{agent}.connectors.paystack"
         return f"{agent}.{resource.kind}"
 
     def team_key(self, resource: Resource) -> Key:
@@ -103,7 +124,7 @@ class StackModel:
             out.add(current.uid)
             todo += [u for u in (current.parent, current.needs) if u is not None]
         if self.resources[uid].kind == "agent":
-            out |= {c.uid for c in self.children(uid) if c.declared}
+            out |= {c.uid for c in self.descendants(uid) if c.declared}
         return out
 
     def dependents_closure(self, uid: int) -> set[int]:
@@ -179,6 +200,29 @@ class StackModel:
             }
             if kbs:
                 body["knowledge_bases"] = kbs
+            apis = {
+                api.key: {
+                    **api.fields,
+                    **(
+                        {"tools": tools}
+                        if (
+                            tools := {
+                                t.key: t.fields
+                                for t in self.children(api.uid)
+                                if t.kind == "tool" and t.declared
+                            }
+                        )
+                        else {}
+                    ),
+                }
+                for api in self.children(agent.uid)
+                if api.kind == "custom_api" and api.declared
+            }
+            if apis:
+                body["custom_apis"] = apis
+            connector = self.child(agent.uid, "connector")
+            if connector is not None:
+                body["connectors"] = {"paystack": connector.fields}
             body |= _lifecycle(agent.protect, ["description"] if agent.ignore_description else [])
             agents[agent.key] = body
         phones = {
@@ -214,14 +258,17 @@ def _lifecycle(protect: bool, ignore: list[str]) -> dict[str, Any]:
     return {"lifecycle": lifecycle} if lifecycle else {}
 
 
-def stack_yaml(base_url: str, secret: str) -> str:
+def stack_yaml(base_url: str, secret: str, tokens: dict[str, str] | None = None) -> str:
+    variables = {"secret": {"value": secret, "sensitive": True}} | {
+        name: {"value": value, "sensitive": True} for name, value in (tokens or {}).items()
+    }
     return yaml.safe_dump(
         {
             "name": "model",
             "environments": {
                 "test": {
                     "target": {"base_url": base_url, "api_key_env": "BIMPE_API_KEY"},
-                    "vars": {"secret": {"value": secret, "sensitive": True}},
+                    "vars": variables,
                 }
             },
         },

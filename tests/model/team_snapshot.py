@@ -13,8 +13,10 @@ from typing import Any
 from bimpeai import BimpeAI
 
 Key = tuple[str, str]
-"""(kind, name): kind is workflow, agent, kb, actions, live_status or phone; the name of an
-agent's actions and live status is the agent's name, a phone number's is its E.164."""
+"""(kind, name): kind is workflow, agent, kb, actions, live_status, phone, custom_api, tool or
+connector; the name of an agent's actions, live status and Paystack connector (listed only while
+it is not `not_connected`) is the agent's name, a phone number's is its E.164, a tool's is its
+action name."""
 
 Snapshot = dict[Key, list[dict[str, Any]]]
 
@@ -61,6 +63,21 @@ def read_team(sdk: BimpeAI) -> Snapshot:
             snapshot["kb", kb.name].append(
                 {"agent": agent.name, "content": kb.content, "description": kb.description}
             )
+        for api in sdk.agents.integrations.custom_api.list(agent.id):
+            extra = api.model_extra or {}
+            snapshot["custom_api", api.config.name].append(
+                {
+                    "agent": agent.name,
+                    "auth_config_keys": sorted(extra.get("auth_config_keys") or []),
+                }
+            )
+            for tool in sdk.agents.integrations.custom_api.tools.list(agent.id, api.id):
+                snapshot["tool", tool.action_name].append(
+                    {"agent": agent.name, "api": api.config.name}
+                )
+        for connector in sdk.agents.integrations.bimpeai.list(agent.id):
+            if connector.type == "paystack" and connector.status != "not_connected":
+                snapshot["connector", agent.name].append({"status": connector.status})
     for number in _all(lambda p: sdk.phone_numbers.list(page=p, limit=100)):
         snapshot["phone", number.e164].append(
             {"agent": agent_names.get(number.agent_id, number.agent_id), "label": number.label}

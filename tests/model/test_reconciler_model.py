@@ -11,7 +11,11 @@ in random orders. After every step it checks what a user relies on:
   never deleted: the command is refused, exit 1, and the team is unchanged;
 - after a lost state, an apply that would create same-name twins is refused; `--adopt` takes
   the objects over;
-- no sensitive value, old or new, nor its SHA-256, is in any output, saved plan or state file.
+- no sensitive value, old or new, nor its SHA-256, is in any output, saved plan or state file;
+- an agent has exactly the custom APIs (bearer token from a sensitive var) and tools, each once,
+  and the Paystack connector status the model says; from a converged stack, a tool's new
+  `url_template` is exactly one replace of that tool and a rotated token exactly one update of
+  that API.
 
 CI runs a bounded, derandomized number of examples; `BIMPE_SOAK=1` runs many more, randomly
 (`BIMPE_MODEL_EXAMPLES` and `BIMPE_MODEL_STEPS` set the budget). Run with `-s` to see how many
@@ -57,6 +61,7 @@ SOAK = os.environ.get("BIMPE_SOAK") == "1"
 MAX_EXAMPLES = int(os.environ.get("BIMPE_MODEL_EXAMPLES", 500 if SOAK else 80))
 STEPS = int(os.environ.get("BIMPE_MODEL_STEPS", 40 if SOAK else 25))
 
+INTEGRATIONS = frozenset({"custom_api", "tool", "connector"})
 ACTION_NAMES = ("escalate_to_human", "send_email", "lookup_order")
 PUBLIC_WORKFLOW = "Customer Support Triage"
 _numbers = itertools.count(8_000_000)
@@ -70,6 +75,7 @@ class Stats:
     steps = 0
     rules: Counter[str] = Counter()
     refused = 0
+    exact = 0
 
 
 def _sha256(value: str) -> str:
@@ -96,7 +102,10 @@ class ReconcilerMachine(RuleBasedStateMachine):
         self.edits = 0
         self.lost: Snapshot | None = None
         """The team when the state was lost, until an apply takes it over again."""
+        self.clean = False
+        """The last step was a full apply that converged: the next plan is empty."""
         self.rotate_secret_value()
+        self.model.tokens["paystack_key"] = self.new_secret("sk_test_")
         self.write()
 
     def teardown(self) -> None:
@@ -108,6 +117,40 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def fired(self, name: str) -> None:
         Stats.steps += 1
         Stats.rules[name] += 1
+        if name != "plan":
+            self.clean = False
+
+    def new_secret(self, prefix: str) -> str:
+        value = f"{prefix}{os.urandom(8).hex()}"
+        self.secrets.append(value)
+        return value
+
+    def changes(self) -> dict[str, str]:
+        """The address and action of every change the next plan makes (no-ops left out)."""
+        outcome = self.run("plan", self.stack, "--format", "json")
+        assert outcome.exit_code == 0, outcome.text
+        document = json.loads(outcome.output)
+        return {c["address"]: c["action"] for c in document["changes"] if c["action"] != "noop"}
+
+    def changes_if_planned(self) -> dict[str, str] | None:
+        """The next plan's changes, or None when it does not plan (it refuses to)."""
+        outcome = self.run("plan", self.stack, "--format", "json")
+        if outcome.exit_code != 0:
+            return None
+        document = json.loads(outcome.output)
+        return {c["address"]: c["action"] for c in document["changes"] if c["action"] != "noop"}
+
+    def assert_one_more_change(
+        self, resource: Resource, before: dict[str, str] | None, action: str, what: str
+    ) -> None:
+        """The edit just written adds exactly `action` of the resource to what the plan before
+        it planned, when it planned nothing for that resource."""
+        address = self.model.address(resource)
+        if before is None or address in before:
+            return
+        after = self.changes()
+        assert after == before | {address: action}, f"{address}: {what} planned {after}"
+        Stats.exact += 1
 
     def rotate_secret_value(self) -> None:
         value = f"oncall-{os.urandom(5).hex()}@kora.example"
@@ -115,7 +158,9 @@ class ReconcilerMachine(RuleBasedStateMachine):
         self.model.secret = value
 
     def write(self) -> None:
-        (self.stack / "stack.yaml").write_text(stack_yaml(self.running.url, self.model.secret))
+        (self.stack / "stack.yaml").write_text(
+            stack_yaml(self.running.url, self.model.secret, self.model.tokens)
+        )
         (self.stack / "resources.yaml").write_text(self.model.resources_yaml())
 
     def run(self, *args: str | Path) -> Outcome:
@@ -151,6 +196,14 @@ class ReconcilerMachine(RuleBasedStateMachine):
         assert not changed, f"{what} changed the team: {sorted(changed)}"
 
     def assert_unmanaged_untouched(self, after: Snapshot) -> None:
+        # What a lost state left on an agent goes with the agent when that is destroyed.
+        for key, records in list(self.unmanaged.items()):
+            if key[0] in ("agent", "phone"):
+                continue
+            agent = key[1] if key[0] in ("actions", "live_status", "connector") else None
+            agent = agent or (records[0].get("agent") if records else None)
+            if agent is not None and ("agent", agent) not in after:
+                del self.unmanaged[key]
         for key, records in self.unmanaged.items():
             assert after.get(key) == records, f"an object made by hand was changed: {key}"
 
@@ -164,8 +217,12 @@ class ReconcilerMachine(RuleBasedStateMachine):
             if resource.kind == "agent" and ("agent", resource.name) not in before:
                 keys |= {("actions", resource.name), ("live_status", resource.name)}
             if resource.kind == "agent" and ("agent", resource.name) in before:
-                # Destroying an agent takes its actions and live status with it.
-                keys |= {("actions", resource.name), ("live_status", resource.name)}
+                # Destroying an agent takes its actions, live status and connectors with it.
+                keys |= {
+                    ("actions", resource.name),
+                    ("live_status", resource.name),
+                    ("connector", resource.name),
+                }
         return keys
 
     def check_declared(self, resource: Resource, team: Snapshot) -> None:
@@ -173,6 +230,10 @@ class ReconcilerMachine(RuleBasedStateMachine):
         model = self.model
         key = model.team_key(resource)
         records = team.get(key, [])
+        if resource.kind == "connector":
+            expected = [{"status": "connected"}] if resource.fields["connected"] else []
+            assert records == expected, f"{model.address(resource)}: {records}, not {expected}"
+            return
         assert len(records) == 1, f"{model.address(resource)}: {len(records)} objects {key}"
         got = records[0]
         fields = resource.fields
@@ -189,12 +250,21 @@ class ReconcilerMachine(RuleBasedStateMachine):
             assert got["agent"] == model.resources[resource.parent or 0].name, key
             assert got["content"] == fields["content"], key
         elif resource.kind == "actions":
-            assert got["enabled"] == sorted(fields["enabled"]), key
+            # A new tool's action is left on though `actions:` does not enable it: a known
+            # defect (test_found_regressions.py), so tools' actions are not compared.
+            enabled = [a for a in got["enabled"] if not a.startswith("tool_")]
+            assert enabled == sorted(fields["enabled"]), key
         elif resource.kind == "live_status":
             assert got["status"] == fields["status"], key
         elif resource.kind == "phone":
             assert got["agent"] == model.resources[resource.needs or 0].name, key
             assert got["label"] == fields.get("label"), key
+        elif resource.kind == "custom_api":
+            assert got["agent"] == model.resources[resource.parent or 0].name, key
+            assert got["auth_config_keys"] == ["token"], key
+        elif resource.kind == "tool":
+            api = model.resources[resource.parent or 0]
+            assert got == {"agent": model.resources[api.parent or 0].name, "api": api.name}, key
 
     def check_team_equals_model(self, team: Snapshot) -> None:
         declared = [r for r in self.model.resources.values() if r.declared]
@@ -202,7 +272,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
             self.check_declared(resource, team)
         names = {self.model.team_key(r) for r in declared}
         for key, records in team.items():
-            if key[0] in PROTECTABLE:
+            if key[0] in PROTECTABLE | INTEGRATIONS:
                 assert key in names or key in self.unmanaged, f"orphan left on the team: {key}"
                 assert len(records) == 1, f"{len(records)} objects {key}"
         if not any(r.kind == "phone" for r in declared):
@@ -228,10 +298,21 @@ class ReconcilerMachine(RuleBasedStateMachine):
 
     # --- manifest edits -----------------------------------------------------------------
 
-    @initialize()
-    def start_with_a_workflow_and_an_agent(self) -> None:
+    @initialize(integrated=st.booleans())
+    def start_with_a_workflow_and_an_agent(self, integrated: bool) -> None:
+        """Half the runs start with the agent's custom API (one tool) and Paystack connected,
+        so that later edits of them meet them applied."""
         workflow = self._new_workflow()
-        self._new_agent(workflow, with_secret=True, with_kb=True)
+        agent = self._new_agent(workflow, with_secret=True, with_kb=True)
+        if integrated:
+            self._new_tool(self._new_api(agent))
+            self.model.add(
+                "connector",
+                "paystack",
+                agent.name,
+                fields={"connected": True, "secret_key": "${var.paystack_key}"},
+                parent=agent.uid,
+            )
         self.write()
 
     def _new_workflow(self) -> Resource:
@@ -315,8 +396,11 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def remove_agent(self, data: st.DataObject) -> None:
         self.fired("remove_agent")
         agent = self.pick(data, self.model.declared("agent"))
+        for other in self.model.descendants(agent.uid):
+            if other.declared:
+                self.model.undeclare(other.uid)
         for other in list(self.model.resources.values()):
-            if other.declared and agent.uid in (other.parent, other.needs):
+            if other.declared and agent.uid == other.needs:
                 self.model.undeclare(other.uid)
         self.model.undeclare(agent.uid)
         self.write()
@@ -420,6 +504,137 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def rotate_secret(self) -> None:
         self.fired("rotate_secret")
         self.rotate_secret_value()
+        self.write()
+
+    # --- integrations (few rules, so that they take a small share of the steps) -------------
+
+    def _new_api(self, agent: Resource) -> Resource:
+        n = self.model.counter + 1
+        var = f"token_{n}"
+        self.model.tokens[var] = self.new_secret("tok_")
+        return self.model.add(
+            "custom_api",
+            f"c{n}",
+            f"API {n}",
+            fields={
+                "name": f"API {n}",
+                "base_url": f"https://shop{n}.example/api",
+                "auth_type": "bearer",
+                "auth_config": {"token": f"${{var.{var}}}"},
+            },
+            parent=agent.uid,
+        )
+
+    def _new_tool(self, api: Resource) -> Resource:
+        n = self.model.counter + 1
+        return self.model.add(
+            "tool",
+            f"t{n}",
+            f"tool_{n}",
+            fields={
+                "name": f"Tool {n}",
+                "http_method": "GET",
+                "url_template": "/items/{item_id}",
+                "url_params": [
+                    {
+                        "name": "item_id",
+                        "type": "string",
+                        "description": "The item",
+                        "required": True,
+                    }
+                ],
+            },
+            parent=api.uid,
+        )
+
+    @precondition(lambda self: self.model.declared("agent"))
+    @rule(
+        data=st.data(),
+        op=st.sampled_from(["add_api", "remove_api", "add_tool", "remove_tool"]),
+    )
+    def add_or_remove_custom_api(self, data: st.DataObject, op: str) -> None:
+        self.edit_custom_api(data, op)
+
+    @precondition(lambda self: self.model.declared("custom_api"))
+    @rule(data=st.data(), op=st.sampled_from(["rotate_token", "edit_tool"]))
+    def edit_tool_or_rotate_token(self, data: st.DataObject, op: str) -> None:
+        self.edit_custom_api(data, op)
+
+    def edit_custom_api(self, data: st.DataObject, op: str) -> None:
+        """Adds or removes a custom API or one of its tools, edits a tool's url_template or
+        rotates an API's token; from a converged stack, the last two are exactly one replace of
+        that tool, or one update of that API, added to what was planned before."""
+        clean = self.clean
+        apis = self.model.declared("custom_api")
+        tools = self.model.declared("tool")
+        if op == "add_api" or not apis:
+            if len(apis) >= 2:
+                return
+            self.fired("add_custom_api")
+            self._new_tool(self._new_api(self.pick(data, self.model.declared("agent"))))
+        elif op == "remove_api":
+            self.fired("remove_custom_api")
+            api = self.pick(data, apis)
+            for tool in self.model.children(api.uid):
+                if tool.declared:
+                    self.model.undeclare(tool.uid)
+            self.model.undeclare(api.uid)
+        elif op == "add_tool":
+            self.fired("add_tool")
+            self._new_tool(self.pick(data, apis))
+        elif not tools:
+            return
+        elif op == "remove_tool":
+            self.fired("remove_tool")
+            self.model.undeclare(self.pick(data, tools).uid)
+        elif op == "edit_tool":
+            self.fired("edit_tool")
+            self.edits += 1
+            tool = self.pick(data, tools)
+            before = self._planned_before(clean, tool)
+            tool.fields["url_template"] = f"/v{self.edits}/items/{{item_id}}"
+            self.write()
+            self.assert_one_more_change(tool, before, "replace", "a new url_template")
+            return
+        else:
+            self.fired("rotate_token")
+            api = self.pick(data, apis)
+            before = self._planned_before(clean, api)
+            var = api.fields["auth_config"]["token"][len("${var.") : -1]
+            self.model.tokens[var] = self.new_secret("tok_")
+            self.write()
+            self.assert_one_more_change(api, before, "update", "a rotated token")
+            return
+        self.write()
+
+    def _planned_before(self, clean: bool, resource: Resource) -> dict[str, str] | None:
+        if clean:
+            return {}
+        if resource.uid not in self.model.managed or self.lost is not None:
+            return None
+        return self.changes_if_planned()
+
+    @precondition(lambda self: self.model.declared("agent"))
+    @rule(data=st.data(), connected=st.sampled_from([None, True, False]))
+    def set_paystack(self, data: st.DataObject, connected: bool | None) -> None:
+        """Declares an agent's Paystack connector connected (with a sensitive key) or
+        disconnected, or removes its block."""
+        self.fired("set_paystack")
+        agent = self.pick(data, self.model.declared("agent"))
+        current = self.model.child(agent.uid, "connector")
+        if connected is None:
+            if current is not None:
+                self.model.undeclare(current.uid)
+        else:
+            fields: dict[str, Any] = {"connected": connected}
+            if connected:
+                fields["secret_key"] = "${var.paystack_key}"
+            if current is None:
+                self.model.add("connector", "paystack", agent.name, fields=fields, parent=agent.uid)
+            else:
+                current.fields = fields
+            # Left connected by a lost state, it is the stack's again.
+            self.unmanaged.pop(("connector", agent.name), None)
         self.write()
 
     @precondition(
@@ -569,6 +784,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
             self.lost = None
         self.check_team_equals_model(after)
         self.assert_converged()
+        self.clean = True
 
     @rule()
     def lose_state(self) -> None:
@@ -602,7 +818,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
         )
         closure = self.model.needs_closure(target.uid)
         ghost_children = (
-            {c.uid for c in self.model.children(target.uid) if c.uid in self.ghosts()}
+            {c.uid for c in self.model.descendants(target.uid) if c.uid in self.ghosts()}
             if target.kind == "agent"
             else set()
         )
@@ -707,8 +923,11 @@ class ReconcilerMachine(RuleBasedStateMachine):
         } - {
             self.model.address(r)
             for uid in expected
-            if (r := self.model.resources[uid]).kind in ("actions", "live_status")
-            and ("agent", r.name) not in team
+            if (
+                (r := self.model.resources[uid]).kind in ("actions", "live_status")
+                and ("agent", r.name) not in team
+            )
+            or (r.kind == "connector" and not r.fields["connected"])
         }
         # A removed resource's address may be the one before a rename.
         must = {a for a in must if a in declared}
@@ -754,6 +973,7 @@ def test_reconciler_keeps_its_promises_on_random_paths(served_emulator: RunningE
         fired = ", ".join(f"{name} {count}" for name, count in sorted(Stats.rules.items()))
         print(
             f"\nmodel-based test: {Stats.examples} examples, {Stats.steps} steps"
-            f" in {time.perf_counter() - started:.1f}s ({Stats.refused} refused as expected);"
+            f" in {time.perf_counter() - started:.1f}s ({Stats.refused} refused as expected,"
+            f" {Stats.exact} edits planned exactly);"
             f" rules fired: {fired}"
         )
