@@ -173,6 +173,26 @@ def _decide(
     )
 
 
+def _again_after_providers(changes: dict[str, Change], desired: Mapping[str, Desired]) -> None:
+    """A resource that waits for one being made that gives the agent actions (a tool) is
+    applied again after it, even when it looks unchanged now: what the new actions will be
+    (on or off) is its business, and they do not exist yet to be compared."""
+    made = {
+        address
+        for address, change in changes.items()
+        if change.action in ("create", "replace")
+        and address in desired
+        and desired[address].provides
+    }
+    if not made:
+        return
+    for address, change in list(changes.items()):
+        waited = sorted(made & set(desired[address].waits_for)) if address in desired else []
+        if change.action == "noop" and waited:
+            reason = f"applied again after {', '.join(waited)}, which add actions"
+            changes[address] = replace(change, action="update", reason=reason)
+
+
 def _check_entry(address: str, entry: ResourceState, kind: str) -> None:
     """Refuse a state entry that a hand edit made unsafe to act on."""
     problem = None
@@ -304,6 +324,7 @@ def build_plan(
         for address, change in list(changes.items()):
             if address in desired and change.action in ("update", "noop"):
                 changes[address] = decide(address) or change
+    _again_after_providers(changes, desired)
     for address in imports:
         changes[address] = _as_import(changes[address])
     for address in intended:

@@ -123,11 +123,6 @@ def enabled_actions(cli: Cli) -> set[str]:
 
 
 @pytest.mark.parametrize("target", [[], ["--target", "agents.a1"]], ids=["full", "targeted"])
-@pytest.mark.xfail(
-    strict=False,
-    reason="defect in bimpe_iac: a tool added to an agent whose `actions:` does not list it"
-    " leaves the tool's action enabled",
-)
 def test_a_new_tool_leaves_its_action_off_when_actions_do_not_enable_it(
     cli: Cli, tmp_path: Path, target: list[str]
 ) -> None:
