@@ -13,9 +13,8 @@ in random orders. After every step it checks what a user relies on:
   the objects over;
 - no sensitive value, old or new, nor its SHA-256, is in any output, saved plan or state file;
 - an agent has exactly the custom APIs (bearer token from a sensitive var) and tools, each once,
-  and the Paystack connector status the model says; from a converged stack, a tool's new
-  `url_template` is exactly one replace of that tool and a rotated token exactly one update of
-  that API.
+  and the Paystack connector status the model says; a tool's new `url_template` adds exactly
+  one replace of that tool to the plan, and a rotated token exactly one update of that API.
 
 CI runs a bounded, derandomized number of examples; `BIMPE_SOAK=1` runs many more, randomly
 (`BIMPE_MODEL_EXAMPLES` and `BIMPE_MODEL_STEPS` set the budget). Run with `-s` to see how many
