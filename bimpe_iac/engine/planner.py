@@ -173,10 +173,22 @@ def _decide(
     )
 
 
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {s for item in value.values() for s in _strings(item)}
+    if isinstance(value, list | tuple):
+        return {s for item in value for s in _strings(item)}
+    return set()
+
+
 def _again_after_providers(changes: dict[str, Change], desired: Mapping[str, Desired]) -> None:
     """A resource that waits for one being made that gives the agent actions (a tool) is
-    applied again after it, even when it looks unchanged now: what the new actions will be
-    (on or off) is its business, and they do not exist yet to be compared."""
+    applied again after it, even when it looks unchanged now, unless it names every action
+    the new one gives: BimpeAI turns a new tool's action on, and whether it should be is the
+    waiting resource's business (an agent's `actions:`), which cannot compare actions that
+    do not exist yet."""
     made = {
         address
         for address, change in changes.items()
@@ -188,6 +200,8 @@ def _again_after_providers(changes: dict[str, Change], desired: Mapping[str, Des
         return
     for address, change in list(changes.items()):
         waited = sorted(made & set(desired[address].waits_for)) if address in desired else []
+        named = _strings(desired[address].values) if waited else set()
+        waited = [a for a in waited if not set(desired[a].provides) <= named]
         if change.action == "noop" and waited:
             reason = f"applied again after {', '.join(waited)}, which add actions"
             changes[address] = replace(change, action="update", reason=reason)

@@ -249,10 +249,7 @@ class ReconcilerMachine(RuleBasedStateMachine):
             assert got["agent"] == model.resources[resource.parent or 0].name, key
             assert got["content"] == fields["content"], key
         elif resource.kind == "actions":
-            # A new tool's action is left on though `actions:` does not enable it: a known
-            # defect (test_found_regressions.py), so tools' actions are not compared.
-            enabled = [a for a in got["enabled"] if not a.startswith("tool_")]
-            assert enabled == sorted(fields["enabled"]), key
+            assert got["enabled"] == sorted(fields["enabled"]), key
         elif resource.kind == "live_status":
             assert got["status"] == fields["status"], key
         elif resource.kind == "phone":
