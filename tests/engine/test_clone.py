@@ -94,3 +94,34 @@ def test_two_environments_reaching_the_same_team_are_refused(
     result = run_cli(keys(staging.api_key, staging.api_key), *clone)
     assert result.exit_code == 1
     assert "staging and prod reach the same team" in result.stderr
+
+
+def test_a_clone_needing_a_credential_the_destination_lacks_changes_nothing(
+    private_emulator: Callable[..., PrivateEmulator], tmp_path: Path
+) -> None:
+    """BimpeAI never returns credentials: a connected Paystack connector can only be cloned
+    with its key from the destination's environment. Without it, the clone stops before any
+    change and names the variable; with it, the destination's connector is connected."""
+    staging, prod = private_emulator(), private_emulator()
+    source = staging.client()
+    workflow = source.workflows.create(name="Shop flow", system_prompt="Sell.")
+    agent = source.agents.create(workflow_id=workflow.id, name="Shop bot", description="d")
+    source.agents.integrations.bimpeai.configure(
+        agent.id, type="paystack", secret_key="sk_live_source_only_0001"
+    )
+    stack = stack_for(tmp_path / "kora", staging, prod.url)
+    environ = keys(staging.api_key, prod.api_key)
+    clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+
+    refused = run_cli(environ, *clone)
+    assert refused.exit_code == 1, refused.output + refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert "SHOP_BOT_PAYSTACK_SECRET_KEY" in refused.stderr
+    assert prod.client().agents.list().data == []
+
+    cloned = run_cli({**environ, "SHOP_BOT_PAYSTACK_SECRET_KEY": "sk_live_prod_0002"}, *clone)
+    assert cloned.exit_code == 0, cloned.output + cloned.stderr
+    (copied,) = prod.client().agents.list().data
+    first_party = {c.type: c for c in prod.client().agents.integrations.bimpeai.list(copied.id)}
+    assert first_party["paystack"].is_connected
+    assert "sk_live" not in cloned.output + cloned.stderr
