@@ -3,8 +3,12 @@ manifest model sets. What a kind is to the engine is `bimpe_iac.model.kind`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from bimpeai import NotFoundError
+
+from bimpe_iac.model.ids import in_path
 from bimpe_iac.state.model import value_hash
 
 
@@ -25,3 +29,17 @@ def managed(
         mode="json", exclude_none=True, include=include, exclude=exclude
     )
     return data
+
+
+async def in_listing(
+    list_of: Callable[[str], Awaitable[Iterable[Any]]], id: str, parent_id: str | None
+) -> bool:
+    """Whether object `id` is in its parent's listing (`list_of(parent id)`, an SDK call); a
+    parent that is gone holds nothing. True when there is no parent to ask."""
+    if parent_id is None:
+        return True
+    try:
+        listing = await list_of(in_path(parent_id))
+    except NotFoundError:
+        return False
+    return any(getattr(item, "id", None) == id for item in listing)

@@ -24,7 +24,7 @@ from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext
 from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section
 from bimpe_iac.model.views import StateEntry
-from bimpe_iac.resources.base import fingerprint, managed
+from bimpe_iac.resources.base import fingerprint, in_listing, managed
 from bimpe_iac.resources.export_keys import Named, assign_keys, pick, slugify
 
 # The manifest -------------------------------------------------------------------------
@@ -217,12 +217,7 @@ class CustomApiKind:
             await client.agents.integrations.custom_api.disconnect(in_path(parent_id), in_path(id))
 
     async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
-        if parent_id is None:
-            return True
-        with contextlib.suppress(NotFoundError):
-            listing = await client.agents.integrations.custom_api.list(in_path(parent_id))
-            return any(api.id == id for api in listing)
-        return False
+        return await in_listing(client.agents.integrations.custom_api.list, id, parent_id)
 
 
 async def _configure(

@@ -27,7 +27,7 @@ from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section, top_of
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.printable import one_line
-from bimpe_iac.resources.base import fingerprint, managed
+from bimpe_iac.resources.base import fingerprint, in_listing, managed
 from bimpe_iac.resources.custom_api import (
     CREDENTIALS,
     TOOLS_KEY,
@@ -208,12 +208,7 @@ class McpServerKind:
             await client.agents.integrations.mcp_server.disconnect(in_path(parent_id), in_path(id))
 
     async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
-        if parent_id is None:
-            return True
-        with contextlib.suppress(NotFoundError):
-            listing = await client.agents.integrations.mcp_server.list(in_path(parent_id))
-            return any(server.id == id for server in listing)
-        return False
+        return await in_listing(client.agents.integrations.mcp_server.list, id, parent_id)
 
 
 async def _apply(

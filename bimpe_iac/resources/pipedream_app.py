@@ -22,7 +22,7 @@ from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext
 from bimpe_iac.model.plan import Desired, Live
 from bimpe_iac.model.sections import Section
 from bimpe_iac.model.views import StateEntry
-from bimpe_iac.resources.base import fingerprint
+from bimpe_iac.resources.base import fingerprint, in_listing
 from bimpe_iac.resources.export_keys import pick
 
 # The manifest -------------------------------------------------------------------------
@@ -164,12 +164,7 @@ class PipedreamAppKind:
             await client.agents.integrations.pipedream.disconnect(in_path(parent_id), in_path(id))
 
     async def exists(self, client: AsyncBimpeAI, id: str, parent_id: str | None) -> bool:
-        if parent_id is None:
-            return True
-        with contextlib.suppress(NotFoundError):
-            listing = await client.agents.integrations.pipedream.list(in_path(parent_id))
-            return any(app.id == id for app in listing)
-        return False
+        return await in_listing(client.agents.integrations.pipedream.list, id, parent_id)
 
 
 KIND = PipedreamAppKind()
