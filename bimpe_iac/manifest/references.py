@@ -12,6 +12,7 @@ from bimpe_iac.manifest.fields import KEY_PATTERN
 from bimpe_iac.manifest.issues import DataPath, did_you_mean
 from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
+from bimpe_iac.manifest.stack import entries_of
 from bimpe_iac.manifest.yaml_loader import Document
 from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Section, Sections
@@ -76,21 +77,16 @@ def _written(
 
 
 def _addresses(resources: Mapping[tuple[str, str], Declared], sections: Sections) -> set[str]:
+    """Every declared address: the valid resources with what they hold, and the invalid ones
+    by their own address."""
+    specs: dict[str, dict[str, Any]] = {}
     addresses = set()
-
-    def add(section: str, key: str, spec: Any, holder: str | None) -> None:
-        address = sections.address(section, key, holder)
-        addresses.add(address)
-        for held in sections.held_by(section):
-            for child_key, child in (getattr(spec, held.name, None) or {}).items():
-                add(held.name, child_key, child, address)
-
     for (section, key), declared in resources.items():
         if declared.spec is not None:
-            add(section, key, declared.spec, None)
+            specs.setdefault(section, {})[key] = declared.spec
         else:
             addresses.add(sections.address(section, key))
-    return addresses
+    return addresses | set(entries_of(sections, specs))
 
 
 def _kind(address: str, sections: Sections) -> str | None:

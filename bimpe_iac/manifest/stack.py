@@ -66,11 +66,6 @@ class Stack:
         """The specs of a top-level section by key."""
         return {e.key: e.spec for e in self.entries(section)}
 
-    def held_by(self, address: str, section: str) -> dict[str, Any]:
-        """The specs of `section` that the resource at `address` holds, by key."""
-        entry = self.resources.get(address)
-        return dict(getattr(entry.spec, section, {})) if entry is not None else {}
-
     def count(self, section: str) -> int:
         return len(self.entries(section))
 

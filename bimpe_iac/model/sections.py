@@ -164,9 +164,3 @@ def top_of(address: str) -> str:
     `agents.bot.custom_apis.orders.tools.get_order`), or itself."""
     parts = split_address(address)
     return join_address(*parts[:2]) if parts and len(parts) >= 2 else address
-
-
-def key_of(address: str) -> str:
-    """The last key of an address: `+2348012345678` for `phone_numbers."+2348012345678"`."""
-    parts = split_address(address)
-    return parts[-1] if parts else address

@@ -34,10 +34,6 @@ class StackView(Protocol):
         """The specs of a top-level section by key."""
         ...
 
-    def held_by(self, address: str, section: str) -> dict[str, Any]:
-        """The specs of `section` that the resource at `address` holds, by key."""
-        ...
-
     def mask(self, text: str) -> str:
         """`text` with the value of every sensitive var replaced by `(sensitive)`."""
         ...

@@ -28,7 +28,7 @@ from bimpe_iac.model.sections import Reference, Section
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, managed
 from bimpe_iac.resources.collections import ACTIONS, AGENTS, WORKFLOWS
-from bimpe_iac.resources.export_keys import assign_keys, named, pick
+from bimpe_iac.resources.export_keys import by_key, pick
 
 AgentPersona = Literal["professional", "friendly", "concise"]
 LiveStatus = Literal["development", "live", "paused"]
@@ -285,10 +285,11 @@ def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
     agents = context.team.of(AGENTS.name)
     if context.selected is not None:
         agents = [a for a in agents if a["id"] in context.selected]
-    keys = assign_keys((named(a) for a in agents), "agent")
     workflows = _WorkflowNames(context)
-    by_key = sorted((keys[a["id"]], a) for a in agents)
-    return [Exported(key, str(a["id"]), _exported(key, a, context, workflows)) for key, a in by_key]
+    return [
+        Exported(key, str(a["id"]), _exported(key, a, context, workflows))
+        for key, a in by_key(agents, "agent")
+    ]
 
 
 SECTION = Section(

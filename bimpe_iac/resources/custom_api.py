@@ -25,7 +25,7 @@ from bimpe_iac.model.plan import Desired, Lifecycle, Live
 from bimpe_iac.model.sections import Section
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, in_listing, managed
-from bimpe_iac.resources.export_keys import Named, assign_keys, pick, slugify
+from bimpe_iac.resources.export_keys import by_key, pick, slugify
 
 # The manifest -------------------------------------------------------------------------
 
@@ -268,19 +268,19 @@ def _exported(context: ExportContext, agent_key: str, key: str, api: Obj) -> Obj
     return out
 
 
+def config_name(obj: dict[str, Any]) -> str:
+    """The name of an integration the API lists with its settings under `config`."""
+    return str((obj.get("config") or {}).get("name") or "")
+
+
 def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
     """An agent's custom APIs; their credentials become sensitive vars to set."""
     if holder is None:
         return []
     found = context.team.under(CUSTOM_APIS.name, holder.id)
-    keys = assign_keys(
-        (Named(str(api["id"]), str((api.get("config") or {}).get("name") or "")) for api in found),
-        "api",
-    )
-    by_key = sorted((keys[str(api["id"])], api) for api in found)
     return [
         Exported(key, str(api["id"]), _exported(context, holder.key, key, api))
-        for key, api in by_key
+        for key, api in by_key(found, "api", config_name)
     ]
 
 

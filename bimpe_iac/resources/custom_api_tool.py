@@ -42,7 +42,7 @@ from bimpe_iac.resources.custom_api import (
     check_auth,
     live_values,
 )
-from bimpe_iac.resources.export_keys import Named, assign_keys, pick
+from bimpe_iac.resources.export_keys import by_key, pick
 
 # The manifest -------------------------------------------------------------------------
 
@@ -321,16 +321,15 @@ def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
     found = [tool for tool in api.get(TOOLS_KEY) or [] if isinstance(tool, dict)]
     if not found:
         return []
-    keys = assign_keys((Named(str(t["id"]), str(t.get("name") or "")) for t in found), "tool")
-    by_key = sorted((keys[str(tool["id"])], tool) for tool in found)
+    keyed = by_key(found, "tool", lambda tool: str(tool.get("name") or ""))
     name = (api.get("config") or {}).get("name")
     context.warnings.append(
-        f"the tools of custom API {name!r} ({', '.join(k for k, _ in by_key)}) are exported with"
+        f"the tools of custom API {name!r} ({', '.join(k for k, _ in keyed)}) are exported with"
         " their names only: BimpeAI never answers a tool's definition, so write in each one's"
         " http_method and url_template (and parameters, templates, ...) before applying"
     )
     out = []
-    for key, tool in by_key:
+    for key, tool in keyed:
         data = pick(tool, ("name", "description"))
         if tool.get("category") not in (None, "custom_api"):
             data["category"] = tool["category"]

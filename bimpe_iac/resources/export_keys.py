@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,3 +75,19 @@ def pick(obj: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
 def as_file(text: str) -> str:
     # The platform stores text without a final newline; loading strips it back.
     return text if text.endswith("\n") else text + "\n"
+
+
+def by_key(
+    objects: Iterable[dict[str, Any]],
+    fallback: str,
+    name_of: Callable[[dict[str, Any]], str] | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """Each object with its key (`assign_keys`), in key order. `name_of` names an object whose
+    name is not its `name` field; such objects are told apart by name and id only."""
+    found = list(objects)
+
+    def as_named(obj: dict[str, Any]) -> Named:
+        return named(obj) if name_of is None else Named(str(obj["id"]), name_of(obj))
+
+    keys = assign_keys((as_named(obj) for obj in found), fallback)
+    return sorted(((keys[str(obj["id"])], obj) for obj in found), key=lambda pair: pair[0])

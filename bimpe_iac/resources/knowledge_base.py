@@ -19,7 +19,7 @@ from bimpe_iac.model.sections import Section
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, managed, normalise_text
 from bimpe_iac.resources.collections import KNOWLEDGE_BASES
-from bimpe_iac.resources.export_keys import as_file, assign_keys, named, pick
+from bimpe_iac.resources.export_keys import as_file, by_key, pick
 
 # The manifest -------------------------------------------------------------------------
 
@@ -171,11 +171,9 @@ def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
     if holder is None:
         return []
     found = context.team.under(KNOWLEDGE_BASES.name, holder.id)
-    keys = assign_keys((named(kb) for kb in found), "knowledge")
-    by_key = sorted((keys[kb["id"]], kb) for kb in found)
     return [
         Exported(key, str(kb["id"]), _exported(f"kb/{holder.key}/{key}.md", kb, context.files))
-        for key, kb in by_key
+        for key, kb in by_key(found, "knowledge")
     ]
 
 

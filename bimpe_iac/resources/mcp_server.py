@@ -34,10 +34,11 @@ from bimpe_iac.resources.custom_api import (
     AuthConfig,
     AuthType,
     check_auth,
+    config_name,
     credential_variable,
     plain,
 )
-from bimpe_iac.resources.export_keys import Named, assign_keys, pick
+from bimpe_iac.resources.export_keys import by_key, pick
 
 # The manifest -------------------------------------------------------------------------
 
@@ -279,14 +280,9 @@ def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
     if holder is None:
         return []
     found = context.team.under(MCP_SERVERS.name, holder.id)
-    keys = assign_keys(
-        (Named(str(s["id"]), str((s.get("config") or {}).get("name") or "")) for s in found),
-        "mcp",
-    )
-    by_key = sorted((keys[str(server["id"])], server) for server in found)
     return [
         Exported(key, str(server["id"]), _exported(context, holder.key, key, server))
-        for key, server in by_key
+        for key, server in by_key(found, "mcp", config_name)
     ]
 
 

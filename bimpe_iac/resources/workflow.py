@@ -26,7 +26,7 @@ from bimpe_iac.model.sections import Section
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, managed, normalise_text
 from bimpe_iac.resources.collections import AGENTS, WORKFLOWS
-from bimpe_iac.resources.export_keys import as_file, assign_keys, named, pick
+from bimpe_iac.resources.export_keys import as_file, by_key, pick
 
 KeywordWeight = Literal["high", "medium", "low"]
 
@@ -298,9 +298,10 @@ def export(context: ExportContext, holder: Exported | None) -> list[Exported]:
             if a["id"] in context.selected
         }
         owned = [w for w in owned if w["id"] in used]
-    keys = assign_keys((named(w) for w in owned), "workflow")
-    by_key = sorted((keys[w["id"]], w) for w in owned)
-    return [Exported(key, str(w["id"]), _exported(key, w, context.files)) for key, w in by_key]
+    return [
+        Exported(key, str(w["id"]), _exported(key, w, context.files))
+        for key, w in by_key(owned, "workflow")
+    ]
 
 
 SECTION = Section("workflows", WorkflowSpec, "workflow", export=export)
