@@ -63,22 +63,23 @@ class Stack:
         return [e for e in self.resources.values() if e.section == section]
 
     def top(self, section: str) -> dict[str, Any]:
-        """The specs of a top-level section by key."""
-        return {e.key: e.spec for e in self.entries(section)}
+        """The specs of a top-level section that the stack itself declares, by key."""
+        return {e.key: e.spec for e in self.entries(section) if not e.module}
 
     def count(self, section: str) -> int:
         return len(self.entries(section))
 
 
 def entries_of(
-    sections: Sections, top: Mapping[str, Mapping[str, ResourceSpec]]
+    sections: Sections, top: Mapping[str, Mapping[str, ResourceSpec]], module: str = ""
 ) -> dict[str, Entry]:
-    """Every resource by address: the top-level specs by section and key, and what they hold."""
+    """Every resource by address: the top-level specs by section and key, and what they hold;
+    `module` is the address of the use of a module that declares them, if one does."""
     out: dict[str, Entry] = {}
 
     def add(section: str, key: str, spec: Any, holder: str | None) -> None:
-        address = sections.address(section, key, holder)
-        out[address] = Entry(address, section, key, spec, holder)
+        address = sections.address(section, key, holder, module)
+        out[address] = Entry(address, section, key, spec, holder, module)
         for held in sections.held_by(section):
             for child_key, child in getattr(spec, held.name, {}).items():
                 add(held.name, child_key, child, address)

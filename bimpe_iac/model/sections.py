@@ -4,6 +4,10 @@ A section is declared by its kind's module (`resources/`); the manifest loader, 
 rules, state edits and export read them here instead of knowing any kind by name. A section
 `within` another is written inside each entry of its holder (an agent's `knowledge_bases:`)
 and its addresses extend the holder's: `agents.support.knowledge_bases.faq`.
+
+An address is pairs of a section and a key, after the uses of modules it is declared in:
+`module.brand_a.agents.support.knowledge_bases.faq`. A key is a plain word, an instance of a
+`for_each` (`regional["ng"]`), or any other text in quotes (`phone_numbers."+2348012345678"`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
-_PART = re.compile(r'"([^"]*)"|([^."]+)')
+_INSTANCE = re.compile(r'^[A-Za-z0-9_-]+\["[^"\\]*"\]$')
+_PART = re.compile(r'"([^"]*)"|([A-Za-z0-9_-]+\["[^"\\]*"\])|([^."]+)')
+MODULE = "module"
+"""The word before the name of a use of a module in an address: `module.brand_a.agents.x`."""
+
+
+def instance_key(key: str, each: str) -> str:
+    """The key of one instance of a `for_each`: `regional["ng"]`."""
+    return f'{key}["{each}"]'
 
 
 def join_address(*parts: str) -> str:
-    """`agents.bot.knowledge_bases.faq`, quoting keys that are not plain words:
-    `phone_numbers."+2348012345678"`."""
-    return ".".join(part if _PLAIN.match(part) else f'"{part}"' for part in parts)
+    """`agents.bot.knowledge_bases.faq`, quoting keys that are neither plain words nor
+    instances: `phone_numbers."+2348012345678"`."""
+    return ".".join(
+        part if _PLAIN.match(part) or _INSTANCE.match(part) else f'"{part}"' for part in parts
+    )
 
 
 def split_address(address: str) -> list[str] | None:
@@ -31,7 +45,7 @@ def split_address(address: str) -> list[str] | None:
         match = _PART.match(address, at)
         if match is None:
             return None
-        parts.append(match.group(1) if match.group(1) is not None else match.group(2))
+        parts.append(next(group for group in match.groups() if group is not None))
         at = match.end()
         if at == len(address):
             return parts
@@ -50,6 +64,14 @@ class Entry:
     key: str
     spec: Any
     holder: str | None = None
+    module: str = ""
+    """The address of the use of a module that declares it (`module.brand_a`); "" for the
+    stack's own resources."""
+
+    def refers_to(self, section: str, key: str) -> str:
+        """The address of entry `key` of top-level `section` beside this one: in the same
+        module, where a reference written in a resource names it."""
+        return in_module(self.module, section, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,29 +160,59 @@ class Sections:
     def section_of(self, address: str) -> Section | None:
         """The section an address belongs to, or None when it is not one of a section's."""
         parts = split_address(address)
-        if parts is None or len(parts) < 2 or len(parts) % 2:
+        if parts is None:
+            return None
+        parts = parts[2 * _module_pairs(parts) :]
+        if len(parts) < 2 or len(parts) % 2:
             return None
         names = tuple(parts[0::2])
         if any(not key for key in parts[1::2]) or names[-1] not in self._by_name:
             return None
         return self._by_name[names[-1]] if self.chain(names[-1]) == names else None
 
-    def address(self, section: str, key: str, holder: str | None = None) -> str:
-        """The address of entry `key` of `section`, within the entry at `holder`."""
-        own = join_address(section, key)
-        return f"{holder}.{own}" if holder else own
+    def address(self, section: str, key: str, holder: str | None = None, module: str = "") -> str:
+        """The address of entry `key` of `section`, within the entry at `holder` (or at the
+        top of the use of a module at `module`)."""
+        return in_module(holder or module, section, key)
+
+
+def in_module(module: str, section: str, key: str) -> str:
+    """The address of entry `key` of `section` under `module` (an address; "" for none)."""
+    own = join_address(section, key)
+    return f"{module}.{own}" if module else own
+
+
+def _module_pairs(parts: list[str]) -> int:
+    """How many `module.NAME` pairs an address's parts start with."""
+    count = 0
+    while len(parts) > 2 * count + 1 and parts[2 * count] == MODULE:
+        count += 1
+    return count
+
+
+def module_of(address: str) -> str:
+    """The use of a module an address is declared in (`module.brand_a` for
+    `module.brand_a.agents.bot`), or "" for the stack's own."""
+    parts = split_address(address)
+    if parts is None:
+        return ""
+    return join_address(*parts[: 2 * _module_pairs(parts)]) if _module_pairs(parts) else ""
 
 
 def holder_of(address: str) -> str | None:
     """The address holding `address` (`agents.bot` for `agents.bot.knowledge_bases.faq`)."""
     parts = split_address(address)
-    if parts is None or len(parts) <= 2:
+    if parts is None or len(parts) - 2 * _module_pairs(parts) <= 2:
         return None
     return join_address(*parts[:-2])
 
 
 def top_of(address: str) -> str:
     """The top-level address an address is under (`agents.bot` for
-    `agents.bot.custom_apis.orders.tools.get_order`), or itself."""
+    `agents.bot.custom_apis.orders.tools.get_order`; `module.a.agents.bot` in a module),
+    or itself."""
     parts = split_address(address)
-    return join_address(*parts[:2]) if parts and len(parts) >= 2 else address
+    if not parts:
+        return address
+    end = 2 * _module_pairs(parts) + 2
+    return join_address(*parts[:end]) if len(parts) >= end else address

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Entry, Sections
@@ -28,10 +28,6 @@ class StackView(Protocol):
 
     def entries(self, section: str) -> list[Entry]:
         """The declared resources of a section (of every holder, for a nested one)."""
-        ...
-
-    def top(self, section: str) -> dict[str, Any]:
-        """The specs of a top-level section by key."""
         ...
 
     def mask(self, text: str) -> str:

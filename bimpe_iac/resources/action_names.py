@@ -38,8 +38,8 @@ def check_action_names(context: PlanContext, desired: Mapping[str, Desired]) -> 
         if want.provides:
             provided.setdefault(top_of(want.address), set()).update(want.provides)
     issues = []
-    for key, spec in stack.top("agents").items():
-        agent = f"agents.{key}"
+    for entry in stack.entries("agents"):
+        spec, agent = entry.spec, entry.address
         address = f"{agent}.actions"
         if address not in desired or not spec.actions:
             continue

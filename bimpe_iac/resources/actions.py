@@ -54,10 +54,11 @@ class ActionsKind:
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
-        for key, spec in context.stack.top("agents").items():
+        for entry in context.stack.entries("agents"):
+            spec = entry.spec
             if spec.actions is None:
                 continue
-            parent = f"agents.{key}"
+            parent = entry.address
             ignored = "actions" in spec.lifecycle.ignore_changes
             values: dict[str, Any] = {"enabled": sorted(set(spec.actions))}
             left_alone = _left_alone(context, parent, spec)
@@ -85,7 +86,8 @@ class ActionsKind:
         if agent_id is None or listing is None:
             return None
         agent = address.rsplit(".", 1)[0]
-        left_alone = _left_alone(context, agent, context.stack.top("agents").get(agent_key(agent)))
+        held = context.stack.resources.get(agent)
+        left_alone = _left_alone(context, agent, held.spec if held is not None else None)
         enabled = sorted(
             {
                 a["action_name"]
@@ -147,8 +149,6 @@ class ActionsKind:
         return True
 
 
-def agent_key(agent: str) -> str:
-    return agent.split(".", 1)[1]
 
 
 KIND = ActionsKind()

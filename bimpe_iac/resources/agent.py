@@ -24,7 +24,7 @@ from bimpe_iac.model.export import ExportContext, Exported, Obj
 from bimpe_iac.model.ids import in_path
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
 from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
-from bimpe_iac.model.sections import Reference, Section
+from bimpe_iac.model.sections import Entry, Reference, Section
 from bimpe_iac.model.views import StateEntry
 from bimpe_iac.resources.base import fingerprint, managed
 from bimpe_iac.resources.collections import ACTIONS, AGENTS, WORKFLOWS
@@ -149,7 +149,7 @@ AGENT_FIELDS = set(AgentSpec.model_fields) - {
 IGNORE_ALIASES = {"workflow": "workflow_id"}
 
 
-def _workflow_id(key: str, spec: AgentSpec, context: PlanContext) -> str | Ref:
+def _workflow_id(entry: Entry, spec: AgentSpec, context: PlanContext) -> str | Ref:
     reference = spec.workflow
     if isinstance(reference, WorkflowById):
         return reference.id
@@ -162,11 +162,11 @@ def _workflow_id(key: str, spec: AgentSpec, context: PlanContext) -> str | Ref:
         if reference.public not in public:
             known = ", ".join(sorted(public)) or "none"
             raise PlanError(
-                f"agents.{key}: no public workflow named '{reference.public}'"
+                f"{entry.address}: no public workflow named '{reference.public}'"
                 f" (the catalog has: {known})"
             )
         return str(public[reference.public])
-    return Ref(f"workflows.{reference}")
+    return Ref(entry.refers_to("workflows", reference))
 
 
 class AgentKind:
@@ -179,15 +179,16 @@ class AgentKind:
 
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
-        for key, spec in context.stack.top("agents").items():
+        for entry in context.stack.entries("agents"):
+            spec = entry.spec
             values = managed(spec, include=AGENT_FIELDS)
             values["name"] = values["name"].strip()
-            workflow_id = _workflow_id(key, spec, context)
+            workflow_id = _workflow_id(entry, spec, context)
             values["workflow_id"] = workflow_id
             ignored = {IGNORE_ALIASES.get(f, f) for f in spec.lifecycle.ignore_changes}
             out.append(
                 Desired(
-                    address=f"agents.{key}",
+                    address=entry.address,
                     kind=self.name,
                     values=values,
                     depends_on=(workflow_id.address,) if isinstance(workflow_id, Ref) else (),

@@ -286,8 +286,8 @@ def check_unconnected_actions(context: PlanContext, desired: Mapping[str, Desire
     """A warning at each enabled action of a first-party connector that will not be
     connected: the action is enabled, but does nothing until someone connects it."""
     issues = []
-    for key, spec in context.stack.top("agents").items():
-        agent = f"agents.{key}"
+    for entry in context.stack.entries("agents"):
+        spec, agent = entry.spec, entry.address
         if f"{agent}.actions" not in desired or not spec.actions:
             continue
         agent_id = context.state_id(agent)

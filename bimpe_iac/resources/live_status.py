@@ -10,6 +10,7 @@ from bimpeai import AsyncBimpeAI
 from bimpe_iac.model.ids import in_path
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
 from bimpe_iac.model.plan import Desired, Lifecycle, Live
+from bimpe_iac.model.sections import top_of
 from bimpe_iac.model.views import StackView, StateEntry
 from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import AGENTS
@@ -24,12 +25,11 @@ def _configurations(stack: StackView) -> Configurations:
     referring: dict[str, list[str]] = {}
     for entry in stack.resources.values():
         if entry.holder is not None:
-            top = ".".join(entry.address.split(".")[:2])
-            held.setdefault(top, []).append(entry.address)
+            held.setdefault(top_of(entry.address), []).append(entry.address)
         for reference in stack.sections[entry.section].references:
             key = getattr(entry.spec, reference.field, None)
             if reference.section == "agents" and isinstance(key, str):
-                referring.setdefault(f"agents.{key}", []).append(entry.address)
+                referring.setdefault(entry.refers_to("agents", key), []).append(entry.address)
     return held, referring
 
 
@@ -52,10 +52,11 @@ class LiveStatusKind:
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
         configurations = _configurations(context.stack)
-        for key, spec in context.stack.top("agents").items():
+        for entry in context.stack.entries("agents"):
+            spec = entry.spec
             if spec.live_status is None:
                 continue
-            agent = f"agents.{key}"
+            agent = entry.address
             values: dict[str, Any] = {"status": spec.live_status}
             if spec.live_status_reason is not None:
                 values["status_reason"] = spec.live_status_reason

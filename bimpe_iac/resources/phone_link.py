@@ -57,19 +57,20 @@ class PhoneLinkKind:
     def desired(self, context: PlanContext) -> list[Desired]:
         out = []
         owned = {obj["e164"] for obj in context.fetched.of(PHONE_NUMBERS.name).values()}
-        for e164, link in context.stack.top("phone_numbers").items():
+        for entry in context.stack.entries("phone_numbers"):
+            e164, link = entry.key, entry.spec
             if e164 not in owned and not context.destroy:
                 raise PlanError(
-                    f"{address_of(e164)}: {e164} is not one of this team's phone numbers;"
+                    f"{entry.address}: {e164} is not one of this team's phone numbers;"
                     " request one (phone_numbers.requests) or fix the number"
                 )
-            agent = f"agents.{link.agent}"
+            agent = entry.refers_to("agents", link.agent)
             values: dict[str, Any] = {"agent_id": Ref(agent)}
             if link.label is not None:
                 values["label"] = link.label
             out.append(
                 Desired(
-                    address=address_of(e164),
+                    address=entry.address,
                     kind=self.name,
                     values=values,
                     depends_on=(agent,),
@@ -121,8 +122,8 @@ def check_number_holders(context: PlanContext, desired: Mapping[str, Desired]) -
     ours = {entry.id for entry in context.state.values() if entry.kind == AGENT_KIND}
     agents = context.fetched.of(AGENTS.name)
     issues = []
-    for e164 in context.stack.top("phone_numbers"):
-        address = address_of(e164)
+    for entry in context.stack.entries("phone_numbers"):
+        e164, address = entry.key, entry.address
         live = KIND.read(address, None, context) if address in desired else None
         holder = live.values.get("agent_id") if live is not None else None
         if not isinstance(holder, str) or holder in ours:

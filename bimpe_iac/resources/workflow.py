@@ -165,7 +165,7 @@ class WorkflowKind:
     def desired(self, context: PlanContext) -> list[Desired]:
         return [
             Desired(
-                address=f"workflows.{key}",
+                address=entry.address,
                 kind=self.name,
                 values=normalise(managed(spec, exclude={"lifecycle"})),
                 lifecycle=Lifecycle(
@@ -173,7 +173,8 @@ class WorkflowKind:
                 ),
                 source=str(spec.source) if spec.source else None,
             )
-            for key, spec in context.stack.top("workflows").items()
+            for entry in context.stack.entries("workflows")
+            for spec in (entry.spec,)
         ]
 
     def read(self, address: str, entry: StateEntry | None, context: PlanContext) -> Live | None:
