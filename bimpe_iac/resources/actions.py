@@ -149,6 +149,4 @@ class ActionsKind:
         return True
 
 
-
-
 KIND = ActionsKind()
