@@ -90,11 +90,10 @@ Key = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE, is_key=True)]
 KeyReference = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE)]
 """A value naming a resource by its key."""
 E164_PATTERN = r"^\+[1-9]\d{6,14}$"
-E164_MESSAGE = (
+_E164_MESSAGE = (
     "'{value}' is not an E.164 phone number ('+', country code and number, like +2348012345678)"
 )
-E164 = Annotated[str, Matches(E164_PATTERN, E164_MESSAGE, is_key=True)]
-PhoneNumber = Annotated[str, Matches(E164_PATTERN, E164_MESSAGE)]
+PhoneNumber = Annotated[str, Matches(E164_PATTERN, _E164_MESSAGE)]
 """An E.164 number as a value, which may come from a var."""
 KeyOrE164 = Annotated[
     str,

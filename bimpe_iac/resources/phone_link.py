@@ -19,7 +19,6 @@ from pydantic import StringConstraints
 
 from bimpe_iac.errors import PlanError
 from bimpe_iac.manifest.fields import (
-    E164_MESSAGE,
     E164_PATTERN,
     KEY_PATTERN,
     KeyOrE164,
@@ -80,8 +79,10 @@ def check_links(written: Mapping[str, Any]) -> list[Finding]:
             continue
         number = data.get("number")
         if number is None and _KEY.match(key) and not _E164.match(key):
-            message = E164_MESSAGE.format(value=key) + (
-                ": write the number as the key, or add `number:` under this key"
+            message = (
+                f"'{key}' is not a phone number: add `number:` with the E.164 number to link"
+                " ('+', country code and number, like +2348012345678), or write that number"
+                " as the key"
             )
             found.append(Finding(key, message))
             continue
