@@ -32,7 +32,7 @@ from bimpe_iac.model.ids import in_path
 from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.kind import Collection, Created, CreateRequest, PlanContext, UpdateRequest
 from bimpe_iac.model.plan import Desired, Lifecycle, Live, Ref
-from bimpe_iac.model.sections import Finding, Reference, Section, split_address
+from bimpe_iac.model.sections import Finding, Reference, Section, join_address, split_address
 from bimpe_iac.model.views import StackView, StateEntry
 from bimpe_iac.resources.base import fingerprint
 from bimpe_iac.resources.collections import AGENTS, PHONE_NUMBERS
@@ -95,16 +95,12 @@ def check_links(written: Mapping[str, Any]) -> list[Finding]:
             continue
         if linked in holders:
             first = holders[linked]
-            message = f"{linked} is also the number of {SECTION_NAME}.{_shown(first)}"
+            message = f"{linked} is also the number of {join_address(SECTION_NAME, first)}"
             at = "number" if isinstance(number, str) else None
             found.append(Finding(key, message, field=at, first=first))
             continue
         holders[linked] = key
     return found
-
-
-def _shown(key: str) -> str:
-    return key if _KEY.match(key) else f'"{key}"'
 
 
 def _address_number(stack: StackView, address: str) -> str | None:

@@ -226,3 +226,18 @@ def test_a_number_an_unmanaged_agent_holds_is_named_with_the_logical_address(
         " which the state of this stack does not manage" in refused
     )
     assert world.link_of("staging", number) == ("Console bot", "Console line")
+
+
+def test_a_logical_link_is_imported_by_the_id_of_its_number(world: World, tmp_path: Path) -> None:
+    stack = write_stack(tmp_path / "voice", world, LOGICAL_LINK)
+    world.run("apply", stack, "--env", "staging", "--auto-approve")
+    world.run("state", "rm", "phone_numbers.voice-line", stack, "--env", "staging")
+    sdk = world.sdks["staging"]
+    number = world.numbers["staging"]
+    (linked,) = [n for n in sdk.phone_numbers.list(limit=100).data if n.e164 == number]
+
+    world.run("import", "phone_numbers.voice-line", linked.id, stack, "--env", "staging")
+
+    assert "phone_numbers.voice-line" in world.run("state", "list", stack, "--env", "staging")
+    assert world.is_empty_plan(stack, "staging")
+    assert world.link_of("staging", number) == ("Support", "Main line")
