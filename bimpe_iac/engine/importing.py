@@ -9,7 +9,7 @@ from __future__ import annotations
 from bimpeai import AsyncBimpeAI
 
 from bimpe_iac.engine.diff import project
-from bimpe_iac.engine.moves import follow_moved
+from bimpe_iac.engine.moves import follow_moved, stack_moves
 from bimpe_iac.engine.planner import desired_resources
 from bimpe_iac.engine.run import read_context, secrecy_for
 from bimpe_iac.engine.session import StateSession
@@ -23,7 +23,7 @@ from bimpe_iac.state.model import ResourceState, StateDocument
 
 
 def _check_free(address: str, id: str, want: Desired, stack: Stack, state: StateDocument) -> None:
-    moved, _ = follow_moved(stack.moved, state, stack.sections)
+    moved, _ = follow_moved(stack_moves(stack, state), state, stack.sections)
     entry = moved.resources.get(address)
     if entry is not None:
         raise StateError(

@@ -4,6 +4,10 @@ created again. The plan carries the renames; apply writes them to the state firs
 
 A chain (a -> b, b -> c) goes to its end. Agents and workflows move before knowledge bases, so
 a knowledge base block may name its agent's new address.
+
+A section may imply renames without a block (`Section.implied_moves`: a phone link whose E.164
+key became a logical key with the same number); they are followed as blocks are, except that
+a block moving the same address wins.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Sequence
 
 from bimpe_iac.engine.state_edit import moves_for, rename
 from bimpe_iac.errors import PlanError, StateError
-from bimpe_iac.manifest import MovedBlock
+from bimpe_iac.manifest import MovedBlock, Stack
 from bimpe_iac.model.plan import Move
 from bimpe_iac.model.sections import Sections
 from bimpe_iac.state.model import StateDocument
@@ -24,6 +28,19 @@ def _end(address: str, following: dict[str, str]) -> str:
         address = following[address]
         seen.add(address)
     return address
+
+
+def stack_moves(stack: Stack, state: StateDocument) -> list[MovedBlock]:
+    """The stack's `moved:` blocks, then the renames its sections imply from `state`."""
+    moved = {block.from_ for block in stack.moved}
+    implied = [
+        MovedBlock.model_validate({"from": source, "to": target})
+        for section in stack.sections
+        if section.implied_moves is not None
+        for source, target in section.implied_moves(stack, state.resources)
+        if source not in moved
+    ]
+    return [*stack.moved, *implied]
 
 
 def follow_moved(

@@ -18,7 +18,7 @@ from bimpe_iac.engine.checks import check_plan
 from bimpe_iac.engine.drift import DriftReport, find_drift, unchecked_fields, unchecked_warning
 from bimpe_iac.engine.executor import ApplyResult, Executor, Progress
 from bimpe_iac.engine.intents import find_intended
-from bimpe_iac.engine.moves import follow_moved
+from bimpe_iac.engine.moves import follow_moved, stack_moves
 from bimpe_iac.engine.planner import PlanOptions, build_plan, desired_resources
 from bimpe_iac.engine.read import ReadCounts, ReadProgress, read_children, read_live
 from bimpe_iac.engine.secrecy import Secrecy
@@ -116,7 +116,7 @@ async def make_plan(
     progress: ReadProgress | None = None,
     phases: PhaseDone = _no_phase,
 ) -> tuple[Plan, dict[str, Desired]]:
-    state, moved = follow_moved(stack.moved, state, stack.sections)
+    state, moved = follow_moved(stack_moves(stack, state), state, stack.sections)
     read = [ReadCounts()]
 
     def heard(counts: ReadCounts) -> None:

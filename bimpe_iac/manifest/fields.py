@@ -89,15 +89,22 @@ Key = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE, is_key=True)]
 """A resource's logical key."""
 KeyReference = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE)]
 """A value naming a resource by its key."""
-E164 = Annotated[
+E164_PATTERN = r"^\+[1-9]\d{6,14}$"
+_E164_MESSAGE = (
+    "'{value}' is not an E.164 phone number ('+', country code and number, like +2348012345678)"
+)
+PhoneNumber = Annotated[str, Matches(E164_PATTERN, _E164_MESSAGE)]
+"""An E.164 number as a value, which may come from a var."""
+KeyOrE164 = Annotated[
     str,
     Matches(
-        r"^\+[1-9]\d{6,14}$",
-        "'{value}' is not an E.164 phone number ('+', country code and number,"
-        " like +2348012345678)",
+        f"{KEY_PATTERN}|{E164_PATTERN}",
+        "'{value}' is neither a valid key (letters, digits, '-' and '_') nor an E.164 phone"
+        " number ('+', country code and number, like +2348012345678)",
         is_key=True,
     ),
 ]
+"""A key that is a logical name or, as phone links were first written, an E.164 number."""
 VarName = Annotated[
     str,
     Matches(

@@ -55,7 +55,29 @@ def check_references(
                     hint = did_you_mean(value, known) or reference.hint
                     message = f"unknown {noun} '{value}'{hint}"
                     issues.append(declared.document.issue((*path, reference.field), message))
+    issues += _check_sections(resources, sections)
     issues += _check_moves(_addresses(resources, sections), moves, sections)
+    return issues
+
+
+def _check_sections(
+    resources: Mapping[tuple[str, str], Declared], sections: Sections
+) -> list[Issue]:
+    """What each top-level section's own `check` finds across its entries."""
+    issues: list[Issue] = []
+    for section in sections.top:
+        if section.check is None:
+            continue
+        written = {key: d for (name, key), d in resources.items() if name == section.name}
+        for found in section.check({key: declared.data for key, declared in written.items()}):
+            declared = written[found.key]
+            message = found.message
+            if found.first is not None:
+                message += f": first declared at {written[found.first].where}"
+            if found.field is None:
+                issues.append(declared.document.issue(declared.path, message, at_key=True))
+            else:
+                issues.append(declared.document.issue((*declared.path, found.field), message))
     return issues
 
 

@@ -13,9 +13,12 @@ An address is pairs of a section and a key, after the uses of modules it is decl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bimpe_iac.model.views import StackView, StateEntry
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
 _INSTANCE = re.compile(r'^[A-Za-z0-9_-]+\["[^"\\]*"\]$')
@@ -85,6 +88,25 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class Finding:
+    """A problem a section's `check` finds in one entry: at `field` of the entry (its key when
+    None). With `first`, the key of an earlier entry the problem is about, the message is
+    followed by `: first declared at FILE:LINE:COLUMN` of that entry."""
+
+    key: str
+    message: str
+    field: str | None = None
+    first: str | None = None
+
+
+EntriesCheck = Callable[[Mapping[str, Any]], list[Finding]]
+"""A check across a top-level section's entries, by key, as written (after interpolation)."""
+ImpliedMoves = Callable[["StackView", "Mapping[str, StateEntry]"], list[tuple[str, str]]]
+"""Renames (old address, new address) that the stack and the state imply without a `moved:`
+block; followed as `moved:` blocks are, after them."""
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
     name: str
     """The YAML key of the section, and the word for it in addresses (`knowledge_bases`)."""
@@ -107,6 +129,9 @@ class Section:
     """The noun for several entries (`phone links`); the noun with an `s` when unset."""
     export: Callable[..., Any] | None = None
     """How `export` writes the section's entries (`model/export.py`), when it does."""
+    check: EntriesCheck | None = None
+    """What validation checks across the entries, beyond each entry's own spec."""
+    implied_moves: ImpliedMoves | None = None
 
     @property
     def counted_as(self) -> str:
