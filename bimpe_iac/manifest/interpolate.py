@@ -194,5 +194,5 @@ def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
         return scope.vars[reference.name]
     if not scope.vars_known or reference.name in scope.unresolved_vars:
         return _Unresolved()
-    hint = did_you_mean(reference.name, sorted(scope.vars))
+    hint = did_you_mean(reference.name, sorted({*scope.vars, *scope.unresolved_vars}))
     return _Unresolved(f"unknown {scope.var_noun} '{reference.name}'{hint}")

@@ -14,7 +14,7 @@ from bimpe_iac import secrets
 from bimpe_iac.manifest.declarations import declarations, manifest_files
 from bimpe_iac.manifest.issues import InvalidStackError, format_address
 from bimpe_iac.manifest.models import SourceLocation
-from bimpe_iac.manifest.modules import LoadedModules, load_modules
+from bimpe_iac.manifest.modules import load_modules
 from bimpe_iac.manifest.references import check_moves, check_references, declared_addresses
 from bimpe_iac.manifest.resources import Declared, LoadedFile
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
@@ -46,9 +46,7 @@ def load_stack(
     scope = loaded_settings.scope
     own = declarations(manifests, directory, scope, sections)
     issues += own.issues + check_references(own.resources, sections)
-    modules = LoadedModules()
-    if loaded_settings.settings is not None:
-        modules = load_modules(directory, scope, sections)
+    modules = load_modules(directory, scope, sections)
     issues += modules.issues
     addresses = declared_addresses(own.resources, sections).union(
         *(declared_addresses(u.declarations.resources, sections, u.address) for u in modules.uses)

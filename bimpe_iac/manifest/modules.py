@@ -60,8 +60,8 @@ class _Module:
 
 
 def load_modules(directory: Path, scope: Scope, sections: Sections) -> LoadedModules:
-    """Every use of a module that the stack in `directory` (whose stack.yaml is valid) makes,
-    its inputs resolved in `scope`."""
+    """Every use of a module that the stack in `directory` makes, its inputs resolved in
+    `scope`. A use that is not well formed is skipped: the validation of stack.yaml reports it."""
     out = LoadedModules()
     document, _ = load_yaml(directory / STACK_FILE, within=directory)
     uses = value_at(document.data, ("modules",)) if document is not None else None
@@ -71,7 +71,7 @@ def load_modules(directory: Path, scope: Scope, sections: Sections) -> LoadedMod
     for name, raw in uses.items():
         try:
             use = ModuleUse.model_validate(raw)
-        except ValidationError:  # already reported by the settings' validation
+        except ValidationError:
             continue
         path: DataPath = ("modules", name)
         module_dir = _directory(directory, use.source)
