@@ -15,7 +15,6 @@ from bimpe_iac.engine.secrecy import Secrecy
 from bimpe_iac.errors import PlanError
 from bimpe_iac.model.ids import is_id
 from bimpe_iac.model.kind import PlanContext, ResourceKind
-from bimpe_iac.model.sections import module_of
 from bimpe_iac.model.plan import (
     Action,
     Change,
@@ -26,6 +25,7 @@ from bimpe_iac.model.plan import (
     Plan,
     count_actions,
 )
+from bimpe_iac.model.sections import module_of
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 

@@ -43,13 +43,13 @@ def manifest_files(directory: Path, settings_file: str) -> list[Path]:
 
 
 def declarations(
-    paths: Iterable[Path], within: Path, scope: Scope, sections: Sections
+    paths: Iterable[Path], within: Path, scope: Scope, sections: Sections, root: str = "stack"
 ) -> Declarations:
-    """The files at `paths`, which stay inside `within` with what they read, loaded with
-    `scope` and merged."""
+    """The files at `paths`, which stay inside `within` (the directory of a stack or a
+    module, `root`) with what they read, loaded with `scope` and merged."""
     out = Declarations()
     for path in paths:
-        loaded = load_resource_file(path, within, scope, sections)
+        loaded = load_resource_file(path, within, scope, sections, root)
         out.files.append(loaded)
         out.issues += loaded.issues
         out.issues += _merge(loaded, out.resources, sections)

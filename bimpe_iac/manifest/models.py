@@ -148,16 +148,6 @@ class ModuleFile(SpecModel):
     description: str | None = None
     inputs: dict[VarName, ModuleInput] = Field(default_factory=dict)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nesting(cls, data: Any) -> Any:
-        return refused(
-            data,
-            "modules",
-            "nested_modules",
-            "a module cannot use modules; use each module from the stack's stack.yaml",
-        )
-
 
 def _local_source(source: str) -> str:
     if _REMOTE_SOURCE.match(source):

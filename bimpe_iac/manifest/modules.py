@@ -31,6 +31,7 @@ _NO_ENV = (
     "a module reads only its inputs, not environment variables: give the value as an input"
     " of the use in stack.yaml, which may write ${env.NAME}"
 )
+_NESTED = "a module cannot use modules; use each module from the stack's stack.yaml"
 _TYPE_WORDS = {"string": "a string", "number": "a number", "bool": "true or false"}
 
 
@@ -107,11 +108,15 @@ def _directory(stack_dir: Path, source: str) -> Path | str:
 
 def _read_module(directory: Path, issues: list[Issue]) -> _Module | None:
     path = directory / MODULE_FILE
-    document, problems = load_yaml(path, within=directory)
+    document, problems = load_yaml(path, within=directory, root="module")
     issues += problems
     if document is None:
         return None
-    inputs, problems = validate(ModuleFile, document, document.data or {})
+    data = document.data or {}
+    if isinstance(data, dict) and "modules" in data:
+        issues.append(document.issue(("modules",), _NESTED, at_key=True))
+        data = {key: value for key, value in data.items() if key != "modules"}
+    inputs, problems = validate(ModuleFile, document, data)
     issues += problems
     try:
         files = manifest_files(directory, MODULE_FILE)
@@ -136,7 +141,7 @@ def _load_use(
     tag = Use(address, f"{display_path(document.file)}:{line}:{column}")
     values, unresolved = _inputs(document, path, use, module, scope, out)
     inner = Scope(values, {}, frozenset(unresolved), var_noun="input", env_refused=_NO_ENV)
-    found = declarations(module.files, module.directory, inner, sections)
+    found = declarations(module.files, module.directory, inner, sections, "module")
     found.issues = [
         tag.tag(issue) for issue in [*found.issues, *check_references(found.resources, sections)]
     ]
@@ -178,8 +183,6 @@ def _inputs(
             message = f"unknown input '{key}' of the module at '{use.source}'{hint}"
             out.issues.append(document.issue(at, message, at_key=True))
             continue
-        if spec.sensitive and not interpolated.is_tainted(at):
-            out.sensitive_values.add(as_text(value))
         typed = None if interpolated.is_tainted(at) else input_value(spec.type, value)
         if typed is None:
             unresolved.add(key)
@@ -188,6 +191,8 @@ def _inputs(
                 out.issues.append(document.issue(at, message))
             continue
         values[key] = typed
+        if spec.sensitive:
+            out.sensitive_values.add(as_text(typed))
     for key, spec in declared.items():
         if key in given:
             continue
