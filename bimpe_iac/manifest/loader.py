@@ -14,7 +14,7 @@ from bimpe_iac import secrets
 from bimpe_iac.manifest.declarations import declarations, manifest_files
 from bimpe_iac.manifest.issues import InvalidStackError, format_address
 from bimpe_iac.manifest.models import SourceLocation
-from bimpe_iac.manifest.modules import load_modules
+from bimpe_iac.manifest.modules import load_modules, shared_objects
 from bimpe_iac.manifest.references import check_moves, check_references, declared_addresses
 from bimpe_iac.manifest.resources import Declared, LoadedFile
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
@@ -47,7 +47,7 @@ def load_stack(
     own = declarations(manifests, directory, scope, sections)
     issues += own.issues + check_references(own.resources, sections)
     modules = load_modules(directory, scope, sections)
-    issues += modules.issues
+    issues += modules.issues + shared_objects(own, modules.uses, sections)
     addresses = declared_addresses(own.resources, sections).union(
         *(declared_addresses(u.declarations.resources, sections, u.address) for u in modules.uses)
     )

@@ -8,7 +8,7 @@ is read once however many uses share it, so its problems are reported once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,12 @@ from bimpe_iac.manifest.interpolate import Scope, VarValue, as_text, interpolate
 from bimpe_iac.manifest.issues import DataPath, describe, did_you_mean
 from bimpe_iac.manifest.models import ModuleFile, ModuleUse, MovedBlock, input_value
 from bimpe_iac.manifest.references import PlacedMove, Use, check_references
+from bimpe_iac.manifest.resources import Declared
 from bimpe_iac.manifest.settings import STACK_FILE
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
 from bimpe_iac.model.issues import Issue, display_path
-from bimpe_iac.model.sections import MODULE, Sections, join_address
+from bimpe_iac.model.sections import MODULE, Sections, in_module, join_address
 from bimpe_iac.secrets import remember
 
 MODULE_FILE = "module.yaml"
@@ -86,6 +87,30 @@ def load_modules(directory: Path, scope: Scope, sections: Sections) -> LoadedMod
             out.uses.append(_load_use(document, name, use, module, scope, sections, out))
     remember(out.sensitive_values)  # scrubbed from any crash log
     return out
+
+
+def shared_objects(own: Declarations, uses: list[LoadedUse], sections: Sections) -> list[Issue]:
+    """A key that names the object in BimpeAI itself (a phone number: a section whose entries
+    never move) is declared by one use of a module, or by the stack, not by several."""
+    fixed = {section.name for section in sections.top if not section.movable}
+    first: dict[tuple[str, str], tuple[str, Declared]] = {}
+    issues: list[Issue] = []
+    for address, found in [("", own), *((use.address, use.declarations) for use in uses)]:
+        for (section, key), declared in found.resources.items():
+            if section not in fixed:
+                continue
+            where, earlier = first.setdefault((section, key), (address, declared))
+            if earlier is declared:
+                continue
+            line, column = earlier.document.position(earlier.path, at_key=True)
+            message = (
+                f"{sections[section].noun} '{key}' is also declared by"
+                f" {where or 'the stack'} at {display_path(earlier.document.file)}:{line}:{column};"
+                " it names one object in BimpeAI, which only one of them may hold"
+            )
+            issue = declared.document.issue(declared.path, message, at_key=True)
+            issues.append(replace(issue, address=in_module(address, section, key)))
+    return issues
 
 
 def _directory(stack_dir: Path, source: str) -> Path | str:

@@ -280,3 +280,19 @@ def test_moved_in_a_module_is_relative_to_the_use(files: Callable[..., Path]) ->
         ("module.kora.agents.assistant", "module.kora.agents.helper"),
         ("module.zuri.agents.assistant", "module.zuri.agents.helper"),
     }
+
+
+def test_a_phone_number_is_held_by_one_use_only(files: Callable[..., Path]) -> None:
+    module = {
+        "module.yaml": MODULE_YAML,
+        "shop.yaml": SHOP + 'phone_numbers:\n  "+2348012345678": {agent: assistant}\n',
+        "prompts/storefront.md": "Be kind.\n",
+    }
+
+    found = errors(files(module))
+
+    assert found == [
+        'modules/shop/shop.yaml:13:3: module.zuri.phone_numbers."+2348012345678": phone link'
+        " '+2348012345678' is also declared by module.kora at modules/shop/shop.yaml:13:3; it"
+        " names one object in BimpeAI, which only one of them may hold"
+    ]
