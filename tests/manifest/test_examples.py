@@ -54,6 +54,19 @@ def test_multi_env_example_is_valid_in_each_environment(
     ), result.output
 
 
+def test_brands_example_counts_the_resources_of_both_uses_of_its_module(
+    run_validate: Callable[..., Result],
+) -> None:
+    result = run_validate("examples/stacks/brands")
+
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        r"Stack brands \(env prod\) is valid: 2 workflows, 2 agents, 2 knowledge bases,"
+        r" 0 phone links" + NO_INTEGRATIONS,
+        result.output,
+    ), result.output
+
+
 def test_installed_command_validates_multi_env_for_prod() -> None:
     command = Path(sys.executable).parent / "bimpe-iac"
 
