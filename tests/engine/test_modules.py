@@ -3,8 +3,8 @@ twice makes two workflows and two agents with their own names, each agent on its
 workflow; a change to one use's inputs updates only that use's resources; removing a use, or
 destroying it with --target module.NAME, deletes only its resources; a `moved:` block takes a
 stack's own resources into a module and `state mv` follows a renamed use, nothing recreated;
-import records an object under a module address; drift names module addresses; a second plan
-is empty each time."""
+import records an object under a module address; drift names module addresses; a sensitive
+input stays out of plans, apply output and the state; a second plan is empty each time."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ MODULE = {
 inputs:
   brand: {type: string}
   persona: {type: string, default: friendly}
+  email: {type: string, sensitive: true, default: team-4c8v@shop.example}
 """,
     "prompts/storefront.md": "You answer shoppers kindly.\n",
     "shop.yaml": """
@@ -34,6 +35,7 @@ agents:
     name: ${var.brand} assistant
     description: Helps ${var.brand} shoppers
     persona: ${var.persona}
+    escalation_email: ${var.email}
     knowledge_bases:
       faq: {type: text, name: FAQ, content: "${var.brand} ships in 2 days."}
 """,
@@ -46,6 +48,7 @@ modules:
   kora: {source: ../modules/shop, inputs: {brand: Kora}}
   zuri: {source: ../modules/shop, inputs: {brand: Zuri}}
 """
+KORA_INBOX = "kora-5t2w@shop.example"
 
 
 @pytest.fixture
@@ -155,7 +158,10 @@ def test_a_use_is_a_target(bimpe: Bimpe, stack: Path) -> None:
 
 
 def test_a_moved_block_takes_the_stacks_resources_into_a_module(bimpe: Bimpe, stack: Path) -> None:
-    own = MODULE["shop.yaml"].replace("${var.brand}", "Kora").replace("${var.persona}", "friendly")
+    inputs = {"brand": "Kora", "persona": "friendly", "email": "team-4c8v@shop.example"}
+    own = MODULE["shop.yaml"]
+    for name, value in inputs.items():
+        own = own.replace(f"${{var.{name}}}", value)
     (stack / "prompts").mkdir()
     (stack / "prompts" / "storefront.md").write_text(MODULE["prompts/storefront.md"])
     (stack / "shop.yaml").write_text(own)
@@ -210,6 +216,25 @@ def test_import_records_an_object_under_a_module_address(bimpe: Bimpe, stack: Pa
     faq = bimpe.sdk.agents.knowledge_bases.list(kora)[0].id
     assert bimpe("import", f"{address}.knowledge_bases.faq", faq, stack).exit_code == 0
     assert planned(bimpe, stack) == {}
+
+
+def test_a_sensitive_input_stays_out_of_output_and_state(bimpe: Bimpe, stack: Path) -> None:
+    edit(
+        stack / "stack.yaml",
+        "inputs: {brand: Kora}",
+        f"inputs: {{brand: Kora, email: {KORA_INBOX}}}",
+    )
+
+    shown = [bimpe("plan", stack), bimpe("plan", stack, "--format", "json")]
+    shown.append(bimpe("apply", stack, "--auto-approve"))
+
+    assert all(outcome.exit_code == 0 for outcome in shown)
+    assert all(KORA_INBOX not in outcome.text for outcome in shown)
+    assert '+ escalation_email: "(sensitive)"' in shown[0].output
+    state = (stack / ".bimpe" / "state" / "brands" / "test.json").read_text()
+    assert KORA_INBOX not in state and "team-4c8v@shop.example" not in state
+    assert agents(bimpe)["Kora assistant"].escalation_email == KORA_INBOX
+    assert agents(bimpe)["Zuri assistant"].escalation_email == "team-4c8v@shop.example"
 
 
 def test_drift_names_the_module_address(bimpe: Bimpe, stack: Path) -> None:
