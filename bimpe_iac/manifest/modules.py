@@ -126,7 +126,8 @@ def _directory(stack_dir: Path, source: str) -> Path | str:
             return (
                 f"'{source}' holds no {MODULE_FILE}: a module's directory declares its inputs there"
             )
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of symbolic links
+    except (OSError, RuntimeError, ValueError) as exc:
+        # RuntimeError: a loop of symbolic links; ValueError: a NUL in the path.
         return f"'{source}' cannot be read ({getattr(exc, 'strerror', None) or exc})"
     return found
 

@@ -205,6 +205,7 @@ def test_sources_are_local_module_directories(files: Callable[..., Path]) -> Non
       c: {source: ../modules/none}
       d: {source: ../modules/shop/prompts}
       e: {source: /srv/modules/shop}
+      f: {source: "../modules\\0shop"}
     """
 
     found = errors(files(stack={"stack.yaml": stack}))
@@ -220,6 +221,8 @@ def test_sources_are_local_module_directories(files: Callable[..., Path]) -> Non
         " module.yaml: a module's directory declares its inputs there",
         "stack/stack.yaml:7:15: modules.e.source: '/srv/modules/shop' must be a path relative"
         " to the stack directory",
+        "stack/stack.yaml:8:15: modules.f.source: '../modules\x00shop' cannot be read"
+        " (embedded null byte)",
     ]
 
 
