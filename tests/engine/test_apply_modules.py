@@ -3,8 +3,9 @@ twice makes two workflows and two agents with their own names, each agent on its
 workflow; a change to one use's inputs updates only that use's resources; removing a use, or
 destroying it with --target module.NAME, deletes only its resources; a `moved:` block takes a
 stack's own resources into a module and `state mv` follows a renamed use, nothing recreated;
-import records an object under a module address; drift names module addresses; a sensitive
-input stays out of plans, apply output and the state; a second plan is empty each time."""
+import records an object under a module address and --adopt finds each use's objects; drift
+names module addresses; a sensitive input stays out of plans, apply output and the state; a
+second plan is empty each time."""
 
 from __future__ import annotations
 
@@ -235,6 +236,23 @@ def test_a_sensitive_input_stays_out_of_output_and_state(bimpe: Bimpe, stack: Pa
     assert KORA_INBOX not in state and "team-4c8v@shop.example" not in state
     assert agents(bimpe)["Kora assistant"].escalation_email == KORA_INBOX
     assert agents(bimpe)["Zuri assistant"].escalation_email == "team-4c8v@shop.example"
+
+
+def test_adopt_finds_each_uses_objects_by_their_names(bimpe: Bimpe, stack: Path) -> None:
+    applied(bimpe, stack)
+    ids = {name: agent.id for name, agent in agents(bimpe).items()}
+    (stack / ".bimpe" / "state" / "brands" / "test.json").unlink()
+
+    adopted = planned(bimpe, stack, "--adopt")
+
+    assert set(adopted.values()) == {"import"}
+    assert {a for a in adopted if a.endswith(".agents.assistant")} == {
+        "module.kora.agents.assistant",
+        "module.zuri.agents.assistant",
+    }
+    applied(bimpe, stack, "--adopt")
+    assert {name: agent.id for name, agent in agents(bimpe).items()} == ids
+    assert converged(bimpe, stack)
 
 
 def test_drift_names_the_module_address(bimpe: Bimpe, stack: Path) -> None:
