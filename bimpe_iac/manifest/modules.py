@@ -25,7 +25,6 @@ from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
 from bimpe_iac.model.issues import Issue, display_path
 from bimpe_iac.model.sections import MODULE, Sections, in_module, join_address
-from bimpe_iac.secrets import remember
 
 MODULE_FILE = "module.yaml"
 _NO_ENV = (
@@ -85,7 +84,6 @@ def load_modules(directory: Path, scope: Scope, sections: Sections) -> LoadedMod
         module = modules[module_dir]
         if module is not None:
             out.uses.append(_load_use(document, name, use, module, scope, sections, out))
-    remember(out.sensitive_values)  # scrubbed from any crash log
     return out
 
 
