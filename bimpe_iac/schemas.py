@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from bimpe_iac.manifest.composition import resource_file_model
-from bimpe_iac.manifest.models import StackFile
+from bimpe_iac.manifest.models import ModuleFile, StackFile
 from bimpe_iac.resources import REGISTRY
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 SCHEMAS: dict[str, type[BaseModel]] = {
     "stack.schema.json": StackFile,
     "resources.schema.json": resource_file_model(REGISTRY.sections),
+    "module.schema.json": ModuleFile,
 }
 
 

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+_USE = " module.NAME stands for every resource of that use of a module."
 TARGET_HELP = (
     "Only this address, its children and what they need (repeatable); "
-    "with --destroy, it and whatever depends on it."
+    "with --destroy, it and whatever depends on it." + _USE
 )
-APPLY_TARGET_HELP = "Only this address, its children and what they need (repeatable)."
+APPLY_TARGET_HELP = "Only this address, its children and what they need (repeatable)." + _USE
 DESTROY_TARGET_HELP = (
-    "Only this address and whatever depends on it, never what it needs (repeatable)."
+    "Only this address and whatever depends on it, never what it needs (repeatable)." + _USE
 )
 MAX_DELETIONS_HELP = (
     "Refuse a plan that destroys more than this many resources (its summary's count)."

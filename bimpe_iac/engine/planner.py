@@ -25,6 +25,7 @@ from bimpe_iac.model.plan import (
     Plan,
     count_actions,
 )
+from bimpe_iac.model.sections import module_of
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 
@@ -247,6 +248,17 @@ def _parents(address: str, known: Collection[str]) -> list[str]:
     ]
 
 
+def in_uses(targets: Iterable[str], addresses: Collection[str]) -> tuple[str, ...]:
+    """The targets, each naming a use of a module (`module.brand_a`) replaced by every address
+    under it."""
+    out: list[str] = []
+    for target in targets:
+        under = sorted(a for a in addresses if a.startswith(target + "."))
+        is_use = target not in addresses and module_of(f"{target}.x.y") == target
+        out += under if is_use and under else [target]
+    return tuple(out)
+
+
 def targeted(
     targets: Iterable[str],
     addresses: Collection[str],
@@ -348,7 +360,7 @@ def build_plan(
                 _as_import(found), reason="made by an earlier create whose answer was lost"
             )
 
-    targets = options.targets
+    targets = in_uses(options.targets, changes)
     declared = declared_resources(kinds, context) if context.destroy else desired
     if targets and options.again:
         targets = tuple(t for t in targets if t in changes)

@@ -152,6 +152,8 @@ class FileContext:
     manifest_dir: Path
     stack_dir: Path
     secrets: set[str] = field(default_factory=set)
+    root: str = "stack"
+    """What `stack_dir` is the directory of, in messages: a `stack` or a `module`."""
 
 
 def _file_error(message: str) -> PydanticCustomError:
@@ -175,7 +177,9 @@ def _read_file_reference(value: Any, info: ValidationInfo) -> Any:
         raise _file_error(f"file path '{relative}' must be relative to this manifest")
     # A path leading out of the stack, by `..` or a symbolic link, is refused unread.
     try:
-        return read_text(context.manifest_dir / relative, within=context.stack_dir)
+        return read_text(
+            context.manifest_dir / relative, within=context.stack_dir, root=context.root
+        )
     except TextFileError as exc:
         where = (
             f" at line {exc.position.line}, column {exc.position.column}" if exc.position else ""

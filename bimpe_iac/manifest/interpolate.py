@@ -116,6 +116,10 @@ class Scope:
     unresolved_vars: frozenset[str] = frozenset()
     vars_known: bool = True
     silent: bool = False
+    var_noun: str = "var"
+    """What `${var.NAME}` names, in messages: a module's resources name its `input`s."""
+    env_refused: str | None = None
+    """Why `${env.NAME}` may not be written here, when it may not."""
 
 
 @dataclass
@@ -181,6 +185,8 @@ def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
     if scope.silent:
         return _Unresolved()
     if reference.kind == "env":
+        if scope.env_refused is not None:
+            return _Unresolved(scope.env_refused)
         if reference.name in scope.environ:
             return scope.environ[reference.name]
         return _Unresolved(f"environment variable '{reference.name}' is not set")
@@ -188,5 +194,5 @@ def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
         return scope.vars[reference.name]
     if not scope.vars_known or reference.name in scope.unresolved_vars:
         return _Unresolved()
-    hint = did_you_mean(reference.name, sorted(scope.vars))
-    return _Unresolved(f"unknown var '{reference.name}'{hint}")
+    hint = did_you_mean(reference.name, sorted({*scope.vars, *scope.unresolved_vars}))
+    return _Unresolved(f"unknown {scope.var_noun} '{reference.name}'{hint}")

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from bimpe_iac import secrets
+from bimpe_iac.manifest.declarations import declarations, manifest_files
 from bimpe_iac.manifest.issues import InvalidStackError, format_address
 from bimpe_iac.manifest.models import SourceLocation
-from bimpe_iac.manifest.references import PlacedMove, check_references
-from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
+from bimpe_iac.manifest.modules import load_modules, shared_objects
+from bimpe_iac.manifest.references import check_moves, check_references, declared_addresses
+from bimpe_iac.manifest.resources import Declared, LoadedFile
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
 from bimpe_iac.manifest.stack import Stack, entries_of, mask
 from bimpe_iac.model.issues import Issue
@@ -42,22 +44,27 @@ def load_stack(
     loaded_settings = load_settings(directory, env, os.environ if environ is None else environ)
     issues = list(loaded_settings.issues)
     scope = loaded_settings.scope
-    files = [load_resource_file(p, directory, scope, sections) for p in manifests]
-    resources: dict[tuple[str, str], Declared] = {}
-    moves: list[PlacedMove] = []
-    for loaded in files:
-        issues += loaded.issues
-        issues += _merge(loaded, resources, sections)
-        if loaded.document is not None:
-            moves += [PlacedMove(block, loaded.document, i) for i, block in loaded.moved]
-    issues += check_references(resources, moves, sections)
+    own = declarations(manifests, directory, scope, sections)
+    issues += own.issues + check_references(own.resources, sections)
+    modules = load_modules(directory, scope, sections)
+    issues += modules.issues + shared_objects(own, modules.uses, sections)
+    addresses = declared_addresses(own.resources, sections).union(
+        *(declared_addresses(u.declarations.resources, sections, u.address) for u in modules.uses)
+    )
+    moves = [*own.moves, *(move for use in modules.uses for move in use.declarations.moves)]
+    issues += check_moves(addresses, moves, sections)
 
     settings = loaded_settings.settings
-    sensitive = loaded_settings.sensitive_values.union(*(loaded.secrets for loaded in files))
+    sensitive = loaded_settings.sensitive_values.union(own.secrets, modules.sensitive_values)
     secrets.remember(sensitive)  # scrubbed from any crash log
     if issues or settings is None:
         masked = [replace(issue, message=_masked(issue.message, sensitive)) for issue in issues]
         raise InvalidStackError(directory, masked)
+    resources = entries_of(sections, _specs(own.resources))
+    for use in modules.uses:
+        resources |= entries_of(sections, _specs(use.declarations.resources), use.address)
+    files = [("", f) for f in own.files]
+    files += [(use.address, f) for use in modules.uses for f in use.declarations.files]
     return Stack(
         name=settings.name,
         directory=directory,
@@ -65,7 +72,7 @@ def load_stack(
         target=settings.target,
         state=settings.state,
         sections=sections,
-        resources=entries_of(sections, _specs(resources)),
+        resources=resources,
         moved=tuple(move.block for move in moves),
         sensitive_values=sensitive,
         locations=_Locations(files),
@@ -78,8 +85,6 @@ def _masked(message: str, sensitive: frozenset[str]) -> str:
 
 
 def _manifests(directory: Path) -> list[Path]:
-    """The resource files: YAML files directly in the directory, except stack.yaml and
-    hidden ones. Subdirectories hold prompts and knowledge, not manifests."""
     try:
         if not directory.is_dir():
             message = (
@@ -88,34 +93,10 @@ def _manifests(directory: Path) -> list[Path]:
                 else "stack directory does not exist"
             )
             raise InvalidStackError(directory, [Issue(directory, None, "", message)])
-        entries = list(directory.iterdir())
+        return manifest_files(directory, STACK_FILE)
     except OSError as exc:
         issue = Issue(directory, None, "", f"stack directory cannot be read ({exc.strerror})")
         raise InvalidStackError(directory, [issue]) from None
-    return sorted(
-        p
-        for p in entries
-        if p.suffix in (".yaml", ".yml")
-        and p.name != STACK_FILE
-        and not p.name.startswith(".")
-        and p.is_file()
-    )
-
-
-def _merge(
-    loaded: LoadedFile, resources: dict[tuple[str, str], Declared], sections: Sections
-) -> list[Issue]:
-    issues = []
-    for declared in loaded.declared:
-        first = resources.setdefault((declared.section, declared.key), declared)
-        if first is declared:
-            continue
-        message = (
-            f"duplicate {sections[declared.section].noun} '{declared.key}': first declared at"
-            f" {first.where}"
-        )
-        issues.append(declared.document.issue(declared.path, message, at_key=True))
-    return issues
 
 
 def _specs(resources: Mapping[tuple[str, str], Declared]) -> dict[str, dict[str, Any]]:
@@ -128,18 +109,20 @@ def _specs(resources: Mapping[tuple[str, str], Declared]) -> dict[str, dict[str,
 class _Locations(Mapping[str, SourceLocation]):
     """Where each address is written, worked out on first use: most runs never ask."""
 
-    def __init__(self, files: list[LoadedFile]) -> None:
-        self._files: list[LoadedFile] | None = files
+    def __init__(self, files: list[tuple[str, LoadedFile]]) -> None:
+        self._files: list[tuple[str, LoadedFile]] | None = files
         self._found: dict[str, SourceLocation] = {}
 
     def _all(self) -> dict[str, SourceLocation]:
         if self._files is not None:
-            for loaded in self._files:
+            for module, loaded in self._files:
                 if loaded.document is None:
                     continue
+                prefix = f"{module}." if module else ""
                 for path, marks in loaded.document.marks.items():
                     line, column = marks.key or marks.start
-                    self._found[format_address(path)] = SourceLocation(loaded.path, line, column)
+                    location = SourceLocation(loaded.path, line, column)
+                    self._found[prefix + format_address(path)] = location
             self._files = None
         return self._found
 

@@ -10,11 +10,13 @@ the manifest wrote them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -80,6 +82,13 @@ def unique_items(values: list[str], what: str) -> None:
         seen.add(value)
 
 
+def refused(data: Any, field: str, kind: str, message: str) -> Any:
+    """`data`, unless it is a mapping that writes `field`: then an error there."""
+    if isinstance(data, dict) and field in data:
+        raise manifest_error(kind, message, at=field)
+    return data
+
+
 # Moves -----------------------------------------------------------------
 
 
@@ -90,6 +99,77 @@ class MovedBlock(SpecModel):
     """The resource's old address."""
     to: Annotated[str, StringConstraints(min_length=1)]
     """The resource's new address."""
+
+
+# Modules -------------------------------------------------------------------------------
+
+InputType = Literal["string", "number", "bool"]
+_REMOTE_SOURCE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*::|[A-Za-z][A-Za-z0-9+.-]*://|git@)")
+
+
+def input_value(kind: InputType, value: Any) -> Any:
+    """`value` as an input of type `kind` takes it (a number for a string: YAML reads
+    `brand: 2024` as one), or None when it is of another type."""
+    if isinstance(value, bool):
+        return value if kind == "bool" else None
+    if isinstance(value, int | float):
+        return value if kind == "number" else str(value) if kind == "string" else None
+    return value if kind == "string" and isinstance(value, str) else None
+
+
+class ModuleInput(SpecModel):
+    """An input of a module: `${var.NAME}` in the module's resource files."""
+
+    type: InputType
+    """`string`, `number` or `bool`."""
+    description: str | None = None
+    sensitive: bool = False
+    """Mask the value wherever it would be shown, as a sensitive var's."""
+    default: Scalar | None = None
+    """The value when a use gives none; without it, every use must give the input."""
+
+    @model_validator(mode="after")
+    def _default_of_the_type(self) -> ModuleInput:
+        if self.default is not None and input_value(self.type, self.default) is None:
+            raise manifest_error(
+                "default_type",
+                f"the default of a {self.type} input must be a {self.type}",
+                at="default",
+            )
+        return self
+
+
+class ModuleFile(SpecModel):
+    """module.yaml: the inputs of the module in this directory. Every other YAML file directly
+    in the directory holds its resources, as a stack's do."""
+
+    model_config = ConfigDict(title="BimpeAI module")
+
+    description: str | None = None
+    inputs: dict[VarName, ModuleInput] = Field(default_factory=dict)
+
+
+def _local_source(source: str) -> str:
+    if _REMOTE_SOURCE.match(source):
+        raise manifest_error(
+            "remote_source",
+            f"'{source}' is not a local path: modules come from local directories only"
+            " (a path relative to the stack directory)",
+        )
+    if Path(source).is_absolute():
+        raise manifest_error(
+            "absolute_source", f"'{source}' must be a path relative to the stack directory"
+        )
+    return source
+
+
+class ModuleUse(SpecModel):
+    """A use of a module: its resources join the stack under `module.NAME.`."""
+
+    source: Annotated[str, StringConstraints(min_length=1), AfterValidator(_local_source)]
+    """The module's directory (holding module.yaml), relative to the stack directory."""
+    inputs: dict[VarName, Scalar] = Field(default_factory=dict)
+    """The module's inputs; values may use the environment's `${var...}` and `${env...}`."""
 
 
 # stack.yaml ------------------------------------------------------------------------------
@@ -116,14 +196,13 @@ class Target(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _no_api_key(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "api_key" in data:
-            raise manifest_error(
-                "api_key_in_manifest",
-                "never write the API key in a manifest; set api_key_env to the name of"
-                " the environment variable that holds it",
-                at="api_key",
-            )
-        return data
+        return refused(
+            data,
+            "api_key",
+            "api_key_in_manifest",
+            "never write the API key in a manifest; set api_key_env to the name of"
+            " the environment variable that holds it",
+        )
 
     @model_validator(mode="after")
     def _emulator_alone(self) -> Target:
@@ -178,14 +257,13 @@ class StateSettings(SpecModel):
     @model_validator(mode="before")
     @classmethod
     def _no_dsn(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "dsn" in data:
-            raise manifest_error(
-                "dsn_in_manifest",
-                "never write the DSN in a manifest (it may hold a password); set dsn_env to"
-                " the name of the environment variable that holds it",
-                at="dsn",
-            )
-        return data
+        return refused(
+            data,
+            "dsn",
+            "dsn_in_manifest",
+            "never write the DSN in a manifest (it may hold a password); set dsn_env to"
+            " the name of the environment variable that holds it",
+        )
 
     @model_validator(mode="after")
     def _fields_of_the_backend(self) -> StateSettings:
@@ -215,3 +293,5 @@ class StackFile(SpecModel):
     """Values every environment shares unless it sets its own."""
     environments: dict[Key, Environment] = Field(default_factory=dict)
     state: StateSettings = Field(default_factory=StateSettings)
+    modules: dict[Key, ModuleUse] = Field(default_factory=dict)
+    """Uses of modules, by name; a use's resources are addressed `module.NAME.`."""

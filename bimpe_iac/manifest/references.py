@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bimpe_iac.manifest.fields import KEY_PATTERN
@@ -22,21 +22,38 @@ _KEY = re.compile(KEY_PATTERN)
 
 @dataclass(frozen=True)
 class PlacedMove:
-    """A `moved` block and where it is written."""
+    """A `moved` block and where it is written; in a module's file, `block` holds the
+    addresses in the stack, and `use` says which use of the module it comes from."""
 
     block: MovedBlock
     document: Document
     index: int
+    use: Use | None = None
 
     def issue(self, field: str, message: str) -> Issue:
-        return self.document.issue(("moved", self.index, field), message)
+        issue = self.document.issue(("moved", self.index, field), message)
+        return self.use.tag(issue) if self.use else issue
+
+
+@dataclass(frozen=True)
+class Use:
+    """A use of a module, as its files' problems name it: `module.brand_a`, used at a place in
+    stack.yaml."""
+
+    address: str
+    used_at: str
+    """`stack/stack.yaml:12:5`."""
+
+    def tag(self, issue: Issue) -> Issue:
+        address = f"{self.address}.{issue.address}" if issue.address else self.address
+        note = f" (in {self.address}, used at {self.used_at})"
+        return replace(issue, address=address, message=issue.message + note)
 
 
 def check_references(
-    resources: Mapping[tuple[str, str], Declared],
-    moves: Sequence[PlacedMove],
-    sections: Sections,
+    resources: Mapping[tuple[str, str], Declared], sections: Sections
 ) -> list[Issue]:
+    """Every reference names a resource declared beside it (in the same use of a module)."""
     issues: list[Issue] = []
     keys: dict[str, list[str]] = {}
     for name, key in resources:
@@ -56,7 +73,6 @@ def check_references(
                     message = f"unknown {noun} '{value}'{hint}"
                     issues.append(declared.document.issue((*path, reference.field), message))
     issues += _check_sections(resources, sections)
-    issues += _check_moves(_addresses(resources, sections), moves, sections)
     return issues
 
 
@@ -98,17 +114,19 @@ def _written(
     yield from walk(sections[declared.section], declared.path, declared.data)
 
 
-def _addresses(resources: Mapping[tuple[str, str], Declared], sections: Sections) -> set[str]:
-    """Every declared address: the valid resources with what they hold, and the invalid ones
-    by their own address."""
+def declared_addresses(
+    resources: Mapping[tuple[str, str], Declared], sections: Sections, module: str = ""
+) -> set[str]:
+    """Every declared address (under the use of a module at `module`): the valid resources
+    with what they hold, and the invalid ones by their own address."""
     specs: dict[str, dict[str, Any]] = {}
     addresses = set()
     for (section, key), declared in resources.items():
         if declared.spec is not None:
             specs.setdefault(section, {})[key] = declared.spec
         else:
-            addresses.add(sections.address(section, key))
-    return addresses | set(entries_of(sections, specs))
+            addresses.add(sections.address(section, key, module=module))
+    return addresses | set(entries_of(sections, specs, module))
 
 
 def _kind(address: str, sections: Sections) -> str | None:
@@ -116,9 +134,11 @@ def _kind(address: str, sections: Sections) -> str | None:
     return found.name if found else None
 
 
-def _check_moves(
+def check_moves(
     addresses: set[str], moves: Sequence[PlacedMove], sections: Sections
 ) -> list[Issue]:
+    """The renames `moves` describe can be followed: each between declared `addresses` of one
+    kind, each old address once, and none going round in a cycle."""
     issues: list[Issue] = []
     sources: dict[str, PlacedMove] = {}
     *others, last = sections.shapes(movable_only=True)

@@ -63,9 +63,12 @@ class LoadedFile:
     """The values of `Secret` fields in the file: as sensitive as a sensitive var's."""
 
 
-def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sections) -> LoadedFile:
+def load_resource_file(
+    path: Path, stack_dir: Path, scope: Scope, sections: Sections, root: str = "stack"
+) -> LoadedFile:
+    """The file at `path`, in the directory `stack_dir` of a stack or a module (`root`)."""
     loaded = LoadedFile(path)
-    document, loaded.issues = load_yaml(path, within=stack_dir)
+    document, loaded.issues = load_yaml(path, within=stack_dir, root=root)
     if document is None:
         return loaded
     loaded.document = document
@@ -74,7 +77,7 @@ def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sect
         return loaded
     interpolated = interpolate(document, scope)
     loaded.issues += interpolated.issues
-    context = FileContext(path.parent, stack_dir, loaded.secrets)
+    context = FileContext(path.parent, stack_dir, loaded.secrets, root)
     model = resource_file_model(sections)
     resource_file, problems = validate(
         model, document, interpolated.data, context=context, skip=interpolated.is_tainted

@@ -28,18 +28,18 @@ class TextFileError(Exception):
         self.position = position
 
 
-def read_text(path: Path, *, within: Path | None = None) -> str:
+def read_text(path: Path, *, within: Path | None = None, root: str = "stack") -> str:
     """Read `path` as UTF-8 text no larger than MAX_FILE_BYTES.
 
-    With `within`, a path that leads outside that directory, by `..` or through a symbolic
-    link, is refused before anything is opened. Only a regular file is read: a FIFO or a
-    device is refused rather than waited on.
+    With `within`, a path that leads outside that directory (the `root`'s: a stack's or a
+    module's), by `..` or through a symbolic link, is refused before anything is opened.
+    Only a regular file is read: a FIFO or a device is refused rather than waited on.
     """
     if "\0" in str(path):
         raise TextFileError("cannot be read (the path contains a NUL character)")
     try:
         if within is not None and not path.resolve().is_relative_to(within.resolve()):
-            raise TextFileError("is outside the stack directory")
+            raise TextFileError(f"is outside the {root} directory")
         # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:

@@ -162,11 +162,13 @@ def value_at(data: Any, path: DataPath) -> Any:
     return data
 
 
-def load_yaml(path: Path, *, within: Path | None = None) -> tuple[Document | None, list[Issue]]:
+def load_yaml(
+    path: Path, *, within: Path | None = None, root: str = "stack"
+) -> tuple[Document | None, list[Issue]]:
     """Load one YAML file; with `within`, only if it lies in that directory, symbolic links
     followed. A file that cannot be read or parsed gives no document."""
     try:
-        text = read_text(path, within=within)
+        text = read_text(path, within=within, root=root)
     except TextFileError as exc:
         return None, [Issue(path, exc.position, "", f"file {exc.reason}")]
     lines = text.splitlines()

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from example_copy import EXAMPLES, copy_example
+
 if TYPE_CHECKING:
     from conftest import Bimpe
 
@@ -64,3 +66,28 @@ def test_destroy_removes_what_the_stack_created(
     assert numbers["+2348012345678"].agent_id is None
     again = bimpe("plan", stack, "--env", "prod", "--destroy", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
+
+
+def test_brands_applies_the_shop_module_twice_and_converges(bimpe: Bimpe, tmp_path: Path) -> None:
+    # The stack names its module by a path relative to itself: both are copied where they sit.
+    copy_example("modules", tmp_path / "modules", examples=EXAMPLES.parent)
+    stack = copy_example("brands", tmp_path / "stacks" / "brands")
+
+    applied = bimpe("apply", stack, "--auto-approve")
+    assert applied.exit_code == 0, applied.output + applied.stderr
+    assert "escalations-4k2q@brands.example" not in applied.output
+
+    agents = {a.name: a for a in bimpe.sdk.agents.list().data}
+    assert set(agents) == {"Kora shop assistant", "Zuri shop assistant"}
+    assert agents["Zuri shop assistant"].timezone == "Africa/Nairobi"
+    assert agents["Kora shop assistant"].timezone == "Africa/Lagos"
+    flows = {w.id: w.name for w in bimpe.sdk.workflows.list(scope="owned").data}
+    assert flows[agents["Kora shop assistant"].workflow_id] == "Kora storefront"
+    assert flows[agents["Zuri shop assistant"].workflow_id] == "Zuri storefront"
+    for agent in agents.values():
+        kbs = bimpe.sdk.agents.knowledge_bases.list(agent.id)
+        assert [kb.name for kb in kbs] == ["Delivery and returns"]
+        assert agent.escalation_email == "escalations-4k2q@brands.example"
+
+    again = bimpe("plan", stack, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output + again.stderr

@@ -29,14 +29,22 @@ def _from_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
 
 
-def test_support_example_is_valid(run_validate: Callable[..., Result]) -> None:
-    result = run_validate("examples/stacks/support")
+@pytest.mark.parametrize(
+    ("name", "counts"),
+    [
+        ("support", "1 workflow, 1 agent, 2 knowledge bases, 1 phone link"),
+        # Both uses of examples/modules/shop count.
+        ("brands", "2 workflows, 2 agents, 2 knowledge bases, 0 phone links"),
+    ],
+)
+def test_single_environment_examples_are_valid(
+    name: str, counts: str, run_validate: Callable[..., Result]
+) -> None:
+    result = run_validate(f"examples/stacks/{name}")
 
     assert result.exit_code == 0, result.output
     assert re.fullmatch(
-        r"Stack support \(env prod\) is valid: 1 workflow, 1 agent, 2 knowledge bases,"
-        r" 1 phone link" + NO_INTEGRATIONS,
-        result.output,
+        rf"Stack {name} \(env prod\) is valid: {counts}" + NO_INTEGRATIONS, result.output
     ), result.output
 
 

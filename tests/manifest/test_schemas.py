@@ -53,11 +53,15 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "manifest", sorted(EXAMPLES.glob("*/*.yaml")), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "manifest",
+    sorted(EXAMPLES.parent.glob("*/*/*.yaml")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_examples_match_the_schema_editors_use(manifest: Path) -> None:
     text = manifest.read_text(encoding="utf-8")
-    schema_name = "stack.schema.json" if manifest.name == "stack.yaml" else "resources.schema.json"
+    schema_name = {"stack.yaml": "stack.schema.json", "module.yaml": "module.schema.json"}.get(
+        manifest.name, "resources.schema.json"
+    )
 
     assert text.startswith(f"# yaml-language-server: $schema=../../../schemas/{schema_name}\n")
     errors = list(
