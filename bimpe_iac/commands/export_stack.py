@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from bimpe_iac.commands.options import emulator_requested, say_notices
-from bimpe_iac.commands.workspace import open_workspace
+from bimpe_iac.commands.options import open_stack
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.against import as_stack
 from bimpe_iac.export.run import export_managed
@@ -22,14 +21,7 @@ from bimpe_iac.resources import REGISTRY
 def export_stack(
     stack_dir: Path, env: str | None, out: Path | None, *, force: bool, parallelism: int
 ) -> None:
-    workspace = open_workspace(
-        stack_dir,
-        env,
-        parallelism=parallelism,
-        emulator=emulator_requested(),
-        sections=REGISTRY.sections,
-    )
-    say_notices(workspace.target)
+    workspace = open_stack(stack_dir, env, parallelism, debug_http=False)
     stack = workspace.stack
     directory = stack.directory
     out = (out or directory.parent / f"{directory.name}-{stack.environment}").absolute()

@@ -28,7 +28,7 @@ from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.settings import STACK_FILE, WORK_DIR
 from bimpe_iac.model.export import Obj, VarReference
 from bimpe_iac.model.plan import Plan
-from bimpe_iac.model.sections import Sections, holder_of, join_address, split_address
+from bimpe_iac.model.sections import Sections, holder_of, join_address, split_address, top_of
 from bimpe_iac.resources.export_keys import as_file
 
 NEW_FILE = "exported.yaml"
@@ -43,6 +43,8 @@ class Written:
     warnings: list[str] = field(default_factory=list)
     rewritten: list[str] = field(default_factory=list)
     """The files that differ from the stack's."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """The credential vars declared for new resources, which the user must set."""
 
 
 def flatten(layout: Layout, sections: Sections) -> dict[str, tuple[str, Obj]]:
@@ -201,9 +203,16 @@ class _Sync:
 
 
 def as_stack(
-    stack: Stack, plan: Plan, layout: Layout, templates: Templates, *, schema: str | None
+    stack: Stack,
+    plan: Plan,
+    layout: Layout,
+    templates: Templates,
+    *,
+    schema: str | None,
+    only: frozenset[str] | None = None,
 ) -> Written:
-    """The files of `stack` changed only where the team differs (see the module's doc)."""
+    """The files of `stack` changed only where the team differs (see the module's doc);
+    with `only`, only the resources under those top-level addresses."""
     sections = stack.sections
     out = Written(files=_files_of(stack.directory))
     live = flatten(layout, sections)
@@ -227,7 +236,12 @@ def as_stack(
             " the team differs"
         )
 
+    def chosen(address: str) -> bool:
+        return only is None or top_of(address) in only
+
     for address in stack.resources:
+        if not chosen(address):
+            continue
         if address not in gone and (address not in differing or address not in live):
             continue
         holder = holder_of(address)
@@ -249,6 +263,8 @@ def as_stack(
     for address, (section, _) in live.items():
         holder = holder_of(address)
         if address in stack.resources or (holder is not None and holder not in stack.resources):
+            continue
+        if not chosen(address):
             continue
         key = (split_address(address) or [address])[-1]
         full = _with_held(layout, sections, address)
@@ -275,8 +291,8 @@ def as_stack(
         if path in layout.files and path not in out.files:
             out.files[path] = layout.files[path].encode("utf-8")
     needed = {name for data in new_data for name in var_references(data)}
-    declared = _declare_vars(out, {v: w for v, w in layout.variables.items() if v in needed})
-    if declared:
+    out.variables = _declare_vars(out, {v: w for v, w in layout.variables.items() if v in needed})
+    if out.variables:
         out.rewritten.append(STACK_FILE)
     return out
 
@@ -291,7 +307,7 @@ def _with_held(layout: Layout, sections: Sections, address: str) -> Obj:
     return data
 
 
-def _declare_vars(out: Written, variables: dict[str, str]) -> bool:
+def _declare_vars(out: Written, variables: dict[str, str]) -> dict[str, str]:
     """Declare in stack.yaml each credential var new resources read that it does not declare."""
     settings = roundtrip.load(out.files[STACK_FILE].decode("utf-8"))
     declared = set(settings.get("vars") or {})
@@ -299,7 +315,7 @@ def _declare_vars(out: Written, variables: dict[str, str]) -> bool:
         declared |= set((environment or {}).get("vars") or {})
     missing = {var: what for var, what in sorted(variables.items()) if var not in declared}
     if not missing:
-        return False
+        return {}
     if settings.get("vars") is None:
         settings["vars"] = {}
     for var, what in missing.items():
@@ -309,4 +325,4 @@ def _declare_vars(out: Written, variables: dict[str, str]) -> bool:
             "description": what,
         }
     out.files[STACK_FILE] = roundtrip.dump(settings).encode("utf-8")
-    return True
+    return missing

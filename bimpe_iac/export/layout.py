@@ -22,6 +22,8 @@ class Layout:
     warnings: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     """Sensitive vars the written stack reads and the user must set, with what each is for."""
+    ids: dict[str, str] = field(default_factory=dict)
+    """The id of the object at each address."""
 
     def section(self, name: str) -> dict[str, Obj]:
         return self.sections.get(name, {})
@@ -74,6 +76,7 @@ def lay_out(
     keep their addresses, and the others get keys from their names."""
     context = ExportContext(team=team, selected=selected)
     counts = dict.fromkeys((s.name for s in sections), 0)
+    ids: dict[str, str] = {}
 
     def export(name: str, holder: Exported | None) -> dict[str, Obj]:
         section = sections[name]
@@ -83,6 +86,7 @@ def lay_out(
         entries = _keyed(made, name, holder, sections, known or {})
         context.keys.setdefault(name, {}).update({e.id: e.key for e in entries})
         counts[name] += len(entries)
+        ids.update({e.address: e.id for e in entries})
         out: dict[str, Obj] = {}
         for entry in entries:
             for held in sections.held_by(name):
@@ -99,4 +103,5 @@ def lay_out(
         files=dict(sorted(context.files.items())),
         warnings=tuple(context.warnings),
         variables=dict(context.variables),
+        ids=ids,
     )

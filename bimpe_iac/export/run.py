@@ -56,14 +56,22 @@ class Managed:
 
 
 async def export_managed(
-    target: Target, registry: Registry, stack: Stack, state: StateDocument, *, parallelism: int
+    target: Target,
+    registry: Registry,
+    stack: Stack,
+    state: StateDocument,
+    *,
+    selection: Selection | None = None,
+    parallelism: int = 16,
 ) -> Managed:
     state, _ = follow_moved(stack.moved, state, stack.sections)
     known: Mapping[tuple[str, str], str] = known_addresses(state, registry.sections)
+    kinds = registry.kinds.values()
     async with open_client(target) as client:
         team, context = await asyncio.gather(
-            read_team(client, registry.kinds.values(), parallelism=parallelism),
+            read_team(client, kinds, selection=selection, parallelism=parallelism),
             read_context(client, registry, stack, state, parallelism=parallelism),
         )
         plan = build_plan(registry.kinds, context, state, secrecy_for(client, stack, state))
-    return Managed(lay_out(team, registry.sections, known=known), plan)
+    selected = frozenset(selection.ids) if selection is not None else None
+    return Managed(lay_out(team, registry.sections, selected=selected, known=known), plan)
