@@ -86,7 +86,7 @@ def differences(plan: Plan, sections: Sections) -> tuple[set[str], set[str]]:
             gone.add(entry)
         else:
             differing.add(entry)
-    return differing, gone - differing
+    return differing - gone, gone
 
 
 def _files_of(directory: Path) -> dict[str, bytes]:

@@ -133,3 +133,43 @@ def test_map_number_links_the_destination_number(
             bot.id,
             "Main line",
         )
+
+
+def test_deleting_in_the_destination_needs_max_deletions(
+    private_emulator: Callable[..., PrivateEmulator], example: Callable[[str], Path]
+) -> None:
+    with ExitStack() as closing:
+        staging, prod, environ = teams(private_emulator(), closing)
+        stack = example("multi-env")
+        applied = run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve")
+        assert applied.exit_code == 0, applied.text
+        clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+        assert run_cli(environ, *clone).exit_code == 0
+        (sales,) = [a for a in staging.agents.list() if a.name.startswith("Kemi")]
+        staging.agents.delete(sales.id)
+
+        refused = run_cli(environ, *clone)
+        assert refused.exit_code == 1
+        assert "more than --max-deletions 0: agents.sales" in refused.stderr, refused.text
+        assert len(prod.agents.list().data) == 2
+
+        allowed = run_cli(environ, *clone, "--max-deletions", "10")
+        assert allowed.exit_code == 0, allowed.text
+        assert [a.name for a in prod.agents.list()] == ["Kofi, support"], allowed.text
+
+
+def test_the_copy_an_earlier_clone_kept_is_named_and_not_used(
+    private_emulator: Callable[..., PrivateEmulator], example: Callable[[str], Path]
+) -> None:
+    with ExitStack() as closing:
+        _, prod, environ = teams(private_emulator(), closing)
+        stack = example("multi-env")
+        assert run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve").exit_code == 0
+        old = stack / ".bimpe" / "clones" / "prod"
+        old.mkdir(parents=True)
+        clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+        cloned = run_cli(environ, *clone)
+        assert cloned.exit_code == 0, cloned.text
+        assert f"Note: {old} is the copy an earlier clone kept" in cloned.stderr
+        assert "clone no longer uses it: prod's state is the stack's own" in cloned.stderr
+        assert len(prod.agents.list().data) == 2

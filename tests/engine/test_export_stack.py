@@ -89,3 +89,55 @@ def test_export_without_a_team_named_refuses_the_empty_emulator(tmp_path: Path) 
 
     asked = run_cli(environ, "export", "--out", tmp_path / "out", "--emulator")
     assert asked.exit_code == 0, asked.text
+
+
+def test_resources_gone_from_the_team_are_removed_and_new_ones_exported(
+    bimpe: Bimpe, example: Callable[[str], Path], tmp_path: Path
+) -> None:
+    stack = applied(bimpe, example)
+    sdk = bimpe.sdk
+    agents = {a.name: a for a in sdk.agents.list()}
+    support = agents["Kofi, support [staging]"]
+    (delivery,) = [
+        kb for kb in sdk.agents.knowledge_bases.list(support.id) if kb.name.startswith("Delivery")
+    ]
+    sdk.agents.knowledge_bases.delete(support.id, delivery.id)
+    sdk.agents.create(
+        workflow_id=agents["Kemi, sales [staging]"].workflow_id,
+        name="Ama, returns",
+        description="Takes returns.",
+    )
+
+    out = tmp_path / "exported"
+    outcome = bimpe("export", "--stack", stack, "--env", "staging", "--out", out)
+    assert outcome.exit_code == 0, outcome.text
+    lines = diff(stack, out)
+    assert [line for line in lines if line[:1] in "<>"] == [
+        "<       delivery:",
+        "<         type: text",
+        "<         name: Delivery and returns",
+        "<         content: {file: kb/delivery.md}",
+    ], "\n".join(lines)
+    assert f"Only in {out}: exported.yaml" in lines
+    new = (out / "exported.yaml").read_text()
+    assert "  ama-returns:\n    workflow: storefront\n    name: Ama, returns\n" in new
+    assert bimpe("validate", out, "--env", "staging").exit_code == 0
+
+
+def test_a_sensitive_value_that_differs_keeps_its_reference(
+    bimpe: Bimpe, example: Callable[[str], Path], tmp_path: Path
+) -> None:
+    stack = example("multi-env")
+    assert bimpe("apply", stack, "--env", "prod", "--auto-approve").exit_code == 0
+    (sales,) = [a for a in bimpe.sdk.agents.list() if a.name.startswith("Kemi")]
+    bimpe.sdk.agents.update(sales.id, escalation_email="leaked@elsewhere.example")
+
+    out = tmp_path / "exported"
+    outcome = bimpe("export", "--stack", stack, "--env", "prod", "--out", out)
+    assert outcome.exit_code == 0, outcome.text
+    assert diff(stack, out) == []
+    assert (
+        "Warning: agents.sales.escalation_email: the team's value is not what the stack's"
+        " sensitive var gives; the reference is kept"
+    ) in outcome.stderr
+    assert "oncall-7f3k9" not in outcome.text
