@@ -41,6 +41,13 @@ def teams(
     )
 
 
+def staged(environ: dict[str, str | None], stack: Path) -> tuple[str | Path, ...]:
+    """Apply `stack` to staging; the command line cloning staging into prod."""
+    applied = run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve")
+    assert applied.exit_code == 0, applied.text
+    return ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+
+
 def ids(sdk: BimpeAI) -> dict[str, str]:
     agents = {a.id: a.id for a in sdk.agents.list()}
     workflows = {w.id: w.id for w in sdk.workflows.list(scope="owned")}
@@ -59,9 +66,7 @@ def test_a_clone_renders_prod_vars_and_a_rename_is_an_update(
 def _rename_is_an_update(
     staging: BimpeAI, prod: BimpeAI, environ: dict[str, str | None], stack: Path
 ) -> None:
-    applied = run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve")
-    assert applied.exit_code == 0, applied.text
-    clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+    clone = staged(environ, stack)
 
     first = run_cli(environ, *clone)
     assert first.exit_code == 0, first.text
@@ -113,9 +118,7 @@ def test_map_number_links_the_destination_number(
     with ExitStack() as closing:
         _, prod, environ = teams(private_emulator(), closing, "+2348030000001", "+2348030000009")
         stack = make_stack("lines", {"stack.yaml": STACK, "lines.yaml": RESOURCES})
-        applied = run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve")
-        assert applied.exit_code == 0, applied.text
-        clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+        clone = staged(environ, stack)
 
         unmapped = run_cli(environ, *clone)
         assert unmapped.exit_code == 1
@@ -141,9 +144,7 @@ def test_deleting_in_the_destination_needs_max_deletions(
     with ExitStack() as closing:
         staging, prod, environ = teams(private_emulator(), closing)
         stack = example("multi-env")
-        applied = run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve")
-        assert applied.exit_code == 0, applied.text
-        clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
+        clone = staged(environ, stack)
         assert run_cli(environ, *clone).exit_code == 0
         (sales,) = [a for a in staging.agents.list() if a.name.startswith("Kemi")]
         staging.agents.delete(sales.id)
@@ -164,10 +165,9 @@ def test_the_copy_an_earlier_clone_kept_is_named_and_not_used(
     with ExitStack() as closing:
         _, prod, environ = teams(private_emulator(), closing)
         stack = example("multi-env")
-        assert run_cli(environ, "apply", stack, "--env", "staging", "--auto-approve").exit_code == 0
+        clone = staged(environ, stack)
         old = stack / ".bimpe" / "clones" / "prod"
         old.mkdir(parents=True)
-        clone = ("clone", stack, "--from-env", "staging", "--to-env", "prod", "--auto-approve")
         cloned = run_cli(environ, *clone)
         assert cloned.exit_code == 0, cloned.text
         assert f"Note: {old} is the copy an earlier clone kept" in cloned.stderr

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cli_runner import Outcome
 from teams import run_cli
 
 if TYPE_CHECKING:
@@ -28,6 +29,17 @@ def diff(stack: Path, out: Path) -> list[str]:
     return found.stdout.splitlines()
 
 
+def exported_diff(bimpe: Bimpe, stack: Path, env: str, out: Path) -> tuple[Outcome, list[str]]:
+    """Export the team of `env` of `stack` to `out`, and the lines `diff -r` shows."""
+    outcome = bimpe("export", "--stack", stack, "--env", env, "--out", out)
+    assert outcome.exit_code == 0, outcome.text
+    return outcome, diff(stack, out)
+
+
+def changed(lines: list[str]) -> list[str]:
+    return [line for line in lines if line[:1] in "<>"]
+
+
 def applied(bimpe: Bimpe, example: Callable[[str], Path]) -> Path:
     stack = example("multi-env")
     outcome = bimpe("apply", stack, "--env", "staging", "--auto-approve")
@@ -39,10 +51,8 @@ def test_a_team_without_drift_exports_to_its_stack_exactly(
     bimpe: Bimpe, example: Callable[[str], Path], tmp_path: Path
 ) -> None:
     stack = applied(bimpe, example)
-    out = tmp_path / "exported"
-    outcome = bimpe("export", "--stack", stack, "--env", "staging", "--out", out)
-    assert outcome.exit_code == 0, outcome.text
-    assert diff(stack, out) == []
+    outcome, lines = exported_diff(bimpe, stack, "staging", tmp_path / "exported")
+    assert lines == []
     assert "The team is as the stack describes it." in outcome.output
 
 
@@ -62,10 +72,8 @@ def test_edits_on_the_team_show_as_exactly_those_differences(
     sdk.agents.knowledge_bases.update(sales.id, payments.id, content="Cash only.")
 
     out = tmp_path / "exported"
-    outcome = bimpe("export", "--stack", stack, "--env", "staging", "--out", out)
-    assert outcome.exit_code == 0, outcome.text
-    lines = diff(stack, out)
-    assert [line for line in lines if line[:1] in "<>"] == [
+    outcome, lines = exported_diff(bimpe, stack, "staging", out)
+    assert changed(lines) == [
         *[f"< {line}" for line in (stack / "kb" / "payments.md").read_text().splitlines()],
         "> Cash only.",
         "<           We don't match other stores' prices, but I can tell you about our current",
@@ -109,10 +117,8 @@ def test_resources_gone_from_the_team_are_removed_and_new_ones_exported(
     )
 
     out = tmp_path / "exported"
-    outcome = bimpe("export", "--stack", stack, "--env", "staging", "--out", out)
-    assert outcome.exit_code == 0, outcome.text
-    lines = diff(stack, out)
-    assert [line for line in lines if line[:1] in "<>"] == [
+    _, lines = exported_diff(bimpe, stack, "staging", out)
+    assert changed(lines) == [
         "<       delivery:",
         "<         type: text",
         "<         name: Delivery and returns",
@@ -132,10 +138,8 @@ def test_a_sensitive_value_that_differs_keeps_its_reference(
     (sales,) = [a for a in bimpe.sdk.agents.list() if a.name.startswith("Kemi")]
     bimpe.sdk.agents.update(sales.id, escalation_email="leaked@elsewhere.example")
 
-    out = tmp_path / "exported"
-    outcome = bimpe("export", "--stack", stack, "--env", "prod", "--out", out)
-    assert outcome.exit_code == 0, outcome.text
-    assert diff(stack, out) == []
+    outcome, lines = exported_diff(bimpe, stack, "prod", tmp_path / "exported")
+    assert lines == []
     assert (
         "Warning: agents.sales.escalation_email: the team's value is not what the stack's"
         " sensitive var gives; the reference is kept"
