@@ -173,3 +173,19 @@ def test_the_copy_an_earlier_clone_kept_is_named_and_not_used(
         assert f"Note: {old} is the copy an earlier clone kept" in cloned.stderr
         assert "clone no longer uses it: prod's state is the stack's own" in cloned.stderr
         assert len(prod.agents.list().data) == 2
+
+
+def test_agent_option_clones_only_that_agent_and_what_it_needs(
+    private_emulator: Callable[..., PrivateEmulator], example: Callable[[str], Path]
+) -> None:
+    with ExitStack() as closing:
+        staging, prod, environ = teams(private_emulator(), closing)
+        clone = staged(environ, example("multi-env"))
+        (sales,) = [a for a in staging.agents.list() if a.name.startswith("Kemi")]
+        cloned = run_cli(environ, *clone, "--agent", sales.id)
+        assert cloned.exit_code == 0, cloned.text
+        (copied,) = prod.agents.list()
+        assert copied.name == "Kemi, sales"
+        names = {kb.name for kb in prod.agents.knowledge_bases.list(copied.id)}
+        assert names == {"Product catalogue", "Payment options"}
+        assert [w.name for w in prod.workflows.list(scope="owned")] == ["Storefront assistant"]
