@@ -220,12 +220,14 @@ def as_stack(
     sync = _Sync(templates, stack, layout.files, out)
     documents: dict[str, Any] = {}
     changed: set[str] = set()
+    root = stack.directory.resolve()
 
     def document(address: str) -> tuple[str, Any] | None:
         location = stack.locations.get(address)
-        if location is None:
+        inside = location is not None and location.file.resolve().is_relative_to(root)
+        name = location.file.resolve().relative_to(root).as_posix() if location and inside else ""
+        if name not in out.files:
             return None
-        name = location.file.resolve().relative_to(stack.directory.resolve()).as_posix()
         if name not in documents:
             documents[name] = roundtrip.load(out.files[name].decode("utf-8"))
         return name, documents[name]

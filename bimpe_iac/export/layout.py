@@ -40,7 +40,8 @@ def _keyed(
     known: Mapping[tuple[str, str], str],
 ) -> list[Exported]:
     """`entries` at the addresses `known` gives their ids under this holder; the others keep
-    the keys made from their names, with `-2`, `-3`, ... where a known one has that key."""
+    the keys made from their names, with `-2`, `-3`, ... where a known one has that key.
+    An entry known at an address no key of this section gives is left out."""
     within = holder.address if holder is not None else None
 
     def address(key: str) -> str:
@@ -55,6 +56,8 @@ def _keyed(
     out = []
     for entry in entries:
         place = kept.get(entry.id)
+        if place is not None and address(key_of(place)) != place:
+            continue  # declared through a construct (a module's use) export does not write
         key = entry.key if place is None else key_of(place)
         number = 1
         while place is None and address(key) in taken:
