@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from bimpe_iac.model.export import ExportContext, Exported, ExportedTeam, Obj
-from bimpe_iac.model.sections import Sections
+from bimpe_iac.model.sections import Sections, holder_of, key_of
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Layout:
     warnings: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     """Sensitive vars the written stack reads and the user must set, with what each is for."""
+    ids: dict[str, str] = field(default_factory=dict)
+    """The id of the object at each address."""
 
     def section(self, name: str) -> dict[str, Obj]:
         return self.sections.get(name, {})
@@ -29,19 +32,64 @@ class Layout:
         return ", ".join(f"{n} {noun if n == 1 else plural}" for n, noun, plural in self.counts)
 
 
+def _keyed(
+    entries: list[Exported],
+    section: str,
+    holder: Exported | None,
+    sections: Sections,
+    known: Mapping[tuple[str, str], str],
+) -> list[Exported]:
+    """`entries` at the addresses `known` gives their ids under this holder; the others keep
+    the keys made from their names, with `-2`, `-3`, ... where a known one has that key.
+    An entry known at an address no key of this section gives is left out."""
+    within = holder.address if holder is not None else None
+
+    def address(key: str) -> str:
+        return sections.address(section, key, within)
+
+    kept = {
+        entry.id: found
+        for entry in entries
+        if (found := known.get((section, entry.id))) is not None and holder_of(found) == within
+    }
+    taken = set(kept.values())
+    out = []
+    for entry in entries:
+        place = kept.get(entry.id)
+        if place is not None and address(key_of(place)) != place:
+            continue  # declared through a construct (a module's use) export does not write
+        key = entry.key if place is None else key_of(place)
+        number = 1
+        while place is None and address(key) in taken:
+            number += 1
+            key = f"{entry.key}-{number}"
+        taken.add(address(key))
+        out.append(replace(entry, key=key, address=address(key)))
+    return sorted(out, key=lambda entry: entry.key)
+
+
 def lay_out(
-    team: ExportedTeam, sections: Sections, *, selected: frozenset[str] | None = None
+    team: ExportedTeam,
+    sections: Sections,
+    *,
+    selected: frozenset[str] | None = None,
+    known: Mapping[tuple[str, str], str] | None = None,
 ) -> Layout:
+    """`known`: the address of each object a state manages, by (section, id): those objects
+    keep their addresses, and the others get keys from their names."""
     context = ExportContext(team=team, selected=selected)
     counts = dict.fromkeys((s.name for s in sections), 0)
+    ids: dict[str, str] = {}
 
     def export(name: str, holder: Exported | None) -> dict[str, Obj]:
         section = sections[name]
         if section.export is None:
             return {}
-        entries: list[Exported] = section.export(context, holder)
+        made: list[Exported] = section.export(context, holder)
+        entries = _keyed(made, name, holder, sections, known or {})
         context.keys.setdefault(name, {}).update({e.id: e.key for e in entries})
         counts[name] += len(entries)
+        ids.update({e.address: e.id for e in entries})
         out: dict[str, Obj] = {}
         for entry in entries:
             for held in sections.held_by(name):
@@ -58,4 +106,5 @@ def lay_out(
         files=dict(sorted(context.files.items())),
         warnings=tuple(context.warnings),
         variables=dict(context.variables),
+        ids=ids,
     )

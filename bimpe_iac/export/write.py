@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,9 @@ def is_empty(directory: Path) -> bool:
     return not directory.exists() or not any(directory.iterdir())
 
 
-def write_stack(directory: Path, files: dict[str, str], *, replace: bool = False) -> None:
+def write_stack(
+    directory: Path, files: Mapping[str, str | bytes], *, replace: bool = False
+) -> None:
     """Write `files` under `directory`. With `replace`, the manifests and the prompts/ and
     kb/ directories already there go first, so none is left over from an earlier export."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -162,4 +165,4 @@ def write_stack(directory: Path, files: dict[str, str], *, replace: bool = False
     for relative, text in files.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)

@@ -232,6 +232,12 @@ def holder_of(address: str) -> str | None:
     return join_address(*parts[:-2])
 
 
+def key_of(address: str) -> str:
+    """The key of the entry at `address` (`faq` for `agents.bot.knowledge_bases.faq`)."""
+    parts = split_address(address)
+    return parts[-1] if parts else address
+
+
 def top_of(address: str) -> str:
     """The top-level address an address is under (`agents.bot` for
     `agents.bot.custom_apis.orders.tools.get_order`; `module.a.agents.bot` in a module),

@@ -1,7 +1,8 @@
 """`bimpe-iac clone` end to end between two private emulators: a populated team cloned into an
 empty one is equal to it in everything except ids and timestamps, and cloning again changes
 nothing; a phone number the destination team lacks is a clear error before anything changes;
-two environments that reach the same team are refused."""
+two environments that reach the same team are refused. The destination's state is the
+stack's own for that environment."""
 
 from __future__ import annotations
 
@@ -56,12 +57,9 @@ def test_a_populated_team_cloned_into_an_empty_one_is_equal(
     again = run_cli(environ, *clone)
     assert again.exit_code == 0, again.output + again.stderr
     assert "No changes." in again.output
-    copy = stack / ".bimpe" / "clones" / "prod"
-    written = (copy / "stack.yaml").read_text()
-    assert written.endswith(
-        f"name: kora\nenvironments:\n  prod:\n    target:\n"
-        f"      base_url: {prod.url}\n      api_key_env: PROD_KEY\n"
-    )
+    # The destination's state is where the stack keeps prod's; no copy is left behind.
+    assert (stack / ".bimpe" / "state" / "kora" / "prod.json").is_file()
+    assert not (stack / ".bimpe" / "clones").exists()
 
 
 def test_a_phone_number_the_destination_lacks_is_a_clear_error(
@@ -77,7 +75,8 @@ def test_a_phone_number_the_destination_lacks_is_a_clear_error(
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"Error: the team of prod does not have the phone number {LINKED_NUMBER} linked to"
-        " agents in staging; get it for that team first, or clone only other agents with --agent"
+        " agents in staging; get it for that team first, map it to one it has with"
+        " --map-number SRC=DST, or clone only other agents with --agent"
     )
     with BimpeAI(api_key=empty.api_key, base_url=other.url) as sdk:
         assert list(sdk.workflows.list(scope="owned")) == []
