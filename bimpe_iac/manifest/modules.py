@@ -88,21 +88,22 @@ def load_modules(directory: Path, scope: Scope, sections: Sections) -> LoadedMod
 
 
 def shared_objects(own: Declarations, uses: list[LoadedUse], sections: Sections) -> list[Issue]:
-    """A key that names the object in BimpeAI itself (a phone number: a section whose entries
-    never move) is declared by one use of a module, or by the stack, not by several."""
-    fixed = {section.name for section in sections.top if not section.movable}
+    """An object in BimpeAI that an entry names by itself (a phone number: its section's
+    `identity`) is declared by one use of a module, or by the stack, not by several."""
     first: dict[tuple[str, str], tuple[str, Declared]] = {}
     issues: list[Issue] = []
     for address, found in [("", own), *((use.address, use.declarations) for use in uses)]:
         for (section, key), declared in found.resources.items():
-            if section not in fixed:
+            identity = sections[section].identity
+            named = identity(key, declared.data) if identity is not None else None
+            if named is None:
                 continue
-            where, earlier = first.setdefault((section, key), (address, declared))
-            if earlier is declared:
+            where, earlier = first.setdefault((section, named), (address, declared))
+            if earlier is declared or where == address:
                 continue
             line, column = earlier.document.position(earlier.path, at_key=True)
             message = (
-                f"{sections[section].noun} '{key}' is also declared by"
+                f"{sections[section].noun} '{named}' is also declared by"
                 f" {where or 'the stack'} at {display_path(earlier.document.file)}:{line}:{column};"
                 " it names one object in BimpeAI, which only one of them may hold"
             )

@@ -132,6 +132,9 @@ class Section:
     check: EntriesCheck | None = None
     """What validation checks across the entries, beyond each entry's own spec."""
     implied_moves: ImpliedMoves | None = None
+    identity: Callable[[str, Any], str | None] | None = None
+    """The object in BimpeAI an entry names by itself, from its key and its data as written
+    (a phone number), which the stack and its uses of modules may declare only once."""
 
     @property
     def counted_as(self) -> str:

@@ -270,4 +270,5 @@ SECTION = Section(
     count_name="phone_links",
     check=check_links,
     implied_moves=implied_moves,
+    identity=_written_number,
 )
