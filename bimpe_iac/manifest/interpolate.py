@@ -27,8 +27,9 @@ _HELP = "write ${var.NAME} or ${env.NAME}, or $${ for a literal ${"
 
 @dataclass(frozen=True)
 class Reference:
-    kind: Literal["var", "env"]
+    kind: Literal["var", "env", "resource"]
     name: str
+    """The var or environment variable; for a resource, all between `${` and `}`."""
     text: str
 
 
@@ -39,7 +40,9 @@ class TemplateError(Exception):
         self.text = text
 
 
-def parse_template(template: str) -> list[str | Reference]:
+def parse_template(template: str, *, resources: bool = False) -> list[str | Reference]:
+    """The literal text and references of `template`; with `resources`, a reference that is
+    neither `var.` nor `env.` is kept as a `resource` one, for the caller to check."""
     parts: list[str | Reference] = []
     literal = ""
     i = 0
@@ -52,14 +55,17 @@ def parse_template(template: str) -> list[str | Reference]:
             if end < 0:
                 raise TemplateError(f"unclosed '${{' in '{template}': {_HELP}", "${")
             text = template[i : end + 1]
-            match = _REFERENCE.match(template[i + 2 : end])
-            if match is None:
+            inner = template[i + 2 : end]
+            match = _REFERENCE.match(inner)
+            if match is None and not resources:
                 raise TemplateError(f"invalid reference '{text}': {_HELP}", text)
             if literal:
                 parts.append(literal)
                 literal = ""
-            kind: Literal["var", "env"] = "var" if match[1] == "var" else "env"
-            parts.append(Reference(kind, match[2], text))
+            if match is None:
+                parts.append(Reference("resource", inner, text))
+            else:
+                parts.append(Reference("var" if match[1] == "var" else "env", match[2], text))
             i = end + 1
         else:
             literal += template[i]
@@ -154,8 +160,8 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
         return value
 
     def lookup(reference: Reference) -> VarValue | None:
-        resolved = _resolve(reference, scope)
-        if not isinstance(resolved, _Unresolved):
+        resolved = resolve(reference, scope)
+        if not isinstance(resolved, Unresolved):
             return resolved
         if resolved.reason:
             position = reference_position(document, path, reference.text)
@@ -171,22 +177,23 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
 
 
 @dataclass(frozen=True)
-class _Unresolved:
+class Unresolved:
     """Why a reference has no value; None when that is reported elsewhere, or not at all."""
 
     reason: str | None = None
 
 
-def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
+def resolve(reference: Reference, scope: Scope) -> VarValue | Unresolved:
+    """The value of a `var` or `env` reference in `scope`, or why it has none."""
     if scope.silent:
-        return _Unresolved()
+        return Unresolved()
     if reference.kind == "env":
         if reference.name in scope.environ:
             return scope.environ[reference.name]
-        return _Unresolved(f"environment variable '{reference.name}' is not set")
+        return Unresolved(f"environment variable '{reference.name}' is not set")
     if reference.name in scope.vars:
         return scope.vars[reference.name]
     if not scope.vars_known or reference.name in scope.unresolved_vars:
-        return _Unresolved()
+        return Unresolved()
     hint = did_you_mean(reference.name, sorted(scope.vars))
-    return _Unresolved(f"unknown var '{reference.name}'{hint}")
+    return Unresolved(f"unknown var '{reference.name}'{hint}")

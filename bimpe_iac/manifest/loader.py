@@ -13,6 +13,7 @@ from typing import Any
 from bimpe_iac import secrets
 from bimpe_iac.manifest.issues import InvalidStackError, format_address
 from bimpe_iac.manifest.models import SourceLocation
+from bimpe_iac.manifest.overrides import NO_OVERRIDES, VarOverrides
 from bimpe_iac.manifest.references import PlacedMove, check_references
 from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
@@ -30,16 +31,19 @@ def load_stack(
     *,
     sections: Sections,
     environ: Mapping[str, str] | None = None,
+    overrides: VarOverrides = NO_OVERRIDES,
 ) -> Stack:
     """Load and validate the stack in directory `path` for environment `env`, whose
     resource files hold `sections` (the registry's).
 
-    `environ` stands in for the process environment that `${env.NAME}` reads.
+    `environ` stands in for the process environment that `${env.NAME}` reads; `overrides`
+    are the vars given on the command line.
     Raises InvalidStackError carrying every problem found, each located in its file.
     """
     directory = path.absolute()
     manifests = _manifests(directory)
-    loaded_settings = load_settings(directory, env, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    loaded_settings = load_settings(directory, env, environ, overrides)
     issues = list(loaded_settings.issues)
     scope = loaded_settings.scope
     files = [load_resource_file(p, directory, scope, sections) for p in manifests]
@@ -51,6 +55,9 @@ def load_stack(
         if loaded.document is not None:
             moves += [PlacedMove(block, loaded.document, i) for i, block in loaded.moved]
     issues += check_references(resources, moves, sections)
+    entries = entries_of(sections, _specs(resources))
+    if all(f.document is not None for f in files) and all(d.spec for d in resources.values()):
+        issues += loaded_settings.outputs.check(sections, entries)
 
     settings = loaded_settings.settings
     sensitive = loaded_settings.sensitive_values.union(*(loaded.secrets for loaded in files))
@@ -65,10 +72,11 @@ def load_stack(
         target=settings.target,
         state=settings.state,
         sections=sections,
-        resources=entries_of(sections, _specs(resources)),
+        resources=entries,
         moved=tuple(move.block for move in moves),
         sensitive_values=sensitive,
         locations=_Locations(files),
+        outputs=tuple(loaded_settings.outputs.outputs),
     )
 
 

@@ -29,6 +29,7 @@ from bimpe_iac.manifest.fields import (
     EnvVarName,
     HttpUrl,
     Key,
+    OutputName,
     Scalar,
     VarName,
     manifest_error,
@@ -156,6 +157,20 @@ VarEntry = Annotated[
 ]
 
 
+class OutputDeclaration(SpecModel):
+    value: Scalar
+    """A template: `${var.NAME}`, `${env.NAME}` and `${ADDRESS.id}` of a resource of the stack."""
+    description: str | None = None
+    sensitive: bool = False
+    """Mask the value wherever it would be shown, `output --json` included."""
+
+
+OutputEntry = Annotated[
+    Annotated[Scalar, Tag("value")] | Annotated[OutputDeclaration, Tag("declared")],
+    Discriminator(_var_kind),
+]
+
+
 class Environment(SpecModel):
     target: Target = Field(default_factory=Target)
     vars: dict[VarName, VarEntry] = Field(default_factory=dict)
@@ -215,3 +230,6 @@ class StackFile(SpecModel):
     """Values every environment shares unless it sets its own."""
     environments: dict[Key, Environment] = Field(default_factory=dict)
     state: StateSettings = Field(default_factory=StateSettings)
+    outputs: dict[OutputName, OutputEntry] = Field(default_factory=dict)
+    """Values printed after apply and by `bimpe-iac output`: a template, or a mapping with
+    `value`, `description` and `sensitive`."""

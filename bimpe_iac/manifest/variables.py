@@ -27,6 +27,8 @@ class DeclaredVar:
     sensitive: bool
     path: DataPath
     """Where the value is written in stack.yaml."""
+    literal: bool = False
+    """A value given on the command line: used as it is, never read as a template."""
 
 
 @dataclass
@@ -88,7 +90,7 @@ class _Resolver:
             return None
         var = self.declared[name]
         value: VarValue | None = var.value
-        if isinstance(var.value, str):
+        if isinstance(var.value, str) and not var.literal:
             value = self._render(name, var, (*chain, name))
         if value is None:
             self.result.unresolved.add(name)
