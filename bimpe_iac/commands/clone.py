@@ -18,7 +18,13 @@ from pathlib import Path
 import click
 
 from bimpe_iac.commands.apply import run_apply
-from bimpe_iac.commands.options import emulator_option, emulator_requested, parallelism_option
+from bimpe_iac.commands.options import (
+    emulator_option,
+    emulator_requested,
+    parallelism_option,
+    requested_vars,
+    var_options,
+)
 from bimpe_iac.commands.workspace import open_workspace
 from bimpe_iac.connection import Target, open_client, resolve_target
 from bimpe_iac.engine.planner import PlanOptions
@@ -41,7 +47,7 @@ from bimpe_iac.ui import UI
 
 
 def _settings(directory: Path, env: str) -> StackSettings:
-    loaded = load_settings(directory, env, os.environ)
+    loaded = load_settings(directory, env, os.environ, requested_vars())
     if loaded.settings is None:
         raise InvalidStackError(directory, loaded.issues)
     return loaded.settings
@@ -111,6 +117,7 @@ async def _read(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @parallelism_option
 @emulator_option
+@var_options
 def clone_command(
     stack_dir: Path,
     source_env: str,

@@ -29,6 +29,7 @@ from bimpe_iac.errors import ConfigError
 from bimpe_iac.model.plan import Plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
+from bimpe_iac.render.outputs import ids_after, outputs_block
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.digests import Digests, digests_for
@@ -158,6 +159,11 @@ def plan_command(
                 click.echo(part)
     else:
         click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
+        block = (
+            None if destroy else outputs_block(stack.outputs, ids_after(plan, state), stack.mask)
+        )
+        if block is not None:
+            click.echo(block)
         if out is not None:
             click.echo(
                 f"\nSaved the plan to {out}. Apply exactly it with: "

@@ -76,6 +76,6 @@ def override(
 
 def _undeclared(name: str, names: list[str]) -> str:
     return (
-        f"undeclared var '{name}'{did_you_mean(name, names)}: stack.yaml declares no such var"
-        " for this environment; declare it under vars: to give it a value"
+        f"undeclared var '{name}'{did_you_mean(name, names)}: declare it in the vars: of"
+        " stack.yaml to give it a value"
     )
