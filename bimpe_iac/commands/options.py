@@ -107,7 +107,7 @@ def _remember_vars(ctx: click.Context, param: click.Parameter, value: tuple[str,
         name, equals, text = given.partition("=")
         if not equals:  # the text is not repeated: it may be a value meant for a var
             raise click.BadParameter(
-                "takes NAME=VALUE: a var's name, '=' and its value", ctx, param
+                "expected NAME=VALUE: a var's name, '=' and its value", ctx, param
             )
         if not _VAR_NAME.match(name):
             message = f"'{name}' is not a var name: use letters, digits and '_' (NAME=VALUE)"
