@@ -2,7 +2,8 @@
 what it creates; apply prints the outputs with the ids it just stored; `output` prints them
 from the state alone (no request at all, even with the API unreachable), one bare value, or
 JSON; a sensitive var overridden with --var stays masked in plan, apply and `output --json`;
-no state yet, an unknown output name or an undeclared --var is exit 1."""
+no state yet, an unknown output name or an undeclared --var is exit 1; `plan --out` names
+the vars that applying its plan needs."""
 
 from __future__ import annotations
 
@@ -193,3 +194,21 @@ def test_a_var_file_then_var_flags_set_what_apply_sends(
     assert 'greeting = "Welcome to From flag"' in both
     names = sorted(a.name for a in bimpe.sdk.agents.list().data)
     assert names == ["From flag support"]
+
+
+def test_plan_out_names_the_vars_its_apply_command_needs(
+    bimpe: Bimpe, stack: Path, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "prod.plan.json"
+    flags = ("--var", "brand=Canary", "--var", f"desk_pin={ROTATED}")
+
+    planned = bimpe("plan", stack, "--out", plan_file, *flags)
+    applied = bimpe("apply", stack, "--plan", plan_file, *flags)
+
+    assert planned.exit_code == 0, planned.text
+    assert planned.output.rstrip().endswith(
+        f"--plan {plan_file} --var brand=Canary --var 'desk_pin=(sensitive)'"
+    )
+    assert ROTATED not in plan_file.read_text()
+    assert applied.exit_code == 0, applied.text
+    assert 'greeting = "Welcome to Canary"' in applied.output
