@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
@@ -122,6 +122,8 @@ class Scope:
     unresolved_vars: frozenset[str] = frozenset()
     vars_known: bool = True
     silent: bool = False
+    origins: Mapping[str, str] = field(default_factory=dict)
+    """Where the vars given on the command line come from (`--var NAME`, `FILE:LINE:COLUMN`)."""
 
 
 @dataclass
@@ -132,9 +134,20 @@ class Interpolated:
     data: Any
     issues: list[Issue] = field(default_factory=list)
     tainted: set[DataPath] = field(default_factory=set)
+    given: dict[str, str] = field(default_factory=dict)
+    """For each address whose value uses a var given on the command line, where that is."""
 
     def is_tainted(self, path: DataPath) -> bool:
         return any(path[: len(t)] == t for t in self.tainted)
+
+    def noted(self, issues: list[Issue]) -> list[Issue]:
+        """`issues`, those about a value made with a var given on the command line saying so."""
+        return [
+            replace(issue, message=f"{issue.message} ({self.given[issue.address]})")
+            if issue.address in self.given
+            else issue
+            for issue in issues
+        ]
 
 
 def interpolate(document: Document, scope: Scope, root: DataPath = ()) -> Interpolated:
@@ -162,6 +175,9 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
     def lookup(reference: Reference) -> VarValue | None:
         resolved = resolve(reference, scope)
         if not isinstance(resolved, Unresolved):
+            if reference.kind == "var" and reference.name in scope.origins:
+                origin = scope.origins[reference.name]
+                out.given[format_address(path)] = f"var.{reference.name} is set by {origin}"
             return resolved
         if resolved.reason:
             position = reference_position(document, path, reference.text)

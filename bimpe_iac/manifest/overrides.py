@@ -41,15 +41,15 @@ def override(
     """Lay `overrides` over the `declared` vars, in place."""
     result = Overridden()
 
-    def assign(name: str, value: VarValue, undeclared: Issue) -> None:
+    def assign(name: str, value: VarValue, if_undeclared: Issue) -> None:
         var = declared.get(name)
         if var is None:
-            result.issues.append(undeclared)
+            result.issues.append(if_undeclared)
             return
         written = as_text(var.value)
         if var.sensitive and not var.literal and written and "${" not in written:
             result.replaced_secrets.add(written)
-        declared[name] = replace(var, value=value, literal=True)
+        declared[name] = replace(var, value=value, literal=True, origin=if_undeclared.place)
 
     names = sorted(declared)
     for path in overrides.files:

@@ -73,7 +73,7 @@ def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sect
     resource_file, problems = validate(
         model, document, interpolated.data, context=context, skip=interpolated.is_tainted
     )
-    loaded.issues += problems
+    loaded.issues += interpolated.noted(problems)
     data = interpolated.data
     if not isinstance(data, dict):
         return loaded

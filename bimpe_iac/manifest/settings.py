@@ -124,6 +124,8 @@ def load_settings(
         _with_parts(data, interpolated),
         skip=lambda path: any(part.is_tainted(path) for part in interpolated),
     )
+    for part in interpolated:
+        problems = part.noted(problems)
     issues += problems
     outputs = declare_outputs(document, scope, sensitive) if not issues else DeclaredOutputs()
     issues += outputs.issues
@@ -206,7 +208,9 @@ def _resolve_vars(
     issues += resolved.issues
     sensitive = resolved.sensitive_values | overridden.replaced_secrets
     secrets.remember(sensitive)  # scrubbed from any crash log
-    scope = Scope(resolved.values, environ, frozenset(resolved.unresolved))
+    scope = Scope(
+        resolved.values, environ, frozenset(resolved.unresolved), origins=resolved.origins
+    )
     return scope, frozenset(sensitive)
 
 

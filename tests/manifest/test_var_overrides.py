@@ -1,6 +1,7 @@
 """Vars given on the command line: var files then `--var`, over stack.yaml's vars and the
 environment's; undeclared names and bad var files are located errors; a sensitive var stays
-sensitive when overridden; a value given so is never read as a template."""
+sensitive when overridden; a value given so is never read as a template; an error about a
+value made with one says where it was given."""
 
 from __future__ import annotations
 
@@ -152,7 +153,9 @@ def test_a_bad_value_from_a_sensitive_override_is_masked_in_errors(
     assert result.exit_code == 1
     assert "not-an-email-77" not in result.output
     errors = json.loads(result.output)["errors"]
-    assert "'(sensitive)' is not a valid email address" in [e["message"] for e in errors]
+    assert "'(sensitive)' is not a valid email address (var.mail is set by --var mail)" in [
+        e["message"] for e in errors
+    ]
 
 
 MAILED_AGENT = """\
@@ -173,3 +176,30 @@ def test_malformed_var_flags_are_usage_errors(
     assert "expected NAME=VALUE" in no_equals.output
     assert "sk_live_51abc" not in no_equals.output  # perhaps a value meant for a var
     assert "'my-brand' is not a var name" in bad_name.output
+
+
+def test_an_error_about_a_value_from_the_command_line_says_where_it_was_given(
+    write_stack: WriteStack,
+    tmp_path: Path,
+    run_validate: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_stack(
+        {
+            "stack.yaml": "name: s\nvars:\n  mail: a@b.example\n",
+            "resources.yaml": MAILED_AGENT,
+        }
+    )
+    monkeypatch.chdir(tmp_path)
+    Path("prod.yaml").write_text("# prod\nmail: desk\n")
+
+    from_flag = run_validate("stack", "--var", "mail=nobody")
+    from_file = run_validate("stack", "--var-file", "prod.yaml")
+
+    assert from_flag.output.splitlines()[0] == (
+        "stack/resources.yaml:4:76: agents.bot.escalation_email: 'nobody' is not a valid email"
+        " address (var.mail is set by --var mail)"
+    )
+    assert from_file.output.splitlines()[0].endswith(
+        "'desk' is not a valid email address (var.mail is set by prod.yaml:2:1)"
+    )
