@@ -29,7 +29,7 @@ from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
 from bimpe_iac.manifest.models import OutputDeclaration, OutputEntry
 from bimpe_iac.manifest.yaml_loader import Document, value_at
 from bimpe_iac.model.issues import Issue
-from bimpe_iac.model.sections import Sections, join_address, split_address
+from bimpe_iac.model.sections import Sections
 
 ATTRIBUTES = ("id",)
 _OUTPUTS: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[OutputName, OutputEntry])
@@ -148,11 +148,11 @@ class _Parts:
             if resolved.reason:
                 self._report(part.text, resolved.reason)
             return None
-        names = split_address(part.name)
-        if names is None or len(names) < 3:
+        # The address as written: the stack's own addresses say whether it names a resource.
+        address, _, attribute = part.name.rpartition(".")
+        if "." not in address:
             self._report(part.text, f"invalid reference '{part.text}': {_FORMS}")
             return None
-        address, attribute = join_address(*names[:-1]), names[-1]
         if attribute not in ATTRIBUTES:
             message = f"'{attribute}' is not an attribute of {address}: only 'id' is"
             self._report(part.text, message)
