@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from bimpe_iac.manifest.fields import OutputName
 from bimpe_iac.manifest.interpolate import (
@@ -99,9 +99,13 @@ class DeclaredOutputs:
 def declare_outputs(
     document: Document, scope: Scope, sensitive_values: Collection[str]
 ) -> DeclaredOutputs:
-    """The outputs of stack.yaml (whose shape is already validated), vars resolved."""
+    """The outputs of stack.yaml, vars resolved; none when `outputs:` is not well formed,
+    which the validation of the whole file reports."""
     declared = DeclaredOutputs()
-    written = _OUTPUTS.validate_python(value_at(document.data, ("outputs",)) or {})
+    try:
+        written = _OUTPUTS.validate_python(value_at(document.data, ("outputs",)) or {})
+    except ValidationError:
+        return declared
     for name, entry in written.items():
         path: DataPath = ("outputs", name)
         description, marked, value = None, False, entry

@@ -127,7 +127,7 @@ def load_settings(
     for part in interpolated:
         problems = part.noted(problems)
     issues += problems
-    outputs = declare_outputs(document, scope, sensitive) if not issues else DeclaredOutputs()
+    outputs = declare_outputs(document, scope, sensitive)
     issues += outputs.issues
     if issues:
         return LoadedSettings(None, scope, sensitive, issues, outputs)

@@ -126,3 +126,16 @@ def test_an_output_name_must_be_a_plain_name(
 
     assert result.exit_code == 1
     assert "'agent-id' is not a valid output name" in result.output
+
+
+def test_outputs_are_checked_beside_the_other_errors_of_stack_yaml(
+    write_stack: WriteStack, run_validate: Callable[..., Result]
+) -> None:
+    stack_dir = write_stack(_stack("  a: ${agents.nope.id}\n"))
+
+    result = run_validate(str(stack_dir), "--var", "nope=1")
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith("--var nope: undeclared var 'nope'")
+    assert "outputs.a: no resource 'agents.nope' in the stack" in result.output
+    assert result.output.splitlines()[-1].startswith("2 errors")
