@@ -31,7 +31,7 @@ from bimpe_iac.manifest import VarOverrides
 from bimpe_iac.model.plan import Plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
-from bimpe_iac.render.outputs import ids_after, outputs_block
+from bimpe_iac.render.outputs import ids_after, outputs_block, outputs_markdown
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.render.values import Mask
 from bimpe_iac.resources import REGISTRY
@@ -162,7 +162,10 @@ def plan_command(
             )
         )
     elif fmt == "markdown":
-        parts = render_plan_markdown(plan, mask=stack.mask)
+        outputs = (
+            [] if destroy else outputs_markdown(stack.outputs, ids_after(plan, state), stack.mask)
+        )
+        parts = render_plan_markdown(plan, mask=stack.mask, appendix=outputs)
         if parts_dir is not None:
             write_parts(parts_dir, parts)
         else:

@@ -16,6 +16,7 @@ from bimpe_iac.manifest.interpolate import VarValue
 from bimpe_iac.manifest.stack import SENSITIVE_MASK
 from bimpe_iac.model.plan import Plan
 from bimpe_iac.printable import visible
+from bimpe_iac.render.markdown import cell
 from bimpe_iac.render.values import KNOWN_AFTER_APPLY, Mask
 from bimpe_iac.state.model import StateDocument
 
@@ -48,21 +49,28 @@ def shown_value(output: Output, value: VarValue, mask: Mask) -> Any:
     return SENSITIVE_MASK if mask(json.dumps(value)) != json.dumps(value) else value
 
 
-def output_lines(
-    outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask, *, unknown: str | None
-) -> list[str]:
-    """`name = value` for each output; one not known reads `unknown`, or is left out."""
-    lines = []
+def _shown(
+    outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask, unknown: str | None
+) -> list[tuple[str, str]]:
+    """Each output's name and value as text; one not known reads `unknown`, or is left out."""
+    shown = []
     for output in outputs:
         value = output.value(ids)
         if value is None:
             if unknown is not None:
-                lines.append(f"{output.name} = {unknown}")
+                shown.append((output.name, unknown))
             continue
-        shown = shown_value(output, value, mask)
-        text = shown if shown == SENSITIVE_MASK else json.dumps(shown, ensure_ascii=False)
-        lines.append(visible(f"{output.name} = {text}"))
-    return lines
+        masked = shown_value(output, value, mask)
+        text = masked if masked == SENSITIVE_MASK else json.dumps(masked, ensure_ascii=False)
+        shown.append((output.name, text))
+    return shown
+
+
+def output_lines(
+    outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask, *, unknown: str | None
+) -> list[str]:
+    """`name = value` for each output; one not known reads `unknown`, or is left out."""
+    return [visible(f"{name} = {text}") for name, text in _shown(outputs, ids, mask, unknown)]
 
 
 def outputs_block(outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask) -> str | None:
@@ -71,6 +79,17 @@ def outputs_block(outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask)
         return None
     lines = output_lines(outputs, ids, mask, unknown=KNOWN_AFTER_APPLY)
     return "\n".join(["", "Outputs:", "", *lines])
+
+
+def outputs_markdown(outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask) -> list[str]:
+    """The outputs as a Markdown table, for the end of a plan comment; none without outputs."""
+    if not outputs:
+        return []
+    rows = [
+        f"| `{name}` | {cell(text)} |"
+        for name, text in _shown(outputs, ids, mask, KNOWN_AFTER_APPLY)
+    ]
+    return ["\n".join(["**Outputs**", "", "| output | value |", "|---|---|", *rows])]
 
 
 def outputs_json(outputs: Sequence[Output], ids: Mapping[str, str], mask: Mask) -> str:

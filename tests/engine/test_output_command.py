@@ -1,9 +1,9 @@
-"""Outputs and command-line vars against the emulator: plan shows "(known after apply)" for
-what it creates; apply prints the outputs with the ids it just stored; `output` prints them
-from the state alone (no request at all, even with the API unreachable), one bare value, or
-JSON; a sensitive var overridden with --var stays masked in plan, apply and `output --json`;
-no state yet, an unknown output name or an undeclared --var is exit 1; `plan --out` names
-the vars that applying its plan needs."""
+"""Outputs and command-line vars against the emulator: plan (text and Markdown) shows
+"(known after apply)" for what it creates; apply prints the outputs with the ids it just
+stored; `output` prints them from the state alone (no request at all, even with the API
+unreachable), one bare value, or JSON; a sensitive var overridden with --var stays masked in
+plan, apply and `output --json`; no state yet, an unknown output name or an undeclared --var
+is exit 1; `plan --out` names the vars that applying its plan needs."""
 
 from __future__ import annotations
 
@@ -87,6 +87,14 @@ def test_plan_shows_what_is_known_after_apply(bimpe: Bimpe, stack: Path) -> None
         "pin = (sensitive)",
         "faq_id = (known after apply)",
     ]
+    markdown = bimpe("plan", stack, "--format", "markdown", "--var", "brand=Flagged")
+    assert markdown.output.rstrip().endswith(
+        "**Outputs**\n\n| output | value |\n|---|---|\n"
+        "| `support_agent_id` | (known after apply) |\n"
+        '| `greeting` | "Welcome to Flagged" |\n'
+        "| `pin` | (sensitive) |\n"
+        "| `faq_id` | (known after apply) |"
+    )
 
 
 def test_apply_prints_the_ids_it_stored_and_output_reads_them_without_the_api(
