@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from cli_runner import invoke
 from emulator_admin import Admin
 
 if TYPE_CHECKING:
@@ -111,7 +112,6 @@ def test_apply_prints_the_ids_it_stored_and_output_reads_them_without_the_api(
     admin = Admin(bimpe.running)
     admin.reset_counters()
     unreachable = {**bimpe.environ, "BIMPE_BASE_URL": f"http://127.0.0.1:{_closed_port()}"}
-    from cli_runner import invoke
 
     listed = invoke("output", "--stack", stack, env=unreachable)
     as_json = invoke("output", "--stack", stack, "--json", env=unreachable)
