@@ -21,6 +21,7 @@ COMMANDS = {
     "drift": "bimpe_iac.commands.drift:drift_command",
     "smoke": "bimpe_iac.commands.smoke:smoke_command",
     "import": "bimpe_iac.commands.import_:import_command",
+    "output": "bimpe_iac.commands.output:output_command",
     "state": "bimpe_iac.commands.state_backends:state_group",
     "export": "bimpe_iac.commands.export:export_command",
     "clone": "bimpe_iac.commands.clone:clone_command",

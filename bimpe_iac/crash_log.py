@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bimpe_iac import __version__
-from bimpe_iac.secrets import scrub
+from bimpe_iac.secrets import scrub, without_var_values
 
 CRASH_LOG_DIR_ENV = "BIMPE_CRASH_LOG_DIR"
 
@@ -33,7 +33,7 @@ def write_crash_log(error: BaseException) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     text = scrub(
         f"bimpe-iac {__version__} crashed at {stamp}\n"
-        f"command: {' '.join(['bimpe-iac', *sys.argv[1:]])}\n"
+        f"command: {' '.join(['bimpe-iac', *without_var_values(sys.argv[1:])])}\n"
         f"python: {platform.python_version()} on {platform.platform()}\n\n"
         + "".join(traceback.format_exception(error))
     )

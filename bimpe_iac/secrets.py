@@ -8,7 +8,7 @@ as a crash log, can be scrubbed of all of them (`scrub`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 REDACTED = "(redacted)"
 
@@ -30,6 +30,24 @@ def scrub(text: str) -> str:
     for value in values:
         text = text.replace(value, REDACTED)
     return text
+
+
+def without_var_values(args: Sequence[str]) -> list[str]:
+    """Command-line arguments with the value of every `--var NAME=VALUE` replaced: whether a
+    var is sensitive is known only once its stack loads, and any value may be a secret."""
+    shown = []
+    for index, arg in enumerate(args):
+        if index > 0 and args[index - 1] == "--var":
+            arg = _redacted(arg)
+        elif arg.startswith("--var="):
+            arg = "--var=" + _redacted(arg.removeprefix("--var="))
+        shown.append(arg)
+    return shown
+
+
+def _redacted(assignment: str) -> str:
+    name, equals, _ = assignment.partition("=")
+    return f"{name}={REDACTED}" if equals else REDACTED
 
 
 class Secret:

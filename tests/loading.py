@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from bimpe_iac.manifest import Stack
+from bimpe_iac.manifest import Stack, VarOverrides
 from bimpe_iac.manifest import load_stack as load_with
 from bimpe_iac.resources import REGISTRY
 
 
 def load_stack(
-    path: Path, env: str | None = None, *, environ: Mapping[str, str] | None = None
+    path: Path,
+    env: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: VarOverrides | None = None,
 ) -> Stack:
-    return load_with(path, env, sections=REGISTRY.sections, environ=environ)
+    given = overrides or VarOverrides()
+    return load_with(path, env, sections=REGISTRY.sections, environ=environ, overrides=given)

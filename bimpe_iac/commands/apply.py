@@ -42,6 +42,7 @@ from bimpe_iac.engine.run import (
 from bimpe_iac.errors import BimpeIacError, ManifestError
 from bimpe_iac.model.plan import Change
 from bimpe_iac.printable import one_line, visible
+from bimpe_iac.render.outputs import ids_in, outputs_block
 from bimpe_iac.render.progress import LiveProgress, format_apply_summary, format_progress
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.resources import REGISTRY
@@ -251,6 +252,11 @@ def run_apply(
                 return result
 
         result = run(plan_and_apply())
+        applied = result is None or (result.ok and not result.interrupted)
+        if applied and not options.destroy and stack.outputs:
+            # The ids of the state just written.
+            ids = ids_in(store.read(stack.name, stack.environment))
+            click.echo(outputs_block(stack.outputs, ids, stack.mask))
     if result is not None and result.interrupted:
         raise KeyboardInterrupt  # as Ctrl-C anywhere: exit 130 (143 after SIGTERM)
     return result

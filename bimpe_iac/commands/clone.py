@@ -20,7 +20,13 @@ from pathlib import Path
 import click
 
 from bimpe_iac.commands.apply import run_apply
-from bimpe_iac.commands.options import emulator_option, emulator_requested, parallelism_option
+from bimpe_iac.commands.options import (
+    emulator_option,
+    emulator_requested,
+    parallelism_option,
+    requested_vars,
+    var_options,
+)
 from bimpe_iac.commands.targets import MAX_DELETIONS_HELP
 from bimpe_iac.commands.workspace import Workspace, open_workspace
 from bimpe_iac.connection import Target, open_client
@@ -47,6 +53,7 @@ def _open(directory: Path, env: str, parallelism: int) -> Workspace:
         parallelism=parallelism,
         emulator=emulator_requested(),
         sections=REGISTRY.sections,
+        overrides=requested_vars(),
     )
     if not UI.quiet:
         for notice in workspace.target.notices:
@@ -158,6 +165,7 @@ def _earlier_clone(directory: Path, destination: Workspace, state: StateDocument
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @parallelism_option
 @emulator_option
+@var_options
 def clone_command(
     stack_dir: Path,
     source_env: str,

@@ -15,6 +15,8 @@ import click
 
 from bimpe_iac.commands.workspace import Workspace, open_workspace
 from bimpe_iac.connection import Target
+from bimpe_iac.manifest import VarOverrides
+from bimpe_iac.manifest.fields import NAME_PATTERN
 from bimpe_iac.resources import REGISTRY
 from bimpe_iac.ui import UI
 
@@ -94,7 +96,65 @@ def emulator_requested() -> bool:
     return bool(ctx and ctx.meta.get(_EMULATOR))
 
 
+_VARS = "bimpe_iac.vars"
+_VAR_FILES = "bimpe_iac.var_files"
+_VAR_NAME = re.compile(NAME_PATTERN)
+
+
+def _remember_vars(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    assignments = []
+    for given in value:
+        name, equals, text = given.partition("=")
+        if not equals:  # the text is not repeated: it may be a value meant for a var
+            raise click.BadParameter(
+                "expected NAME=VALUE: a var's name, '=' and its value", ctx, param
+            )
+        if not _VAR_NAME.match(name):
+            message = f"'{name}' is not a var name: use letters, digits and '_' (NAME=VALUE)"
+            raise click.BadParameter(message, ctx, param)
+        assignments.append((name, text))
+    ctx.meta[_VARS] = tuple(assignments)
+
+
+def _remember_var_files(
+    ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
+) -> None:
+    ctx.meta[_VAR_FILES] = value
+
+
+def var_options(func: F) -> F:
+    """`--var NAME=VALUE` and `--var-file FILE`, kept in the context for `requested_vars`."""
+    func = click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember_var_files,
+        metavar="FILE",
+        help="Values for the stack's vars from a YAML file of name: value; may be repeated.",
+    )(func)
+    return click.option(
+        "--var",
+        "var_assignments",
+        multiple=True,
+        expose_value=False,
+        callback=_remember_vars,
+        metavar="NAME=VALUE",
+        help="A value for a var of the stack, over stack.yaml and --var-file; may be repeated.",
+    )(func)
+
+
+def requested_vars() -> VarOverrides:
+    """The vars the running command was given: --var-file values, then --var ones."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return VarOverrides()
+    return VarOverrides(ctx.meta.get(_VARS, ()), ctx.meta.get(_VAR_FILES, ()))
+
+
 def stack_options(func: F) -> F:
+    func = var_options(func)
     func = emulator_option(func)
     func = click.option(
         "--debug-http", is_flag=True, help="Log every HTTP request (Authorization redacted)."
@@ -123,6 +183,7 @@ def open_stack(stack_dir: Path, env: str | None, parallelism: int, debug_http: b
         debug_http=debug_http,
         emulator=emulator_requested(),
         sections=REGISTRY.sections,
+        overrides=requested_vars(),
     )
     say_notices(workspace.target)
     return workspace

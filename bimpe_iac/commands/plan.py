@@ -18,6 +18,7 @@ from bimpe_iac.commands.options import (
     color_enabled,
     lock_timeout_option,
     open_stack,
+    requested_vars,
     stack_options,
     take_over_numbers_option,
 )
@@ -26,19 +27,29 @@ from bimpe_iac.connection import open_client
 from bimpe_iac.engine.planner import PlanOptions
 from bimpe_iac.engine.run import make_plan
 from bimpe_iac.errors import ConfigError
+from bimpe_iac.manifest import VarOverrides
 from bimpe_iac.model.plan import Plan
 from bimpe_iac.render.json import render_plan_json
 from bimpe_iac.render.markdown import render_plan_markdown
+from bimpe_iac.render.outputs import ids_after, outputs_block, outputs_markdown
 from bimpe_iac.render.text import render_plan_text
+from bimpe_iac.render.values import Mask
 from bimpe_iac.resources import REGISTRY
 from bimpe_iac.state.digests import Digests, digests_for
 from bimpe_iac.state.files import write_atomic
 
 
-def apply_command_line(stack_dir: Path, environment: str, plan_file: Path) -> str:
+def apply_command_line(
+    stack_dir: Path, environment: str, plan_file: Path, overrides: VarOverrides, mask: Mask
+) -> str:
     """The command that applies `plan_file`, for a shell in the directory where plan ran: the
-    paths as the user gave them (relative to it), quoted."""
+    paths as the user gave them (relative to it), quoted, and the same vars, a sensitive
+    value reading "(sensitive)" for the user to fill in."""
     words = ["bimpe-iac", "apply", str(stack_dir), "--env", environment, "--plan", str(plan_file)]
+    for file in overrides.files:
+        words += ["--var-file", str(file)]
+    for name, value in overrides.assignments:
+        words += ["--var", f"{name}={mask(value)}"]
     return shlex.join(words)
 
 
@@ -102,6 +113,7 @@ def plan_command(
         raise click.UsageError("--parts-dir writes Markdown parts: add --format markdown")
     workspace = open_stack(stack_dir, env, parallelism, debug_http)
     stack = workspace.stack
+    vars_given = requested_vars()
     options = PlanOptions(
         destroy=destroy, targets=targets, max_deletions=max_deletions, adopt=adopt
     )
@@ -150,7 +162,10 @@ def plan_command(
             )
         )
     elif fmt == "markdown":
-        parts = render_plan_markdown(plan, mask=stack.mask)
+        outputs = (
+            [] if destroy else outputs_markdown(stack.outputs, ids_after(plan, state), stack.mask)
+        )
+        parts = render_plan_markdown(plan, mask=stack.mask, appendix=outputs)
         if parts_dir is not None:
             write_parts(parts_dir, parts)
         else:
@@ -158,10 +173,15 @@ def plan_command(
                 click.echo(part)
     else:
         click.echo(render_plan_text(plan, color=color_enabled(), mask=stack.mask))
+        block = (
+            None if destroy else outputs_block(stack.outputs, ids_after(plan, state), stack.mask)
+        )
+        if block is not None:
+            click.echo(block)
         if out is not None:
             click.echo(
                 f"\nSaved the plan to {out}. Apply exactly it with: "
-                f"{apply_command_line(stack_dir, stack.environment, out)}"
+                f"{apply_command_line(stack_dir, stack.environment, out, vars_given, stack.mask)}"
             )
     if detailed_exitcode and plan.has_changes:
         sys.exit(2)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bimpe_iac.commands.options import lock_timeout_option
+from bimpe_iac.commands.options import lock_timeout_option, requested_vars, var_options
 from bimpe_iac.commands.workspace import open_store, state_backend
 from bimpe_iac.engine.state_edit import forget, moves_for, rename
 from bimpe_iac.errors import StateError
@@ -36,6 +36,7 @@ def state_group() -> None:
 
 
 def stack_arguments(func: F) -> F:
+    func = var_options(func)
     func = click.option("--env", "env", default=None, help="The environment of stack.yaml.")(func)
     return click.argument(
         "stack_dir", type=click.Path(file_okay=False, path_type=Path), default=Path(".")
@@ -45,7 +46,7 @@ def stack_arguments(func: F) -> F:
 def open_state(stack_dir: Path, env: str | None) -> tuple[Stack, StateStore]:
     """The stack and its state store; no target is resolved, as these commands never call
     BimpeAI (and so need no API key)."""
-    stack = load_stack(stack_dir, env, sections=REGISTRY.sections)
+    stack = load_stack(stack_dir, env, sections=REGISTRY.sections, overrides=requested_vars())
     return stack, open_store(state_backend(stack.state, os.environ), stack, os.environ)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 import click
 
-from bimpe_iac.commands.options import lock_timeout_option
+from bimpe_iac.commands.options import lock_timeout_option, requested_vars
 from bimpe_iac.commands.state import open_state, stack_arguments, state_group
 from bimpe_iac.commands.workspace import open_store, state_backend
 from bimpe_iac.errors import StateError
@@ -98,7 +98,7 @@ def migrate_command(
       BIMPE_STATE_DSN=postgresql://ci@db/infra bimpe-iac state migrate stacks/prod --to postgres
       bimpe-iac state migrate stacks/prod --env prod --to local
     """
-    stack = load_stack(stack_dir, env, sections=REGISTRY.sections)
+    stack = load_stack(stack_dir, env, sections=REGISTRY.sections, overrides=requested_vars())
     target_backend = _target(stack.state, to, dsn_env)
     source_backend = _source(stack.state, target_backend, os.environ)
     source = open_store(source_backend, stack, os.environ)

@@ -12,6 +12,7 @@ from bimpe_iac.connection import Target, resolve_target
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.manifest import LocalStateBackend, PostgresStateBackend, Stack, load_stack
 from bimpe_iac.manifest.models import DEFAULT_STATE_DSN_ENV
+from bimpe_iac.manifest.overrides import NO_OVERRIDES, VarOverrides
 from bimpe_iac.manifest.settings import WORK_DIR, StateBackend
 from bimpe_iac.model.sections import Sections
 from bimpe_iac.state.backend import StateStore
@@ -84,10 +85,12 @@ def open_workspace(
     debug_http: bool = False,
     emulator: bool = False,
     sections: Sections,
+    overrides: VarOverrides = NO_OVERRIDES,
 ) -> Workspace:
     """The stack and its target, resolved before anything is read or written: a missing key
-    stops here. `emulator`: use the embedded emulator whatever the environment names."""
-    stack = load_stack(stack_dir, env, sections=sections)
+    stops here. `emulator`: use the embedded emulator whatever the environment names;
+    `overrides`: the vars given on the command line."""
+    stack = load_stack(stack_dir, env, sections=sections, overrides=overrides)
     default_db = stack.directory / WORK_DIR / "emulator.db"
     target = resolve_target(
         base_url=stack.target.base_url,

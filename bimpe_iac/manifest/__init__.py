@@ -4,6 +4,8 @@ validated `Stack`. The resources' sections and specs come from their kinds (`res
 from bimpe_iac.manifest.issues import InvalidStackError
 from bimpe_iac.manifest.loader import load_stack
 from bimpe_iac.manifest.models import MovedBlock, ResourceSpec, SourceLocation, SpecModel, Target
+from bimpe_iac.manifest.outputs import Output
+from bimpe_iac.manifest.overrides import VarOverrides
 from bimpe_iac.manifest.settings import LocalStateBackend, PostgresStateBackend, StateBackend
 from bimpe_iac.manifest.stack import Stack
 from bimpe_iac.model.issues import Issue, Position
@@ -15,6 +17,7 @@ __all__ = [
     "Issue",
     "LocalStateBackend",
     "MovedBlock",
+    "Output",
     "Position",
     "PostgresStateBackend",
     "ResourceSpec",
@@ -23,5 +26,6 @@ __all__ = [
     "Stack",
     "StateBackend",
     "Target",
+    "VarOverrides",
     "load_stack",
 ]

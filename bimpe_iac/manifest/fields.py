@@ -111,6 +111,14 @@ VarName = Annotated[
         NAME_PATTERN, "'{value}' is not a valid var name: use letters, digits and '_'", is_key=True
     ),
 ]
+OutputName = Annotated[
+    str,
+    Matches(
+        NAME_PATTERN,
+        "'{value}' is not a valid output name: use letters, digits and '_'",
+        is_key=True,
+    ),
+]
 Email = Annotated[
     str,
     Matches(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "'{value}' is not a valid email address"),

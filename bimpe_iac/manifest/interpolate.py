@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
@@ -27,8 +27,9 @@ _HELP = "write ${var.NAME} or ${env.NAME}, or $${ for a literal ${"
 
 @dataclass(frozen=True)
 class Reference:
-    kind: Literal["var", "env"]
+    kind: Literal["var", "env", "resource"]
     name: str
+    """The var or environment variable; for a resource, all between `${` and `}`."""
     text: str
 
 
@@ -39,7 +40,9 @@ class TemplateError(Exception):
         self.text = text
 
 
-def parse_template(template: str) -> list[str | Reference]:
+def parse_template(template: str, *, resources: bool = False) -> list[str | Reference]:
+    """The literal text and references of `template`; with `resources`, a reference that is
+    neither `var.` nor `env.` is kept as a `resource` one, for the caller to check."""
     parts: list[str | Reference] = []
     literal = ""
     i = 0
@@ -52,14 +55,17 @@ def parse_template(template: str) -> list[str | Reference]:
             if end < 0:
                 raise TemplateError(f"unclosed '${{' in '{template}': {_HELP}", "${")
             text = template[i : end + 1]
-            match = _REFERENCE.match(template[i + 2 : end])
-            if match is None:
+            inner = template[i + 2 : end]
+            match = _REFERENCE.match(inner)
+            if match is None and not resources:
                 raise TemplateError(f"invalid reference '{text}': {_HELP}", text)
             if literal:
                 parts.append(literal)
                 literal = ""
-            kind: Literal["var", "env"] = "var" if match[1] == "var" else "env"
-            parts.append(Reference(kind, match[2], text))
+            if match is None:
+                parts.append(Reference("resource", inner, text))
+            else:
+                parts.append(Reference("var" if match[1] == "var" else "env", match[2], text))
             i = end + 1
         else:
             literal += template[i]
@@ -120,6 +126,8 @@ class Scope:
     """What `${var.NAME}` names, in messages: a module's resources name its `input`s."""
     env_refused: str | None = None
     """Why `${env.NAME}` may not be written here, when it may not."""
+    origins: Mapping[str, str] = field(default_factory=dict)
+    """Where the vars given on the command line come from (`--var NAME`, `FILE:LINE:COLUMN`)."""
 
 
 @dataclass
@@ -130,9 +138,20 @@ class Interpolated:
     data: Any
     issues: list[Issue] = field(default_factory=list)
     tainted: set[DataPath] = field(default_factory=set)
+    given: dict[str, str] = field(default_factory=dict)
+    """For each address whose value uses a var given on the command line, where that is."""
 
     def is_tainted(self, path: DataPath) -> bool:
         return any(path[: len(t)] == t for t in self.tainted)
+
+    def noted(self, issues: list[Issue]) -> list[Issue]:
+        """`issues`, those about a value made with a var given on the command line saying so."""
+        return [
+            replace(issue, message=f"{issue.message} ({self.given[issue.address]})")
+            if issue.address in self.given
+            else issue
+            for issue in issues
+        ]
 
 
 def interpolate(document: Document, scope: Scope, root: DataPath = ()) -> Interpolated:
@@ -158,8 +177,11 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
         return value
 
     def lookup(reference: Reference) -> VarValue | None:
-        resolved = _resolve(reference, scope)
-        if not isinstance(resolved, _Unresolved):
+        resolved = resolve(reference, scope)
+        if not isinstance(resolved, Unresolved):
+            if reference.kind == "var" and reference.name in scope.origins:
+                origin = scope.origins[reference.name]
+                out.given[format_address(path)] = f"var.{reference.name} is set by {origin}"
             return resolved
         if resolved.reason:
             position = reference_position(document, path, reference.text)
@@ -175,24 +197,25 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
 
 
 @dataclass(frozen=True)
-class _Unresolved:
+class Unresolved:
     """Why a reference has no value; None when that is reported elsewhere, or not at all."""
 
     reason: str | None = None
 
 
-def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
+def resolve(reference: Reference, scope: Scope) -> VarValue | Unresolved:
+    """The value of a `var` or `env` reference in `scope`, or why it has none."""
     if scope.silent:
-        return _Unresolved()
+        return Unresolved()
     if reference.kind == "env":
         if scope.env_refused is not None:
-            return _Unresolved(scope.env_refused)
+            return Unresolved(scope.env_refused)
         if reference.name in scope.environ:
             return scope.environ[reference.name]
-        return _Unresolved(f"environment variable '{reference.name}' is not set")
+        return Unresolved(f"environment variable '{reference.name}' is not set")
     if reference.name in scope.vars:
         return scope.vars[reference.name]
     if not scope.vars_known or reference.name in scope.unresolved_vars:
-        return _Unresolved()
+        return Unresolved()
     hint = did_you_mean(reference.name, sorted({*scope.vars, *scope.unresolved_vars}))
-    return _Unresolved(f"unknown {scope.var_noun} '{reference.name}'{hint}")
+    return Unresolved(f"unknown {scope.var_noun} '{reference.name}'{hint}")

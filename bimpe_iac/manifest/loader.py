@@ -15,6 +15,7 @@ from bimpe_iac.manifest.declarations import declarations, manifest_files
 from bimpe_iac.manifest.issues import InvalidStackError, format_address
 from bimpe_iac.manifest.models import SourceLocation
 from bimpe_iac.manifest.modules import load_modules, shared_objects
+from bimpe_iac.manifest.overrides import NO_OVERRIDES, VarOverrides
 from bimpe_iac.manifest.references import check_moves, check_references, declared_addresses
 from bimpe_iac.manifest.resources import Declared, LoadedFile
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
@@ -32,16 +33,19 @@ def load_stack(
     *,
     sections: Sections,
     environ: Mapping[str, str] | None = None,
+    overrides: VarOverrides = NO_OVERRIDES,
 ) -> Stack:
     """Load and validate the stack in directory `path` for environment `env`, whose
     resource files hold `sections` (the registry's).
 
-    `environ` stands in for the process environment that `${env.NAME}` reads.
+    `environ` stands in for the process environment that `${env.NAME}` reads; `overrides`
+    are the vars given on the command line.
     Raises InvalidStackError carrying every problem found, each located in its file.
     """
     directory = path.absolute()
     manifests = _manifests(directory)
-    loaded_settings = load_settings(directory, env, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    loaded_settings = load_settings(directory, env, environ, overrides)
     issues = list(loaded_settings.issues)
     scope = loaded_settings.scope
     own = declarations(manifests, directory, scope, sections)
@@ -53,6 +57,15 @@ def load_stack(
     )
     moves = [*own.moves, *(move for use in modules.uses for move in use.declarations.moves)]
     issues += check_moves(addresses, moves, sections)
+    resources = entries_of(sections, _specs(own.resources))
+    for use in modules.uses:
+        resources |= entries_of(sections, _specs(use.declarations.resources), use.address)
+    every = [*own.resources.values()]
+    every += [d for use in modules.uses for d in use.declarations.resources.values()]
+    files = [("", f) for f in own.files]
+    files += [(use.address, f) for use in modules.uses for f in use.declarations.files]
+    if all(f.document is not None for _, f in files) and all(d.spec for d in every):
+        issues += loaded_settings.outputs.check(sections, resources)
 
     settings = loaded_settings.settings
     sensitive = loaded_settings.sensitive_values.union(own.secrets, modules.sensitive_values)
@@ -60,11 +73,6 @@ def load_stack(
     if issues or settings is None:
         masked = [replace(issue, message=_masked(issue.message, sensitive)) for issue in issues]
         raise InvalidStackError(directory, masked)
-    resources = entries_of(sections, _specs(own.resources))
-    for use in modules.uses:
-        resources |= entries_of(sections, _specs(use.declarations.resources), use.address)
-    files = [("", f) for f in own.files]
-    files += [(use.address, f) for use in modules.uses for f in use.declarations.files]
     return Stack(
         name=settings.name,
         directory=directory,
@@ -76,6 +84,7 @@ def load_stack(
         moved=tuple(move.block for move in moves),
         sensitive_values=sensitive,
         locations=_Locations(files),
+        outputs=tuple(loaded_settings.outputs.outputs),
     )
 
 

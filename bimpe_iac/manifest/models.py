@@ -31,6 +31,7 @@ from bimpe_iac.manifest.fields import (
     EnvVarName,
     HttpUrl,
     Key,
+    OutputName,
     Scalar,
     VarName,
     manifest_error,
@@ -235,6 +236,20 @@ VarEntry = Annotated[
 ]
 
 
+class OutputDeclaration(SpecModel):
+    value: Scalar
+    """A template: `${var.NAME}`, `${env.NAME}` and `${ADDRESS.id}` of a resource of the stack."""
+    description: str | None = None
+    sensitive: bool = False
+    """Mask the value wherever it would be shown, `output --json` included."""
+
+
+OutputEntry = Annotated[
+    Annotated[Scalar, Tag("value")] | Annotated[OutputDeclaration, Tag("declared")],
+    Discriminator(_var_kind),
+]
+
+
 class Environment(SpecModel):
     target: Target = Field(default_factory=Target)
     vars: dict[VarName, VarEntry] = Field(default_factory=dict)
@@ -295,3 +310,6 @@ class StackFile(SpecModel):
     state: StateSettings = Field(default_factory=StateSettings)
     modules: dict[Key, ModuleUse] = Field(default_factory=dict)
     """Uses of modules, by name; a use's resources are addressed `module.NAME.`."""
+    outputs: dict[OutputName, OutputEntry] = Field(default_factory=dict)
+    """Values printed after apply and by `bimpe-iac output`: a template, or a mapping with
+    `value`, `description` and `sensitive`."""

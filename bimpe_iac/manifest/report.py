@@ -39,7 +39,7 @@ def invalid_text(error: InvalidStackError) -> str:
 def invalid_json(error: InvalidStackError) -> str:
     errors = [
         {
-            "file": display_path(issue.file),
+            "file": issue.place if issue.origin else display_path(issue.file),
             "line": issue.line,
             "column": issue.column,
             "address": issue.address,

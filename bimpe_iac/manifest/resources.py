@@ -82,7 +82,7 @@ def load_resource_file(
     resource_file, problems = validate(
         model, document, interpolated.data, context=context, skip=interpolated.is_tainted
     )
-    loaded.issues += problems
+    loaded.issues += interpolated.noted(problems)
     data = interpolated.data
     if not isinstance(data, dict):
         return loaded

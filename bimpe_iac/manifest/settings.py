@@ -26,6 +26,8 @@ from bimpe_iac.manifest.models import (
     Target,
     VarEntry,
 )
+from bimpe_iac.manifest.outputs import DeclaredOutputs, declare_outputs
+from bimpe_iac.manifest.overrides import NO_OVERRIDES, VarOverrides, override
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml, value_at
 from bimpe_iac.model.issues import Issue, Position
@@ -76,9 +78,15 @@ class LoadedSettings:
     scope: Scope
     sensitive_values: frozenset[str] = frozenset()
     issues: list[Issue] = field(default_factory=list)
+    outputs: DeclaredOutputs = field(default_factory=DeclaredOutputs)
 
 
-def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) -> LoadedSettings:
+def load_settings(
+    directory: Path,
+    env: str | None,
+    environ: Mapping[str, str],
+    overrides: VarOverrides = NO_OVERRIDES,
+) -> LoadedSettings:
     path = directory / STACK_FILE
     unknown_vars = Scope({}, environ, vars_known=False)
     if not path.exists():
@@ -103,7 +111,7 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
     if problem is not None:
         issues.append(problem)
     else:
-        scope, sensitive = _resolve_vars(document, environment, environ, issues)
+        scope, sensitive = _resolve_vars(document, environment, environ, overrides, issues)
 
     interpolated = _interpolate_settings(document, environment, scope)
     for part in interpolated:
@@ -116,9 +124,13 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
         _with_parts(data, interpolated),
         skip=lambda path: any(part.is_tainted(path) for part in interpolated),
     )
+    for part in interpolated:
+        problems = part.noted(problems)
     issues += problems
+    outputs = declare_outputs(document, scope, sensitive)
+    issues += outputs.issues
     if issues:
-        return LoadedSettings(None, scope, sensitive, issues)
+        return LoadedSettings(None, scope, sensitive, issues, outputs)
     parts = {part.root: part.data for part in interpolated}
     target = Target.model_validate(parts.get(("environments", environment, "target"), {}))
     state = StateSettings.model_validate(parts.get(("state",), {}))
@@ -141,7 +153,7 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
     settings = StackSettings(
         name=data["name"], environment=environment, target=target, state=backend
     )
-    return LoadedSettings(settings, scope, sensitive, issues)
+    return LoadedSettings(settings, scope, sensitive, issues, outputs)
 
 
 def _inside(directory: Path, relative: str) -> bool:
@@ -175,7 +187,11 @@ def _choose_environment(
 
 
 def _resolve_vars(
-    document: Document, environment: str, environ: Mapping[str, str], issues: list[Issue]
+    document: Document,
+    environment: str,
+    environ: Mapping[str, str],
+    overrides: VarOverrides,
+    issues: list[Issue],
 ) -> tuple[Scope, frozenset[str]]:
     """The scope for the environment's vars. Vars that are not well formed are reported
     by the validation of the whole file; until then, no var can be checked."""
@@ -186,11 +202,16 @@ def _resolve_vars(
     except ValidationError:
         return Scope({}, environ, vars_known=False), frozenset()
     declared = variables.declare(shared, own, own_path)
+    overridden = override(declared, overrides, document.file)
+    issues += overridden.issues
     resolved = variables.resolve(document, declared, dict(environ))
     issues += resolved.issues
-    secrets.remember(resolved.sensitive_values)  # scrubbed from any crash log
-    scope = Scope(resolved.values, environ, frozenset(resolved.unresolved))
-    return scope, frozenset(resolved.sensitive_values)
+    sensitive = resolved.sensitive_values | overridden.replaced_secrets
+    secrets.remember(sensitive)  # scrubbed from any crash log
+    scope = Scope(
+        resolved.values, environ, frozenset(resolved.unresolved), origins=resolved.origins
+    )
+    return scope, frozenset(sensitive)
 
 
 def _interpolate_settings(document: Document, environment: str, scope: Scope) -> list[Interpolated]:

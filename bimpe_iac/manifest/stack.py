@@ -14,6 +14,7 @@ from bimpe_iac.manifest.models import (
     SourceLocation,
     Target,
 )
+from bimpe_iac.manifest.outputs import Output
 from bimpe_iac.manifest.settings import StateBackend
 from bimpe_iac.model.issues import Issue, Position
 from bimpe_iac.model.sections import Entry, Sections
@@ -40,6 +41,7 @@ class Stack:
     moved: tuple[MovedBlock, ...]
     sensitive_values: frozenset[str]
     locations: Mapping[str, SourceLocation]
+    outputs: tuple[Output, ...] = ()
 
     def mask(self, text: str) -> str:
         """`text` with the value of every sensitive var replaced by `(sensitive)`."""

@@ -27,6 +27,10 @@ class DeclaredVar:
     sensitive: bool
     path: DataPath
     """Where the value is written in stack.yaml."""
+    literal: bool = False
+    """A value given on the command line: used as it is, never read as a template."""
+    origin: str | None = None
+    """Where a value given on the command line comes from: `--var NAME`, `FILE:LINE:COLUMN`."""
 
 
 @dataclass
@@ -35,6 +39,7 @@ class ResolvedVars:
     unresolved: set[str] = field(default_factory=set)
     sensitive_values: set[str] = field(default_factory=set)
     issues: list[Issue] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 def declare(
@@ -64,6 +69,7 @@ def resolve(
     for name in declared:
         resolver.resolve(name, ())
     result = resolver.result
+    result.origins = {name: var.origin for name, var in declared.items() if var.origin}
     for name, var in declared.items():
         if var.sensitive and name in result.values:
             text = as_text(result.values[name])
@@ -88,7 +94,7 @@ class _Resolver:
             return None
         var = self.declared[name]
         value: VarValue | None = var.value
-        if isinstance(var.value, str):
+        if isinstance(var.value, str) and not var.literal:
             value = self._render(name, var, (*chain, name))
         if value is None:
             self.result.unresolved.add(name)

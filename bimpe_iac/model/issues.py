@@ -29,6 +29,8 @@ class Issue:
     message: str
     warning: bool = False
     """A plan check's warning: shown with the plan, which it does not stop."""
+    origin: str | None = None
+    """Where the problem is when that is not a file: a command-line option (`--var NAME`)."""
 
     @property
     def line(self) -> int | None:
@@ -42,11 +44,19 @@ class Issue:
         line, column = (self.position.line, self.position.column) if self.position else (0, 0)
         return (str(self.file), line, column, self.message)
 
-    def render(self) -> str:
-        """`file:line:column: address: message`, the file relative to the current directory."""
+    @property
+    def place(self) -> str:
+        """`file:line:column`, the file relative to the current directory; or the origin."""
+        if self.origin is not None:
+            return self.origin
         where = display_path(self.file)
         if self.position:
             where = f"{where}:{self.position.line}:{self.position.column}"
+        return where
+
+    def render(self) -> str:
+        """`file:line:column: address: message`, or `--var NAME: message`."""
+        where = self.place
         what = f"{self.address}: {self.message}" if self.address else self.message
         # One issue, one line: a value quoted in the message may hold a line break.
         return f"{where}: {what}".replace("\n", "\\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from bimpe_iac.model.plan import Change, Move, Plan
 from bimpe_iac.printable import visible
@@ -121,15 +122,18 @@ def _blocks(plan: Plan, mask: Mask, budget: int) -> list[str]:
     return blocks
 
 
-def render_plan_markdown(plan: Plan, *, mask: Mask, limit: int = DEFAULT_LIMIT) -> list[str]:
-    """The plan in parts of fewer than `limit` characters; the first holds the summary."""
+def render_plan_markdown(
+    plan: Plan, *, mask: Mask, limit: int = DEFAULT_LIMIT, appendix: Sequence[str] = ()
+) -> list[str]:
+    """The plan in parts of fewer than `limit` characters; the first holds the summary, and
+    the `appendix` blocks (the stack's outputs) come last."""
     heading = f"### bimpe-iac plan: {cell(mask(plan.stack))} ({cell(mask(plan.environment))})"
     budget = limit - len(heading) - len(_PART_SUFFIX) - _SLACK
     if budget < 1000:
         raise ValueError(f"limit {limit} is too small for a plan comment")
     groups: list[list[str]] = [[_head(plan, mask, budget // 2)]]
     used = len(groups[0][0])
-    for block in _blocks(plan, mask, budget):
+    for block in [*_blocks(plan, mask, budget), *appendix]:
         if used + len(block) + 2 > budget:
             groups.append([])
             used = 0

@@ -10,6 +10,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bimpe_iac.secrets import without_var_values
 from bimpe_iac.state.model import Writer
 
 
@@ -37,7 +38,7 @@ def command_line() -> str:
     """This process's command line as a user would type it, e.g. `bimpe-iac apply -e prod`."""
     if not sys.argv or not sys.argv[0]:
         return Path(sys.executable).name
-    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    return shlex.join([Path(sys.argv[0]).name, *without_var_values(sys.argv[1:])])
 
 
 def current_writer(command: str | None = None) -> Writer:
