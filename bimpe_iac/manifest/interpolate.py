@@ -1,7 +1,13 @@
-"""`${var.NAME}` and `${env.NAME}` in string values; `$${` writes a literal `${`.
+"""`${var.NAME}`, `${env.NAME}` and, in the body of an entry with `for_each`, `${each.key}`,
+`${each.value}` and `${each.value.FIELD}` in string values; `$${` writes a literal `${`.
 
 A string that is exactly one reference takes the referenced value with its type, so
-`priority: ${var.priority}` stays a number. Anything else renders to a string.
+`priority: ${var.priority}` stays a number and `for_each: ${var.regions}` a list or map.
+Anything else renders to a string, and a list or map inside other text is an error.
+
+A resource file is interpolated twice: first every string without `${each...}`; the strings
+with one are left as written (`deferred`) until the entry holding them is expanded into its
+instances (`manifest/instances.py`), each with its own `each` in the scope.
 
 A reference that cannot be resolved is reported once, where it is written, and the value
 holding it is "tainted": later checks skip it instead of reporting a second, confusing
@@ -11,7 +17,7 @@ error about the unresolved text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,17 +25,30 @@ from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
 from bimpe_iac.manifest.yaml_loader import Document, value_at
 from bimpe_iac.model.issues import Issue, Position
 
-VarValue = str | int | float | bool
+ScalarValue = str | int | float | bool
+VarValue = ScalarValue | list[Any] | dict[str, Any]
+"""A var's value: a scalar, a list of scalars, or a map of scalars or of maps of scalars."""
 
 _REFERENCE = re.compile(r"^(var|env)\.([A-Za-z_][A-Za-z0-9_]*)$")
+_EACH = re.compile(r"^each\.(key|value(?:\.[A-Za-z0-9_-]+)?)$")
 _HELP = "write ${var.NAME} or ${env.NAME}, or $${ for a literal ${"
+_EACH_HELP = "write ${each.key}, ${each.value} or ${each.value.FIELD}"
 
 
 @dataclass(frozen=True)
 class Reference:
-    kind: Literal["var", "env"]
+    kind: Literal["var", "env", "each"]
     name: str
+    """The var's or variable's name; for `each`, `key`, `value` or `value.FIELD`."""
     text: str
+
+
+@dataclass(frozen=True)
+class Each:
+    """The instance of a `for_each` whose body is being interpolated."""
+
+    key: str
+    value: VarValue
 
 
 class TemplateError(Exception):
@@ -52,14 +71,10 @@ def parse_template(template: str) -> list[str | Reference]:
             if end < 0:
                 raise TemplateError(f"unclosed '${{' in '{template}': {_HELP}", "${")
             text = template[i : end + 1]
-            match = _REFERENCE.match(template[i + 2 : end])
-            if match is None:
-                raise TemplateError(f"invalid reference '{text}': {_HELP}", text)
             if literal:
                 parts.append(literal)
                 literal = ""
-            kind: Literal["var", "env"] = "var" if match[1] == "var" else "env"
-            parts.append(Reference(kind, match[2], text))
+            parts.append(_reference(template[i + 2 : end], text))
             i = end + 1
         else:
             literal += template[i]
@@ -69,22 +84,58 @@ def parse_template(template: str) -> list[str | Reference]:
     return parts
 
 
+def _reference(inner: str, text: str) -> Reference:
+    match = _REFERENCE.match(inner)
+    if match is not None:
+        return Reference("var" if match[1] == "var" else "env", match[2], text)
+    each = _EACH.match(inner)
+    if each is not None:
+        return Reference("each", each[1], text)
+    help = _EACH_HELP if inner.startswith("each.") else _HELP
+    raise TemplateError(f"invalid reference '{text}': {help}", text)
+
+
 def render(
     parts: list[str | Reference], lookup: Callable[[Reference], VarValue | None]
 ) -> VarValue | None:
-    """The rendered value, or None when `lookup` could not resolve some reference."""
+    """The rendered value, or None when `lookup` could not resolve some reference.
+    TemplateError when a list or map would be part of a longer string."""
     values = [part if isinstance(part, str) else lookup(part) for part in parts]
     if any(value is None for value in values):
         return None
     if len(parts) == 1 and isinstance(parts[0], Reference):
         return values[0]
-    return "".join(as_text(value) for value in values if value is not None)
+    texts = []
+    for part, value in zip(parts, values, strict=True):
+        if isinstance(value, list | dict):
+            assert isinstance(part, Reference)
+            what = "list" if isinstance(value, list) else "map"
+            message = (
+                f"'{part.text}' is a {what}: write it alone as the whole value"
+                " (for_each, or a field that takes a list or mapping), not inside other text"
+            )
+            raise TemplateError(message, part.text)
+        if value is not None:
+            texts.append(as_text(value))
+    return "".join(texts)
 
 
-def as_text(value: VarValue) -> str:
+def as_text(value: ScalarValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def scalars(value: VarValue) -> Iterator[ScalarValue]:
+    """The scalars a value holds: itself, or those in its list or map."""
+    if isinstance(value, list):
+        for item in value:
+            yield from scalars(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from scalars(item)
+    else:
+        yield value
 
 
 def reference_position(document: Document, path: DataPath, text: str) -> Position:
@@ -116,6 +167,13 @@ class Scope:
     unresolved_vars: frozenset[str] = frozenset()
     vars_known: bool = True
     silent: bool = False
+    each: Each | None = None
+    """The instance whose body is interpolated; None elsewhere."""
+    environment: str | None = None
+    """The chosen environment, which `environments:` of a resource is checked against; None
+    when the stack settings did not load."""
+    environments: tuple[str, ...] = ()
+    """Every environment stack.yaml declares."""
 
 
 @dataclass
@@ -126,31 +184,68 @@ class Interpolated:
     data: Any
     issues: list[Issue] = field(default_factory=list)
     tainted: set[DataPath] = field(default_factory=set)
+    deferred: set[DataPath] = field(default_factory=set)
+    """The strings holding `${each...}`, left as written (with `defer_each`)."""
 
     def is_tainted(self, path: DataPath) -> bool:
         return any(path[: len(t)] == t for t in self.tainted)
 
 
-def interpolate(document: Document, scope: Scope, root: DataPath = ()) -> Interpolated:
-    """Resolve every reference in the strings below `root` of the document's data."""
+def interpolate(
+    document: Document, scope: Scope, root: DataPath = (), *, defer_each: bool = False
+) -> Interpolated:
+    """Resolve every reference in the strings below `root` of the document's data; with
+    `defer_each`, leave the strings that hold `${each...}` for the expansion of instances."""
     result = Interpolated(root, None)
-    result.data = _walk(document, value_at(document.data, root), root, scope, result)
+    result.data = _walk(
+        document, value_at(document.data, root), root, scope, result, defer_each=defer_each
+    )
     return result
 
 
-def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Interpolated) -> Any:
+def _walk(
+    document: Document,
+    value: Any,
+    path: DataPath,
+    scope: Scope,
+    out: Interpolated,
+    *,
+    defer_each: bool = False,
+) -> Any:
     if isinstance(value, dict):
-        return {k: _walk(document, v, (*path, k), scope, out) for k, v in value.items()}
+        return {
+            k: _walk(document, v, (*path, k), scope, out, defer_each=defer_each)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_walk(document, v, (*path, i), scope, out) for i, v in enumerate(value)]
+        return [
+            _walk(document, v, (*path, i), scope, out, defer_each=defer_each)
+            for i, v in enumerate(value)
+        ]
     if not isinstance(value, str) or "$" not in value:
         return value
+    return interpolate_text(document, value, path, scope, out, defer_each=defer_each)
+
+
+def interpolate_text(
+    document: Document,
+    value: str,
+    path: DataPath,
+    scope: Scope,
+    out: Interpolated,
+    *,
+    defer_each: bool = False,
+) -> Any:
+    """The string at `path` with its references resolved; as written when one cannot be
+    (reported in `out`, and the path tainted) or, with `defer_each`, when it holds
+    `${each...}` (the path deferred)."""
     try:
         parts = parse_template(value)
     except TemplateError as exc:
-        position = reference_position(document, path, exc.text)
-        out.issues.append(Issue(document.file, position, format_address(path), exc.message))
-        out.tainted.add(path)
+        _report(document, path, exc, out)
+        return value
+    if defer_each and any(isinstance(p, Reference) and p.kind == "each" for p in parts):
+        out.deferred.add(path)
         return value
 
     def lookup(reference: Reference) -> VarValue | None:
@@ -163,11 +258,21 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
             out.issues.append(Issue(document.file, position, address, resolved.reason))
         return None
 
-    rendered = render(parts, lookup)
+    try:
+        rendered = render(parts, lookup)
+    except TemplateError as exc:
+        _report(document, path, exc, out)
+        return value
     if rendered is None:
         out.tainted.add(path)
         return value
     return rendered
+
+
+def _report(document: Document, path: DataPath, exc: TemplateError, out: Interpolated) -> None:
+    position = reference_position(document, path, exc.text)
+    out.issues.append(Issue(document.file, position, format_address(path), exc.message))
+    out.tainted.add(path)
 
 
 @dataclass(frozen=True)
@@ -180,6 +285,8 @@ class _Unresolved:
 def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
     if scope.silent:
         return _Unresolved()
+    if reference.kind == "each":
+        return _each(reference, scope.each)
     if reference.kind == "env":
         if reference.name in scope.environ:
             return scope.environ[reference.name]
@@ -190,3 +297,29 @@ def _resolve(reference: Reference, scope: Scope) -> VarValue | _Unresolved:
         return _Unresolved()
     hint = did_you_mean(reference.name, sorted(scope.vars))
     return _Unresolved(f"unknown var '{reference.name}'{hint}")
+
+
+def outside_for_each(text: str) -> str:
+    return f"'{text}' is only known in the body of a resource with for_each"
+
+
+def _each(reference: Reference, each: Each | None) -> VarValue | _Unresolved:
+    if each is None:
+        return _Unresolved(outside_for_each(reference.text))
+    if reference.name == "key":
+        return each.key
+    if reference.name == "value":
+        return each.value
+    field = reference.name.removeprefix("value.")
+    if not isinstance(each.value, dict):
+        return _Unresolved(
+            f"'{reference.text}': each.value of {each.key!r} is not a mapping, so it has"
+            f" no field '{field}'"
+        )
+    if field not in each.value:
+        hint = did_you_mean(field, sorted(each.value))
+        return _Unresolved(
+            f"'{reference.text}': each.value of {each.key!r} has no field '{field}'{hint}"
+        )
+    found: VarValue = each.value[field]
+    return found

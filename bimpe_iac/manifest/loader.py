@@ -45,12 +45,14 @@ def load_stack(
     files = [load_resource_file(p, directory, scope, sections) for p in manifests]
     resources: dict[tuple[str, str], Declared] = {}
     moves: list[PlacedMove] = []
+    unavailable: dict[tuple[str, str], str] = {}
     for loaded in files:
         issues += loaded.issues
         issues += _merge(loaded, resources, sections)
+        unavailable.update(loaded.unavailable)
         if loaded.document is not None:
             moves += [PlacedMove(block, loaded.document, i) for i, block in loaded.moved]
-    issues += check_references(resources, moves, sections)
+    issues += check_references(resources, moves, sections, unavailable)
 
     settings = loaded_settings.settings
     sensitive = loaded_settings.sensitive_values.union(*(loaded.secrets for loaded in files))

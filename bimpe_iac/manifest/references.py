@@ -1,5 +1,6 @@
-"""Checks across resources: every reference names something declared, and `moved`
-blocks describe renames that can be followed without going round in circles."""
+"""Checks across resources: every reference names something declared in this environment
+(an instance of a `for_each` by its instance key), and `moved` blocks describe renames that
+can be followed without going round in circles."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bimpe_iac.manifest.fields import KEY_PATTERN
+from bimpe_iac.manifest.fields import KEY_OR_INSTANCE_PATTERN
 from bimpe_iac.manifest.issues import DataPath, did_you_mean
 from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
@@ -17,7 +18,7 @@ from bimpe_iac.manifest.yaml_loader import Document
 from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Section, Sections
 
-_KEY = re.compile(KEY_PATTERN)
+_KEY = re.compile(KEY_OR_INSTANCE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,12 @@ def check_references(
     resources: Mapping[tuple[str, str], Declared],
     moves: Sequence[PlacedMove],
     sections: Sections,
+    unavailable: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Issue]:
+    """`unavailable` says why a reference cannot name a key written but not declared here
+    (`(section, key)` -> `is disabled here (enabled: false)`)."""
     issues: list[Issue] = []
+    unavailable = unavailable or {}
     keys: dict[str, list[str]] = {}
     for name, key in resources:
         keys.setdefault(name, []).append(key)
@@ -50,11 +55,16 @@ def check_references(
                 if not (isinstance(value, str) and _KEY.match(value)):
                     continue
                 known = sorted(keys.get(reference.section, []))
-                if value not in known:
-                    noun = sections[reference.section].noun
+                if value in known:
+                    continue
+                noun = sections[reference.section].noun
+                why = unavailable.get((reference.section, value))
+                if why is not None:
+                    message = f"{noun} '{value}' {why}"
+                else:
                     hint = did_you_mean(value, known) or reference.hint
                     message = f"unknown {noun} '{value}'{hint}"
-                    issues.append(declared.document.issue((*path, reference.field), message))
+                issues.append(declared.document.issue((*path, reference.field), message))
     issues += _check_moves(_addresses(resources, sections), moves, sections)
     return issues
 

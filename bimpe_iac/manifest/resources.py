@@ -1,9 +1,12 @@
-"""One resource file: parsed, interpolated and validated, keeping every resource that is
-valid even when others in the file are not, so cross-file checks still see them."""
+"""One resource file: parsed, interpolated, its resources present in the environment kept and
+its `for_each` expanded into instances (`instances.py`), and validated, keeping every
+resource that is valid even when others in the file are not, so cross-file checks still see
+them."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bimpe_iac.manifest.composition import entry_types, resource_file_model
 from bimpe_iac.manifest.fields import FileContext
+from bimpe_iac.manifest.instances import expand
 from bimpe_iac.manifest.interpolate import Scope, interpolate
 from bimpe_iac.manifest.issues import DataPath
 from bimpe_iac.manifest.models import (
@@ -55,6 +59,9 @@ class LoadedFile:
     issues: list[Issue] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
     """The values of `Secret` fields in the file: as sensitive as a sensitive var's."""
+    unavailable: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Why a reference cannot name a top-level key the file writes but does not declare here
+    (`expand`'s)."""
 
 
 def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sections) -> LoadedFile:
@@ -66,15 +73,17 @@ def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sect
     if document.data is None:
         loaded.issues.append(Issue(path, Position(1, 1), "", _empty(sections)))
         return loaded
-    interpolated = interpolate(document, scope)
-    loaded.issues += interpolated.issues
+    interpolated = interpolate(document, scope, defer_each=True)
+    expanded = expand(document, interpolated, scope, sections)
+    loaded.issues += interpolated.issues + expanded.issues
+    loaded.unavailable = expanded.unavailable
     context = FileContext(path.parent, stack_dir, loaded.secrets)
     model = resource_file_model(sections)
+    data = expanded.data
     resource_file, problems = validate(
-        model, document, interpolated.data, context=context, skip=interpolated.is_tainted
+        model, document, data, context=context, skip=expanded.is_tainted
     )
     loaded.issues += problems
-    data = interpolated.data
     if not isinstance(data, dict):
         return loaded
     for section in sections.top:
@@ -85,7 +94,7 @@ def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sect
     if resource_file is not None:
         _keep_all(loaded, resource_file)
     else:
-        _keep_valid(loaded, data, context, sections)
+        _keep_valid(loaded, data, context, sections, expanded.is_tainted)
     for declared in loaded.declared:
         _locate(declared, sections)
     return loaded
@@ -98,9 +107,14 @@ def _keep_all(loaded: LoadedFile, resource_file: Any) -> None:
 
 
 def _keep_valid(
-    loaded: LoadedFile, data: dict[str, Any], context: FileContext, sections: Sections
+    loaded: LoadedFile,
+    data: dict[str, Any],
+    context: FileContext,
+    sections: Sections,
+    tainted: Callable[[DataPath], bool],
 ) -> None:
-    """Validate resource by resource; their errors were already reported for the file."""
+    """Validate resource by resource; their errors were already reported for the file, and
+    a move with an unresolved reference is left out."""
     types = entry_types(sections)
     for declared in loaded.declared:
         adapter = _adapter(types[declared.section])
@@ -110,6 +124,8 @@ def _keep_valid(
             declared.spec = None
     moved = data.get("moved")
     for index, block in enumerate(moved if isinstance(moved, list) else []):
+        if tainted(("moved", index)):
+            continue
         with contextlib.suppress(ValidationError):
             loaded.moved.append((index, MovedBlock.model_validate(block)))
 

@@ -8,7 +8,7 @@ file is then validated once, after interpolation, so each problem is reported on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,7 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
         issues.append(problem)
     else:
         scope, sensitive = _resolve_vars(document, environment, environ, issues)
+        scope = replace(scope, environment=environment, environments=tuple(names))
 
     interpolated = _interpolate_settings(document, environment, scope)
     for part in interpolated:
