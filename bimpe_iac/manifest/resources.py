@@ -6,7 +6,6 @@ them."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +93,10 @@ def load_resource_file(path: Path, stack_dir: Path, scope: Scope, sections: Sect
     if resource_file is not None:
         _keep_all(loaded, resource_file)
     else:
-        _keep_valid(loaded, data, context, sections, expanded.is_tainted)
+        _keep_valid(loaded, data, context, sections)
+    # A move with an unresolved reference was reported; checking it too would say it again.
+    unresolved = {path[1] for path in expanded.tainted if path[:1] == ("moved",) and path[1:]}
+    loaded.moved = [(i, block) for i, block in loaded.moved if i not in unresolved]
     for declared in loaded.declared:
         _locate(declared, sections)
     return loaded
@@ -107,14 +109,9 @@ def _keep_all(loaded: LoadedFile, resource_file: Any) -> None:
 
 
 def _keep_valid(
-    loaded: LoadedFile,
-    data: dict[str, Any],
-    context: FileContext,
-    sections: Sections,
-    tainted: Callable[[DataPath], bool],
+    loaded: LoadedFile, data: dict[str, Any], context: FileContext, sections: Sections
 ) -> None:
-    """Validate resource by resource; their errors were already reported for the file, and
-    a move with an unresolved reference is left out."""
+    """Validate resource by resource; their errors were already reported for the file."""
     types = entry_types(sections)
     for declared in loaded.declared:
         adapter = _adapter(types[declared.section])
@@ -124,8 +121,6 @@ def _keep_valid(
             declared.spec = None
     moved = data.get("moved")
     for index, block in enumerate(moved if isinstance(moved, list) else []):
-        if tainted(("moved", index)):
-            continue
         with contextlib.suppress(ValidationError):
             loaded.moved.append((index, MovedBlock.model_validate(block)))
 
