@@ -25,6 +25,7 @@ from bimpe_iac.model.plan import (
     Plan,
     count_actions,
 )
+from bimpe_iac.model.sections import instances_of
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 
@@ -247,6 +248,15 @@ def _parents(address: str, known: Collection[str]) -> list[str]:
     ]
 
 
+def _with_instances(targets: Iterable[str], addresses: Collection[str]) -> tuple[str, ...]:
+    """The targets, one that names a for_each (`agents.regional`) standing for each of its
+    instances (`agents.regional["ng"]`, ...), as in Terraform."""
+    out: list[str] = []
+    for target in targets:
+        out += (target in addresses and [target]) or instances_of(target, addresses) or [target]
+    return tuple(out)
+
+
 def targeted(
     targets: Iterable[str],
     addresses: Collection[str],
@@ -348,7 +358,7 @@ def build_plan(
                 _as_import(found), reason="made by an earlier create whose answer was lost"
             )
 
-    targets = options.targets
+    targets = _with_instances(options.targets, changes)
     declared = declared_resources(kinds, context) if context.destroy else desired
     if targets and options.again:
         targets = tuple(t for t in targets if t in changes)

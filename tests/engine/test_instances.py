@@ -287,7 +287,9 @@ def test_moved_from_a_plain_agent_to_an_instance_and_back_keeps_the_ids(
     assert ids(bimpe.sdk) == before
 
 
-def test_state_mv_and_target_take_instance_addresses(bimpe: Bimpe, make_stack: MakeStack) -> None:
+def test_state_mv_and_target_take_instance_addresses_and_a_for_each_targets_each(
+    bimpe: Bimpe, make_stack: MakeStack
+) -> None:
     stack = make_stack("regions", {"stack.yaml": "name: regions\n", "main.yaml": PLAIN})
     apply(bimpe.environ, stack)
     before = ids(bimpe.sdk)
@@ -304,7 +306,14 @@ def test_state_mv_and_target_take_instance_addresses(bimpe: Bimpe, make_stack: M
         'agents.regional["gh"].knowledge_bases.faq': "create",
         'agents.regional["gh"].knowledge_bases.returns': "create",
     }
+    (stack / "main.yaml").write_text(regions("ng", "gh", "ke"), encoding="utf-8")
+    assert sorted(acting(bimpe.environ, stack, "--target", "agents.regional")) == [
+        f'agents.regional["{region}"]{held}'
+        for region in ("gh", "ke")
+        for held in ("", ".knowledge_bases.faq", ".knowledge_bases.returns")
+    ]
     apply(bimpe.environ, stack, "--target", 'agents.regional["gh"]')
     after = ids(bimpe.sdk)
+    assert "Desk ke" not in after
     assert {name: after[name] for name in before} == before
     assert "Desk gh" in after
