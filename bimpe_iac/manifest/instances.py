@@ -197,6 +197,8 @@ class _Expander:
             problems.append(self.document.issue(where, message))
         for index, (name, _) in enumerate(items):
             bad = _bad_key(name)
+            if any(secret in name for secret in self.scope.sensitive):
+                bad = "holds a sensitive var's value: keys are shown in addresses and plans"
             if bad:
                 at = (*where, name) if isinstance(value, dict) else (*where, index)
                 issue = self.document.issue(at, f"instance key {name!r} {bad}", at_key=True)

@@ -174,6 +174,8 @@ class Scope:
     when the stack settings did not load."""
     environments: tuple[str, ...] = ()
     """Every environment stack.yaml declares."""
+    sensitive: frozenset[str] = frozenset()
+    """The values of the sensitive vars, which must not become instance keys."""
 
 
 @dataclass

@@ -104,7 +104,9 @@ def load_settings(directory: Path, env: str | None, environ: Mapping[str, str]) 
         issues.append(problem)
     else:
         scope, sensitive = _resolve_vars(document, environment, environ, issues)
-        scope = replace(scope, environment=environment, environments=tuple(names))
+        scope = replace(
+            scope, environment=environment, environments=tuple(names), sensitive=sensitive
+        )
 
     interpolated = _interpolate_settings(document, environment, scope)
     for part in interpolated:

@@ -124,19 +124,34 @@ def test_the_fields_reach_no_kind(write_stack: WriteStack) -> None:
     assert set(managed(written, exclude={"lifecycle"})) == {"name", "system_prompt"}
 
 
-def test_a_sensitive_list_var_masks_every_item(write_stack: WriteStack) -> None:
+def test_a_sensitive_list_var_masks_every_item_and_makes_no_instance_key(
+    write_stack: WriteStack,
+) -> None:
     workflows = """\
 workflows:
   triage:
-    for_each: ${var.token}
     name: Triage
-    system_prompt: Use ${each.key}.
+    system_prompt: Answer kindly.
+    tags: ${var.token}
+  keyed:
+    for_each: ${var.token}
+    name: Keyed
+    system_prompt: Answer kindly.
 """
     stack_dir = write_stack({"stack.yaml": STACK, "w.yaml": workflows})
 
-    stack = load_stack(stack_dir, "staging", environ={})
+    with pytest.raises(InvalidStackError) as raised:
+        load_stack(stack_dir, "staging", environ={})
 
-    assert {"tok-one", "tok-two"} <= stack.sensitive_values
+    assert sorted(f"{i.address}: {i.message}" for i in raised.value.issues) == [
+        f"workflows.keyed.for_each[{index}]: instance key '(sensitive)' holds a sensitive"
+        " var's value: keys are shown in addresses and plans"
+        for index in (0, 1)
+    ]
+    assert "tok-" not in str(raised.value)
+    stack_dir.joinpath("w.yaml").write_text(workflows.split("  keyed:")[0], encoding="utf-8")
+    stack = load_stack(stack_dir, "staging", environ={})
+    assert stack.top("workflows")["triage"].tags == ["tok-one", "tok-two"]
     assert stack.mask("tok-one and tok-two") == "(sensitive) and (sensitive)"
 
 
