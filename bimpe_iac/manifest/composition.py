@@ -43,7 +43,7 @@ def _composed(sections: Sections) -> tuple[tuple[str, Any], ...]:
             )
             for child in held
         }
-        types[section.name] = _with_fields(section.name, spec, fields)
+        types[section.name] = _with_fields(section, spec, fields)
         return types[section.name]
 
     for section in sections:
@@ -51,19 +51,24 @@ def _composed(sections: Sections) -> tuple[tuple[str, Any], ...]:
     return tuple(types.items())
 
 
-def _with_fields(name: str, spec: Any, fields: dict[str, Any]) -> Any:
+def _with_fields(section: Section, spec: Any, fields: dict[str, Any]) -> Any:
     """`spec` (a model, or an annotated union of models) with `fields` and the presence
     fields added to each model."""
     if get_origin(spec) is Annotated:
-        members = tuple(_with_fields(name, m, fields) for m in get_args(spec.__origin__))
+        members = tuple(_with_fields(section, m, fields) for m in get_args(spec.__origin__))
         return Annotated[(Union[members], *spec.__metadata__)]  # noqa: UP007
+    name = section.name
     if not (isinstance(spec, type) and issubclass(spec, BaseModel)):
         raise TypeError(f"section {name}: its spec must be a model or a union of models")
     clash = set(PRESENCE) & set(spec.model_fields)
     if clash:
         raise TypeError(f"section {name}: {', '.join(sorted(clash))} is a field of every entry")
     composed = create_model(
-        spec.__name__, __base__=spec, __module__=spec.__module__, **fields, **presence_fields()
+        spec.__name__,
+        __base__=spec,
+        __module__=spec.__module__,
+        **fields,
+        **presence_fields(section),
     )
     composed.__doc__ = spec.__doc__
     return composed

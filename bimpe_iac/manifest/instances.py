@@ -30,10 +30,11 @@ PRESENCE = ("enabled", "environments", "for_each")
 ForEach = Annotated[list[str] | dict[str, Scalar | dict[str, Scalar]], AcceptsInterpolation()]
 
 
-def presence_fields() -> dict[str, Any]:
-    """The fields of `PRESENCE`, as `create_model` takes them (for the JSON Schema: the
-    loader takes them out of the data before validation)."""
-    return {
+def presence_fields(section: Section) -> dict[str, Any]:
+    """The fields of `PRESENCE` an entry of `section` may have (`for_each` only where a key
+    is a plain word), as `create_model` takes them: for the JSON Schema, since the loader
+    takes them out of the data before validation."""
+    fields = {
         "enabled": (
             Annotated[bool, AcceptsInterpolation()] | None,
             Field(None, description="false (or a var that is false): not declared here."),
@@ -52,6 +53,9 @@ def presence_fields() -> dict[str, Any]:
             ),
         ),
     }
+    if section.key is not None:
+        del fields["for_each"]
+    return fields
 
 
 @dataclass
