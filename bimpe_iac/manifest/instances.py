@@ -11,7 +11,6 @@ instance's address. The kinds never see the three fields: they are gone from the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
@@ -107,6 +106,7 @@ class _Expander:
         """Template paths whose deferred strings are not an error when left unvisited: bodies
         of a for_each, and resources not declared here."""
         self.template_marks = list(document.marks.items())
+        self.under: dict[DataPath, list[tuple[DataPath, NodeMarks]]] = {}
 
     def entries(
         self,
@@ -311,11 +311,18 @@ class _Expander:
             if tainted[:size] == template:
                 self.found.tainted.add((*path, *tainted[size:]))
 
-    def _written_under(self, template: DataPath) -> Iterator[tuple[DataPath, NodeMarks]]:
-        size = len(template)
-        for written, marks in self.template_marks:
-            if written[:size] == template:
-                yield written[size:], marks
+    def _written_under(self, template: DataPath) -> list[tuple[DataPath, NodeMarks]]:
+        """The marks of the template's paths, by path below it (worked out once for all its
+        instances)."""
+        found = self.under.get(template)
+        if found is None:
+            size = len(template)
+            found = self.under[template] = [
+                (written[size:], marks)
+                for written, marks in self.template_marks
+                if written[:size] == template
+            ]
+        return found
 
 
 def _bad_key(key: str) -> str | None:

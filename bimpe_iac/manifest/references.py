@@ -15,7 +15,7 @@ from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
 from bimpe_iac.manifest.stack import entries_of
 from bimpe_iac.manifest.yaml_loader import Document
-from bimpe_iac.model.issues import Issue
+from bimpe_iac.model.issues import Issue, display_path
 from bimpe_iac.model.sections import Section, Sections
 
 _KEY = re.compile(KEY_OR_INSTANCE_PATTERN)
@@ -65,7 +65,30 @@ def check_references(
                     hint = did_you_mean(value, known) or reference.hint
                     message = f"unknown {noun} '{value}'{hint}"
                 issues.append(declared.document.issue((*path, reference.field), message))
+    issues += _plain_and_instances(resources, sections)
     issues += _check_moves(_addresses(resources, sections), moves, sections)
+    return issues
+
+
+def _plain_and_instances(
+    resources: Mapping[tuple[str, str], Declared], sections: Sections
+) -> list[Issue]:
+    """A key declared both plain and with for_each (in two files) would leave `regional` a
+    resource and the name of instances at once."""
+    issues: list[Issue] = []
+    for section, key in {(s, k.partition('["')[0]) for s, k in resources if '["' in k}:
+        plain = resources.get((section, key))
+        if plain is None:
+            continue
+        template = next(
+            d for (s, k), d in resources.items() if s == section and k.startswith(f'{key}["')
+        )
+        where = template.document.position(template.path, at_key=True)
+        message = (
+            f"{sections[section].noun} '{key}' is also declared with for_each at"
+            f" {display_path(template.document.file)}:{where.line}:{where.column}"
+        )
+        issues.append(plain.document.issue(plain.path, message, at_key=True))
     return issues
 
 
