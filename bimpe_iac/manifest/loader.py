@@ -17,7 +17,7 @@ from bimpe_iac.manifest.references import PlacedMove, check_references
 from bimpe_iac.manifest.resources import Declared, LoadedFile, load_resource_file
 from bimpe_iac.manifest.settings import STACK_FILE, load_settings
 from bimpe_iac.manifest.stack import Stack, entries_of, mask
-from bimpe_iac.model.issues import Issue, display_path
+from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Sections
 
 # A hint naming the known values near a sensitive one would tell what that value is close to.
@@ -112,10 +112,9 @@ def _merge(
         first = resources.setdefault((declared.section, declared.key), declared)
         if first is declared:
             continue
-        where = first.document.position(first.path, at_key=True)
         message = (
             f"duplicate {sections[declared.section].noun} '{declared.key}': first declared at"
-            f" {display_path(first.document.file)}:{where.line}:{where.column}"
+            f" {first.written_at}"
         )
         issues.append(declared.document.issue(declared.path, message, at_key=True))
     return issues

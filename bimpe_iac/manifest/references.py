@@ -15,7 +15,7 @@ from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
 from bimpe_iac.manifest.stack import entries_of
 from bimpe_iac.manifest.yaml_loader import Document
-from bimpe_iac.model.issues import Issue, display_path
+from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Section, Sections
 
 _KEY = re.compile(KEY_OR_INSTANCE_PATTERN)
@@ -83,11 +83,8 @@ def _plain_and_instances(
         template = next(
             d for (s, k), d in resources.items() if s == section and k.startswith(f'{key}["')
         )
-        where = template.document.position(template.path, at_key=True)
-        message = (
-            f"{sections[section].noun} '{key}' is also declared with for_each at"
-            f" {display_path(template.document.file)}:{where.line}:{where.column}"
-        )
+        noun = sections[section].noun
+        message = f"{noun} '{key}' is also declared with for_each at {template.written_at}"
         issues.append(plain.document.issue(plain.path, message, at_key=True))
     return issues
 

@@ -24,7 +24,7 @@ from bimpe_iac.manifest.models import (
 )
 from bimpe_iac.manifest.validation import validate
 from bimpe_iac.manifest.yaml_loader import Document, load_yaml
-from bimpe_iac.model.issues import Issue, Position
+from bimpe_iac.model.issues import Issue, Position, display_path
 from bimpe_iac.model.sections import Sections
 
 
@@ -47,6 +47,12 @@ class Declared:
     @property
     def path(self) -> DataPath:
         return (self.section, self.key)
+
+    @property
+    def written_at(self) -> str:
+        """Where its key is written: `file:line:column`."""
+        where = self.document.position(self.path, at_key=True)
+        return f"{display_path(self.document.file)}:{where.line}:{where.column}"
 
 
 @dataclass
