@@ -57,6 +57,19 @@ def presence_fields(section: Section) -> dict[str, Any]:
     return fields
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a value of an instance is: its template's path as written, its own path, and
+    the instance of the nearest for_each around it."""
+
+    written: DataPath
+    path: DataPath
+    each: Each | None
+
+    def child(self, name: str | int) -> _Place:
+        return _Place((*self.written, name), (*self.path, name), self.each)
+
+
 @dataclass
 class Expanded:
     """The file's data with absent resources removed and instances expanded; the issues
@@ -83,8 +96,8 @@ def expand(
         for section in sections.top:
             items = data.get(section.name)
             if isinstance(items, dict):
-                path = (section.name,)
-                data[section.name] = expander.entries(section, path, path, items, None)
+                place = _Place((section.name,), (section.name,), None)
+                data[section.name] = expander.entries(section, place, items)
     expander.outside_bodies()
     found = expander.found
     return Expanded(data, found.issues, interpolated.tainted | found.tainted, expander.unavailable)
@@ -108,19 +121,11 @@ class _Expander:
         self.template_marks = list(document.marks.items())
         self.under: dict[DataPath, list[tuple[DataPath, NodeMarks]]] = {}
 
-    def entries(
-        self,
-        section: Section,
-        written: DataPath,
-        at: DataPath,
-        items: dict[str, Any],
-        each: Each | None,
-    ) -> dict[str, Any]:
-        """The entries of `section` written at template path `written`, for the instance
-        path `at`."""
+    def entries(self, section: Section, place: _Place, items: dict[str, Any]) -> dict[str, Any]:
+        """The entries of `section` at `place`, instances expanded and absent ones left out."""
         out: dict[str, Any] = {}
         for key, raw in items.items():
-            template = (*written, key)
+            template = (*place.written, key)
             if '["' in key:
                 message = (
                     f"'{key}' is not a valid key: use letters, digits, '-' and '_'"
@@ -132,12 +137,12 @@ class _Expander:
             if not isinstance(raw, dict):
                 out[key] = raw
                 continue
-            for instance, instance_each in self._instances(section, template, key, raw, each):
-                path = (*at, instance)
+            for instance, each in self._instances(section, place.child(key), key, raw):
+                at = _Place(template, (*place.path, instance), each)
                 if instance != key:
-                    self._alias(template, path)
-                if self._present(section, template, path, instance, raw, instance_each):
-                    out[instance] = self._body(section, template, path, raw, instance_each)
+                    self._alias(template, at.path)
+                if self._present(section, at, instance, raw):
+                    out[instance] = self._body(section, at, raw)
         return out
 
     def outside_bodies(self) -> None:
@@ -150,13 +155,16 @@ class _Expander:
                 interpolate_text(self.document, value, path, self.scope, self.found)
 
     def _instances(
-        self, section: Section, template: DataPath, key: str, raw: dict[str, Any], each: Each | None
+        self, section: Section, place: _Place, key: str, raw: dict[str, Any]
     ) -> list[tuple[str, Each | None]]:
+        """The keys of the entry's instances, and the `each` of their bodies: the entry's own
+        key and the `each` around it when it has no for_each."""
         if "for_each" not in raw:
-            return [(key, each)]
-        self.covered.append(template)
-        where = (*template, "for_each")
-        value = self._fill(raw["for_each"], where, each, where)
+            return [(key, place.each)]
+        self.covered.append(place.written)
+        at = place.child("for_each")
+        value = self._fill(raw["for_each"], at)
+        where = at.path
         if self._tainted(where):
             return []
         if section.key is not None:
@@ -210,35 +218,27 @@ class _Expander:
         self.found.issues += problems
         return None if problems else items
 
-    def _present(
-        self,
-        section: Section,
-        template: DataPath,
-        path: DataPath,
-        key: str,
-        raw: dict[str, Any],
-        each: Each | None,
-    ) -> bool:
-        enabled = self._written(raw, "enabled", template, path, each)
-        names = self._written(raw, "environments", template, path, each)
+    def _present(self, section: Section, place: _Place, key: str, raw: dict[str, Any]) -> bool:
+        enabled = self._written(raw, "enabled", place)
+        names = self._written(raw, "environments", place)
         why = (enabled and self._disabled(*enabled)) or (names and self._elsewhere(*names))
         if not why:
             return True
-        self.covered.append(template)
+        self.covered.append(place.written)
         if section.within is None:
             self.unavailable[(section.name, key)] = why
         return False
 
     def _written(
-        self, raw: dict[str, Any], name: str, template: DataPath, path: DataPath, each: Each | None
+        self, raw: dict[str, Any], name: str, place: _Place
     ) -> tuple[DataPath, Any] | None:
         """The instance path and value of field `name` of an entry, when it is written and
         resolved."""
         if name not in raw:
             return None
-        at = (*path, name)
-        value = self._fill(raw[name], (*template, name), each, at)
-        return None if self._tainted(at) else (at, value)
+        at = place.child(name)
+        value = self._fill(raw[name], at)
+        return None if self._tainted(at.path) else (at.path, value)
 
     def _disabled(self, at: DataPath, value: Any) -> str | None:
         if not isinstance(value, bool):
@@ -266,37 +266,30 @@ class _Expander:
         listed = one_of(names) if names else "none"
         return f"is present only in environments {listed} (this is {chosen})"
 
-    def _body(
-        self,
-        section: Section,
-        template: DataPath,
-        path: DataPath,
-        raw: dict[str, Any],
-        each: Each | None,
-    ) -> dict[str, Any]:
+    def _body(self, section: Section, place: _Place, raw: dict[str, Any]) -> dict[str, Any]:
         held = {h.name: h for h in self.sections.held_by(section.name)}
         out: dict[str, Any] = {}
         for name, value in raw.items():
             if name in PRESENCE:
                 continue
-            written, at = (*template, name), (*path, name)
             if name in held and isinstance(value, dict):
-                out[name] = self.entries(held[name], written, at, value, each)
+                out[name] = self.entries(held[name], place.child(name), value)
             else:
-                out[name] = self._fill(value, written, each, at)
+                out[name] = self._fill(value, place.child(name))
         return out
 
-    def _fill(self, value: Any, written: DataPath, each: Each | None, at: DataPath) -> Any:
-        """`value` with its deferred strings resolved for `each`; `written` is its template
-        path, `at` its instance path."""
+    def _fill(self, value: Any, place: _Place) -> Any:
+        """`value` with its deferred strings resolved for the `each` of `place`."""
+        if not self.deferred:
+            return value
         if isinstance(value, dict):
-            return {k: self._fill(v, (*written, k), each, (*at, k)) for k, v in value.items()}
+            return {k: self._fill(v, place.child(k)) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._fill(v, (*written, i), each, (*at, i)) for i, v in enumerate(value)]
-        if isinstance(value, str) and written in self.deferred:
-            self.visited.add(written)
-            scope = replace(self.scope, each=each)
-            return interpolate_text(self.document, value, at, scope, self.found)
+            return [self._fill(v, place.child(i)) for i, v in enumerate(value)]
+        if isinstance(value, str) and place.written in self.deferred:
+            self.visited.add(place.written)
+            scope = replace(self.scope, each=place.each)
+            return interpolate_text(self.document, value, place.path, scope, self.found)
         return value
 
     def _tainted(self, path: DataPath) -> bool:
