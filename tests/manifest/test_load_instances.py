@@ -213,3 +213,29 @@ workflows:
 
     names = [e.spec.name for e in stack.entries("workflows")]
     assert names == ["Triage 1", "Triage 2"]
+
+
+def test_a_for_each_inside_an_instance_has_its_own_each(write_stack: WriteStack) -> None:
+    agents = """\
+agents:
+  desk:
+    for_each: [ng, gh]
+    workflow: 'triage["${each.key}"]'
+    name: Desk ${each.key}
+    description: Desk
+    knowledge_bases:
+      doc:
+        for_each: {hours: Open 8 to 8., returns: Within 30 days.}
+        type: text
+        name: Doc ${each.key}
+        content: ${each.value}
+"""
+    stack_dir = write_stack({"stack.yaml": STACK, "w.yaml": WORKFLOWS, "a.yaml": agents})
+
+    stack = load_stack(stack_dir, "staging", environ={})
+
+    gh = stack.resources['agents.desk["gh"]']
+    assert gh.refers_to("workflows", gh.spec.workflow) == 'workflows.triage["gh"]'
+    returns = stack.resources['agents.desk["gh"].knowledge_bases.doc["returns"]']
+    assert (returns.spec.name, returns.spec.content) == ("Doc returns", "Within 30 days.")
+    assert len(stack.entries("knowledge_bases")) == 4
