@@ -25,7 +25,7 @@ from bimpe_iac.model.plan import (
     Plan,
     count_actions,
 )
-from bimpe_iac.model.sections import module_of
+from bimpe_iac.model.sections import instances_of, module_of
 from bimpe_iac.state.model import ResourceState, StateDocument
 
 
@@ -250,12 +250,16 @@ def _parents(address: str, known: Collection[str]) -> list[str]:
 
 def in_uses(targets: Iterable[str], addresses: Collection[str]) -> tuple[str, ...]:
     """The targets, each naming a use of a module (`module.brand_a`) replaced by every address
-    under it."""
+    under it, and one naming a for_each (`agents.regional`) by each of its instances
+    (`agents.regional["ng"]`, ...), as in Terraform."""
     out: list[str] = []
     for target in targets:
+        if target in addresses:
+            out.append(target)
+            continue
         under = sorted(a for a in addresses if a.startswith(target + "."))
-        is_use = target not in addresses and module_of(f"{target}.x.y") == target
-        out += under if is_use and under else [target]
+        is_use = module_of(f"{target}.x.y") == target
+        out += (is_use and under) or instances_of(target, addresses) or [target]
     return tuple(out)
 
 

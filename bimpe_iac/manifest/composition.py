@@ -2,16 +2,20 @@
 
 A section within another becomes a field of its holder's spec (an agent's
 `knowledge_bases:`), so the models, their validation and their JSON Schema stay one thing.
+Every entry's model also has the fields that decide whether and how often it is declared
+(`enabled`, `environments`, `for_each`: `manifest/instances.py`), which the kinds' own specs
+do not.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from bimpe_iac.manifest.fields import Key
+from bimpe_iac.manifest.fields import EntryKey
+from bimpe_iac.manifest.instances import PRESENCE, presence_fields
 from bimpe_iac.manifest.models import MovedBlock, SpecModel
 from bimpe_iac.model.sections import Section, Sections
 
@@ -30,24 +34,44 @@ def _composed(sections: Sections) -> tuple[tuple[str, Any], ...]:
             return types[section.name]
         held = sections.held_by(section.name)
         spec = section.spec
-        if held:
-            if not (isinstance(spec, type) and issubclass(spec, BaseModel)):
-                raise TypeError(f"section {section.name} holds others: its spec must be a model")
-            fields: dict[str, Any] = {
-                child.name: (
-                    dict[child.key or Key, entry_type(child)],  # type: ignore[misc]
-                    Field(default_factory=dict, description=child.description or None),
-                )
-                for child in held
-            }
-            spec = create_model(spec.__name__, __base__=spec, __module__=spec.__module__, **fields)
-            spec.__doc__ = section.spec.__doc__
-        types[section.name] = spec
-        return spec
+        if held and not (isinstance(spec, type) and issubclass(spec, BaseModel)):
+            raise TypeError(f"section {section.name} holds others: its spec must be a model")
+        fields: dict[str, Any] = {
+            child.name: (
+                dict[child.key or EntryKey, entry_type(child)],  # type: ignore[misc]
+                Field(default_factory=dict, description=child.description or None),
+            )
+            for child in held
+        }
+        types[section.name] = _with_fields(section, spec, fields)
+        return types[section.name]
 
     for section in sections:
         entry_type(section)
     return tuple(types.items())
+
+
+def _with_fields(section: Section, spec: Any, fields: dict[str, Any]) -> Any:
+    """`spec` (a model, or an annotated union of models) with `fields` and the presence
+    fields added to each model."""
+    if get_origin(spec) is Annotated:
+        members = tuple(_with_fields(section, m, fields) for m in get_args(spec.__origin__))
+        return Annotated[(Union[members], *spec.__metadata__)]  # noqa: UP007
+    name = section.name
+    if not (isinstance(spec, type) and issubclass(spec, BaseModel)):
+        raise TypeError(f"section {name}: its spec must be a model or a union of models")
+    clash = set(PRESENCE) & set(spec.model_fields)
+    if clash:
+        raise TypeError(f"section {name}: {', '.join(sorted(clash))} is a field of every entry")
+    composed = create_model(
+        spec.__name__,
+        __base__=spec,
+        __module__=spec.__module__,
+        **fields,
+        **presence_fields(section),
+    )
+    composed.__doc__ = spec.__doc__
+    return composed
 
 
 @cache
@@ -56,7 +80,7 @@ def resource_file_model(sections: Sections) -> type[SpecModel]:
     types = entry_types(sections)
     fields: dict[str, Any] = {
         section.name: (
-            dict[section.key or Key, types[section.name]],  # type: ignore[misc]
+            dict[section.key or EntryKey, types[section.name]],  # type: ignore[misc]
             Field(default_factory=dict, description=section.description or None),
         )
         for section in sections.top

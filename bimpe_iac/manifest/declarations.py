@@ -24,6 +24,14 @@ class Declarations:
     issues: list[Issue] = field(default_factory=list)
 
     @property
+    def unavailable(self) -> dict[tuple[str, str], str]:
+        """Why a key written but not declared here cannot be referenced (disabled, ...)."""
+        out: dict[tuple[str, str], str] = {}
+        for loaded in self.files:
+            out.update(loaded.unavailable)
+        return out
+
+    @property
     def secrets(self) -> set[str]:
         return set().union(*(loaded.secrets for loaded in self.files))
 

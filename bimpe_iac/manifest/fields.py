@@ -26,8 +26,12 @@ from bimpe_iac.manifest.issues import describe, did_you_mean_any
 from bimpe_iac.manifest.text_files import TextFileError, read_text
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+INSTANCE_PATTERN = r'^[A-Za-z0-9][A-Za-z0-9_-]*\["[^"\\\n]+"\]$'
+"""The key of one instance of a `for_each`: `regional["ng"]`."""
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-INTERPOLATION_PATTERN = r"^\$\{(var|env)\.[A-Za-z_][A-Za-z0-9_]*\}$"
+INTERPOLATION_PATTERN = (
+    r"^\$\{((var|env)\.[A-Za-z_][A-Za-z0-9_]*|each\.(key|value(\.[A-Za-z0-9_-]+)?))\}$"
+)
 
 
 def manifest_error(kind: str, message: str, *, at: str | None = None) -> PydanticCustomError:
@@ -50,6 +54,8 @@ class Matches:
     pattern: str
     message: str
     is_key: bool = False
+    schema_pattern: str | None = None
+    """The pattern the JSON Schema shows, when it is narrower than what is accepted."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -68,9 +74,8 @@ class Matches:
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
-        json_schema["pattern"] = (
-            self.pattern if self.is_key else f"{self.pattern}|{INTERPOLATION_PATTERN}"
-        )
+        pattern = self.schema_pattern or self.pattern
+        json_schema["pattern"] = pattern if self.is_key else f"{pattern}|{INTERPOLATION_PATTERN}"
         return json_schema
 
 
@@ -86,9 +91,22 @@ class AcceptsInterpolation:
 
 _KEY_MESSAGE = "'{value}' is not a valid key: use letters, digits, '-' and '_'"
 Key = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE, is_key=True)]
-"""A resource's logical key."""
-KeyReference = Annotated[str, Matches(KEY_PATTERN, _KEY_MESSAGE)]
-"""A value naming a resource by its key."""
+"""A logical key: of the stack, of an environment."""
+KEY_OR_INSTANCE_PATTERN = f"{KEY_PATTERN}|{INSTANCE_PATTERN}"
+EntryKey = Annotated[
+    str, Matches(KEY_OR_INSTANCE_PATTERN, _KEY_MESSAGE, is_key=True, schema_pattern=KEY_PATTERN)
+]
+"""A resource's key: as written (`lagos`), or of an instance a `for_each` made
+(`regional["ng"]`), which a manifest never writes as a key."""
+KeyReference = Annotated[
+    str,
+    Matches(
+        KEY_OR_INSTANCE_PATTERN,
+        "'{value}' is not a valid key: use letters, digits, '-' and '_', or name an instance"
+        ' of a for_each as regional["ng"]',
+    ),
+]
+"""A value naming a resource by its key, or an instance of a `for_each`: `regional["ng"]`."""
 E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 _E164_MESSAGE = (
     "'{value}' is not an E.164 phone number ('+', country code and number, like +2348012345678)"

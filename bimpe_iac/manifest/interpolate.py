@@ -1,7 +1,13 @@
-"""`${var.NAME}` and `${env.NAME}` in string values; `$${` writes a literal `${`.
+"""`${var.NAME}`, `${env.NAME}` and, in the body of an entry with `for_each`, `${each.key}`,
+`${each.value}` and `${each.value.FIELD}` in string values; `$${` writes a literal `${`.
 
 A string that is exactly one reference takes the referenced value with its type, so
-`priority: ${var.priority}` stays a number. Anything else renders to a string.
+`priority: ${var.priority}` stays a number and `for_each: ${var.regions}` a list or map.
+Anything else renders to a string, and a list or map inside other text is an error.
+
+A resource file is interpolated twice: first every string without `${each...}`; the strings
+with one are left as written (`deferred`) until the entry holding them is expanded into its
+instances (`manifest/instances.py`), each with its own `each` in the scope.
 
 A reference that cannot be resolved is reported once, where it is written, and the value
 holding it is "tainted": later checks skip it instead of reporting a second, confusing
@@ -10,8 +16,9 @@ error about the unresolved text.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -19,18 +26,31 @@ from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
 from bimpe_iac.manifest.yaml_loader import Document, value_at
 from bimpe_iac.model.issues import Issue, Position
 
-VarValue = str | int | float | bool
+ScalarValue = str | int | float | bool
+VarValue = ScalarValue | list[Any] | dict[str, Any]
+"""A var's value: a scalar, a list of scalars, or a map of scalars or of maps of scalars."""
 
 _REFERENCE = re.compile(r"^(var|env)\.([A-Za-z_][A-Za-z0-9_]*)$")
+_EACH = re.compile(r"^each\.(key|value(?:\.[A-Za-z0-9_-]+)?)$")
 _HELP = "write ${var.NAME} or ${env.NAME}, or $${ for a literal ${"
+_EACH_HELP = "write ${each.key}, ${each.value} or ${each.value.FIELD}"
 
 
 @dataclass(frozen=True)
 class Reference:
-    kind: Literal["var", "env", "resource"]
+    kind: Literal["var", "env", "each", "resource"]
     name: str
-    """The var or environment variable; for a resource, all between `${` and `}`."""
+    """The var's or variable's name; for `each`, `key`, `value` or `value.FIELD`; for a
+    resource, all between `${` and `}`."""
     text: str
+
+
+@dataclass(frozen=True)
+class Each:
+    """The instance of a `for_each` whose body is being interpolated."""
+
+    key: str
+    value: VarValue
 
 
 class TemplateError(Exception):
@@ -55,17 +75,10 @@ def parse_template(template: str, *, resources: bool = False) -> list[str | Refe
             if end < 0:
                 raise TemplateError(f"unclosed '${{' in '{template}': {_HELP}", "${")
             text = template[i : end + 1]
-            inner = template[i + 2 : end]
-            match = _REFERENCE.match(inner)
-            if match is None and not resources:
-                raise TemplateError(f"invalid reference '{text}': {_HELP}", text)
             if literal:
                 parts.append(literal)
                 literal = ""
-            if match is None:
-                parts.append(Reference("resource", inner, text))
-            else:
-                parts.append(Reference("var" if match[1] == "var" else "env", match[2], text))
+            parts.append(_reference(template[i + 2 : end], text, resources))
             i = end + 1
         else:
             literal += template[i]
@@ -75,22 +88,63 @@ def parse_template(template: str, *, resources: bool = False) -> list[str | Refe
     return parts
 
 
+def _reference(inner: str, text: str, resources: bool) -> Reference:
+    match = _REFERENCE.match(inner)
+    if match is not None:
+        return Reference("var" if match[1] == "var" else "env", match[2], text)
+    each = _EACH.match(inner)
+    if each is not None:
+        return Reference("each", each[1], text)
+    if resources:
+        return Reference("resource", inner, text)
+    help = _EACH_HELP if inner.startswith("each.") else _HELP
+    raise TemplateError(f"invalid reference '{text}': {help}", text)
+
+
 def render(
     parts: list[str | Reference], lookup: Callable[[Reference], VarValue | None]
 ) -> VarValue | None:
-    """The rendered value, or None when `lookup` could not resolve some reference."""
+    """The rendered value, or None when `lookup` could not resolve some reference.
+    TemplateError when a list or map would be part of a longer string."""
     values = [part if isinstance(part, str) else lookup(part) for part in parts]
     if any(value is None for value in values):
         return None
     if len(parts) == 1 and isinstance(parts[0], Reference):
         return values[0]
-    return "".join(as_text(value) for value in values if value is not None)
+    texts = []
+    for part, value in zip(parts, values, strict=True):
+        if isinstance(value, list | dict):
+            assert isinstance(part, Reference)
+            what = "list" if isinstance(value, list) else "map"
+            message = (
+                f"'{part.text}' is a {what}: write it alone as the whole value"
+                " (for_each, or a field that takes a list or mapping), not inside other text"
+            )
+            raise TemplateError(message, part.text)
+        if value is not None:
+            texts.append(as_text(value))
+    return "".join(texts)
 
 
 def as_text(value: VarValue) -> str:
+    """A value as text: a list or map as JSON (the text an output of one shows)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
+
+
+def scalars(value: VarValue) -> Iterator[ScalarValue]:
+    """The scalars a value holds: itself, or those in its list or map."""
+    if isinstance(value, list):
+        for item in value:
+            yield from scalars(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from scalars(item)
+    else:
+        yield value
 
 
 def reference_position(document: Document, path: DataPath, text: str) -> Position:
@@ -128,6 +182,15 @@ class Scope:
     """Why `${env.NAME}` may not be written here, when it may not."""
     origins: Mapping[str, str] = field(default_factory=dict)
     """Where the vars given on the command line come from (`--var NAME`, `FILE:LINE:COLUMN`)."""
+    each: Each | None = None
+    """The instance whose body is interpolated; None elsewhere."""
+    environment: str | None = None
+    """The chosen environment, which `environments:` of a resource is checked against; None
+    when the stack settings did not load."""
+    environments: tuple[str, ...] = ()
+    """Every environment stack.yaml declares."""
+    sensitive: frozenset[str] = frozenset()
+    """The values of the sensitive vars, which must not become instance keys."""
 
 
 @dataclass
@@ -140,6 +203,8 @@ class Interpolated:
     tainted: set[DataPath] = field(default_factory=set)
     given: dict[str, str] = field(default_factory=dict)
     """For each address whose value uses a var given on the command line, where that is."""
+    deferred: set[DataPath] = field(default_factory=set)
+    """The strings holding `${each...}`, left as written (with `defer_each`)."""
 
     def is_tainted(self, path: DataPath) -> bool:
         return any(path[: len(t)] == t for t in self.tainted)
@@ -154,26 +219,61 @@ class Interpolated:
         ]
 
 
-def interpolate(document: Document, scope: Scope, root: DataPath = ()) -> Interpolated:
-    """Resolve every reference in the strings below `root` of the document's data."""
+def interpolate(
+    document: Document, scope: Scope, root: DataPath = (), *, defer_each: bool = False
+) -> Interpolated:
+    """Resolve every reference in the strings below `root` of the document's data; with
+    `defer_each`, leave the strings that hold `${each...}` for the expansion of instances."""
     result = Interpolated(root, None)
-    result.data = _walk(document, value_at(document.data, root), root, scope, result)
+    result.data = _walk(
+        document, value_at(document.data, root), root, scope, result, defer_each=defer_each
+    )
     return result
 
 
-def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Interpolated) -> Any:
+def _walk(
+    document: Document,
+    value: Any,
+    path: DataPath,
+    scope: Scope,
+    out: Interpolated,
+    *,
+    defer_each: bool = False,
+) -> Any:
     if isinstance(value, dict):
-        return {k: _walk(document, v, (*path, k), scope, out) for k, v in value.items()}
+        return {
+            k: _walk(document, v, (*path, k), scope, out, defer_each=defer_each)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_walk(document, v, (*path, i), scope, out) for i, v in enumerate(value)]
+        return [
+            _walk(document, v, (*path, i), scope, out, defer_each=defer_each)
+            for i, v in enumerate(value)
+        ]
     if not isinstance(value, str) or "$" not in value:
         return value
+    return interpolate_text(document, value, path, scope, out, defer_each=defer_each)
+
+
+def interpolate_text(
+    document: Document,
+    value: str,
+    path: DataPath,
+    scope: Scope,
+    out: Interpolated,
+    *,
+    defer_each: bool = False,
+) -> Any:
+    """The string at `path` with its references resolved; as written when one cannot be
+    (reported in `out`, and the path tainted) or, with `defer_each`, when it holds
+    `${each...}` (the path deferred)."""
     try:
         parts = parse_template(value)
     except TemplateError as exc:
-        position = reference_position(document, path, exc.text)
-        out.issues.append(Issue(document.file, position, format_address(path), exc.message))
-        out.tainted.add(path)
+        _report(document, path, exc, out)
+        return value
+    if defer_each and any(isinstance(p, Reference) and p.kind == "each" for p in parts):
+        out.deferred.add(path)
         return value
 
     def lookup(reference: Reference) -> VarValue | None:
@@ -189,11 +289,21 @@ def _walk(document: Document, value: Any, path: DataPath, scope: Scope, out: Int
             out.issues.append(Issue(document.file, position, address, resolved.reason))
         return None
 
-    rendered = render(parts, lookup)
+    try:
+        rendered = render(parts, lookup)
+    except TemplateError as exc:
+        _report(document, path, exc, out)
+        return value
     if rendered is None:
         out.tainted.add(path)
         return value
     return rendered
+
+
+def _report(document: Document, path: DataPath, exc: TemplateError, out: Interpolated) -> None:
+    position = reference_position(document, path, exc.text)
+    out.issues.append(Issue(document.file, position, format_address(path), exc.message))
+    out.tainted.add(path)
 
 
 @dataclass(frozen=True)
@@ -207,6 +317,8 @@ def resolve(reference: Reference, scope: Scope) -> VarValue | Unresolved:
     """The value of a `var` or `env` reference in `scope`, or why it has none."""
     if scope.silent:
         return Unresolved()
+    if reference.kind == "each":
+        return _each(reference, scope.each)
     if reference.kind == "env":
         if scope.env_refused is not None:
             return Unresolved(scope.env_refused)
@@ -219,3 +331,29 @@ def resolve(reference: Reference, scope: Scope) -> VarValue | Unresolved:
         return Unresolved()
     hint = did_you_mean(reference.name, sorted({*scope.vars, *scope.unresolved_vars}))
     return Unresolved(f"unknown {scope.var_noun} '{reference.name}'{hint}")
+
+
+def outside_for_each(text: str) -> str:
+    return f"'{text}' is only known in the body of a resource with for_each"
+
+
+def _each(reference: Reference, each: Each | None) -> VarValue | Unresolved:
+    if each is None:
+        return Unresolved(outside_for_each(reference.text))
+    if reference.name == "key":
+        return each.key
+    if reference.name == "value":
+        return each.value
+    field = reference.name.removeprefix("value.")
+    if not isinstance(each.value, dict):
+        return Unresolved(
+            f"'{reference.text}': each.value of {each.key!r} is not a mapping, so it has"
+            f" no field '{field}'"
+        )
+    if field not in each.value:
+        hint = did_you_mean(field, sorted(each.value))
+        return Unresolved(
+            f"'{reference.text}': each.value of {each.key!r} has no field '{field}'{hint}"
+        )
+    found: VarValue = each.value[field]
+    return found

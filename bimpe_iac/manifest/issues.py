@@ -14,6 +14,7 @@ PathElement = str | int
 DataPath = tuple[PathElement, ...]
 
 _PLAIN_ADDRESS_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+_INSTANCE = re.compile(r'^[A-Za-z0-9_-]+\["[^"\\]*"\]$')
 
 
 class InvalidStackError(ManifestError):
@@ -31,13 +32,14 @@ class InvalidStackError(ManifestError):
 
 
 def format_address(path: DataPath) -> str:
-    """`agents.bot.rules[0]`, quoting keys that are not plain words: `phone_numbers."+234"`."""
+    """`agents.bot.rules[0]`, quoting keys that are neither plain words nor instances of a
+    for_each (`agents.regional["ng"]`): `phone_numbers."+234"`."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
             continue
-        shown = part if _PLAIN_ADDRESS_PART.match(part) else f'"{part}"'
+        shown = part if _PLAIN_ADDRESS_PART.match(part) or _INSTANCE.match(part) else f'"{part}"'
         text = f"{text}.{shown}" if text else shown
     return text
 

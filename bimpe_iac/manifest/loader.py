@@ -49,7 +49,7 @@ def load_stack(
     issues = list(loaded_settings.issues)
     scope = loaded_settings.scope
     own = declarations(manifests, directory, scope, sections)
-    issues += own.issues + check_references(own.resources, sections)
+    issues += own.issues + check_references(own.resources, sections, own.unavailable)
     modules = load_modules(directory, scope, sections)
     issues += modules.issues + shared_objects(own, modules.uses, sections)
     addresses = declared_addresses(own.resources, sections).union(

@@ -21,11 +21,14 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     PrivateAttr,
     StringConstraints,
     Tag,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from bimpe_iac.manifest.fields import (
     EnvVarName,
@@ -69,10 +72,17 @@ class ResourceSpec(SpecModel):
         return source if isinstance(source, SourceLocation) else None
 
     def __eq__(self, other: object) -> bool:
-        # Two resources are equal when they say the same, wherever they are written.
+        # Two resources are equal when they say the same, wherever they are written; a spec
+        # the loader composed (with the fields every entry has, unset) equals its kind's own.
         if not isinstance(other, BaseModel):
             return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
+        mine, theirs = type(self), type(other)
+        if mine is theirs:
+            return self.__dict__ == other.__dict__
+        if not (issubclass(mine, theirs) or issubclass(theirs, mine)):
+            return False
+        names = self.__dict__.keys() | other.__dict__.keys()
+        return all(self.__dict__.get(name) == other.__dict__.get(name) for name in names)
 
 
 def unique_items(values: list[str], what: str) -> None:
@@ -219,21 +229,65 @@ class Target(SpecModel):
         return self
 
 
+def _value_kind(value: Any) -> str:
+    return "map" if isinstance(value, dict) else "value"
+
+
+VarMap = dict[
+    str,
+    Annotated[
+        Annotated[Scalar, Tag("value")] | Annotated[dict[str, Scalar], Tag("map")],
+        Discriminator(_value_kind),
+    ],
+]
+"""A map var: key -> scalar, or key -> mapping of scalars (`${each.value.FIELD}`)."""
+
+
+def _declared_value_kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else _value_kind(value)
+
+
+VarValueSpec = Annotated[
+    Annotated[Scalar, Tag("value")]
+    | Annotated[list[Scalar], Tag("list")]
+    | Annotated[VarMap, Tag("map")],
+    Discriminator(_declared_value_kind),
+]
+"""A var's value: a scalar, a list of scalars, or a map. A list or map is used whole, where a
+field is exactly `${var.NAME}` (for_each, or a field taking a list or mapping)."""
+
+
 class VarDeclaration(SpecModel):
-    value: Scalar
+    value: VarValueSpec
     sensitive: bool = False
     """Mask the value wherever it would be shown."""
     description: str | None = None
 
 
 def _var_kind(value: Any) -> str:
-    return "declared" if isinstance(value, dict) else "value"
+    if isinstance(value, dict):
+        return "declared" if "value" in value else "map"
+    return "list" if isinstance(value, list) else "value"
+
+
+class _NotADeclaration:
+    """For the JSON Schema: a map var is a mapping without `value`, which declares a var."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), "not": {"required": ["value"]}}
 
 
 VarEntry = Annotated[
-    Annotated[Scalar, Tag("value")] | Annotated[VarDeclaration, Tag("declared")],
+    Annotated[Scalar, Tag("value")]
+    | Annotated[list[Scalar], Tag("list")]
+    | Annotated[VarMap, Tag("map"), _NotADeclaration()]
+    | Annotated[VarDeclaration, Tag("declared")],
     Discriminator(_var_kind),
 ]
+"""A var: its value, or a mapping with `value:` (and `sensitive:`, `description:`). A map
+whose own keys include `value` is written as `{value: {...}}`."""
 
 
 class OutputDeclaration(SpecModel):

@@ -167,9 +167,8 @@ def _load_use(
     values, unresolved = _inputs(document, path, use, module, scope, out)
     inner = Scope(values, {}, frozenset(unresolved), var_noun="input", env_refused=_NO_ENV)
     found = declarations(module.files, module.directory, inner, sections, "module")
-    found.issues = [
-        tag.tag(issue) for issue in [*found.issues, *check_references(found.resources, sections)]
-    ]
+    references = check_references(found.resources, sections, found.unavailable)
+    found.issues = [tag.tag(issue) for issue in [*found.issues, *references]]
     found.moves = [_moved(move, tag) for move in found.moves]
     out.issues += found.issues
     out.sensitive_values |= found.secrets

@@ -1,5 +1,6 @@
-"""Checks across resources: every reference names something declared, and `moved`
-blocks describe renames that can be followed without going round in circles."""
+"""Checks across resources: every reference names something declared in this environment
+(an instance of a `for_each` by its instance key), and `moved` blocks describe renames that
+can be followed without going round in circles."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bimpe_iac.manifest.fields import KEY_PATTERN
+from bimpe_iac.manifest.fields import KEY_OR_INSTANCE_PATTERN
 from bimpe_iac.manifest.issues import DataPath, did_you_mean
 from bimpe_iac.manifest.models import MovedBlock
 from bimpe_iac.manifest.resources import Declared
@@ -17,7 +18,7 @@ from bimpe_iac.manifest.yaml_loader import Document
 from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Section, Sections
 
-_KEY = re.compile(KEY_PATTERN)
+_KEY = re.compile(KEY_OR_INSTANCE_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,15 @@ class Use:
 
 
 def check_references(
-    resources: Mapping[tuple[str, str], Declared], sections: Sections
+    resources: Mapping[tuple[str, str], Declared],
+    sections: Sections,
+    unavailable: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Issue]:
-    """Every reference names a resource declared beside it (in the same use of a module)."""
+    """Every reference names a resource declared beside it (in the same use of a module).
+    `unavailable` says why a reference cannot name a key written but not declared here
+    (`(section, key)` -> `is disabled here (enabled: false)`)."""
     issues: list[Issue] = []
+    unavailable = unavailable or {}
     keys: dict[str, list[str]] = {}
     for name, key in resources:
         keys.setdefault(name, []).append(key)
@@ -67,12 +73,18 @@ def check_references(
                 if not (isinstance(value, str) and _KEY.match(value)):
                     continue
                 known = sorted(keys.get(reference.section, []))
-                if value not in known:
-                    noun = sections[reference.section].noun
+                if value in known:
+                    continue
+                noun = sections[reference.section].noun
+                why = unavailable.get((reference.section, value))
+                if why is not None:
+                    message = f"{noun} '{value}' {why}"
+                else:
                     hint = did_you_mean(value, known) or reference.hint
                     message = f"unknown {noun} '{value}'{hint}"
-                    issues.append(declared.document.issue((*path, reference.field), message))
+                issues.append(declared.document.issue((*path, reference.field), message))
     issues += _check_sections(resources, sections)
+    issues += _plain_and_instances(resources, sections)
     return issues
 
 
@@ -94,6 +106,25 @@ def _check_sections(
                 issues.append(declared.document.issue(declared.path, message, at_key=True))
             else:
                 issues.append(declared.document.issue((*declared.path, found.field), message))
+    return issues
+
+
+def _plain_and_instances(
+    resources: Mapping[tuple[str, str], Declared], sections: Sections
+) -> list[Issue]:
+    """A key declared both plain and with for_each (in two files) would leave `regional` a
+    resource and the name of instances at once."""
+    issues: list[Issue] = []
+    for section, key in {(s, k.partition('["')[0]) for s, k in resources if '["' in k}:
+        plain = resources.get((section, key))
+        if plain is None:
+            continue
+        template = next(
+            d for (s, k), d in resources.items() if s == section and k.startswith(f'{key}["')
+        )
+        noun = sections[section].noun
+        message = f"{noun} '{key}' is also declared with for_each at {template.where}"
+        issues.append(plain.document.issue(plain.path, message, at_key=True))
     return issues
 
 

@@ -1,5 +1,7 @@
-"""One resource file: parsed, interpolated and validated, keeping every resource that is
-valid even when others in the file are not, so cross-file checks still see them."""
+"""One resource file: parsed, interpolated, its resources present in the environment kept and
+its `for_each` expanded into instances (`instances.py`), and validated, keeping every
+resource that is valid even when others in the file are not, so cross-file checks still see
+them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from bimpe_iac.manifest.composition import entry_types, resource_file_model
 from bimpe_iac.manifest.fields import FileContext
+from bimpe_iac.manifest.instances import expand
 from bimpe_iac.manifest.interpolate import Scope, interpolate
 from bimpe_iac.manifest.issues import DataPath
 from bimpe_iac.manifest.models import (
@@ -61,6 +64,9 @@ class LoadedFile:
     issues: list[Issue] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
     """The values of `Secret` fields in the file: as sensitive as a sensitive var's."""
+    unavailable: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Why a reference cannot name a top-level key the file writes but does not declare here
+    (`expand`'s)."""
 
 
 def load_resource_file(
@@ -75,15 +81,17 @@ def load_resource_file(
     if document.data is None:
         loaded.issues.append(Issue(path, Position(1, 1), "", _empty(sections)))
         return loaded
-    interpolated = interpolate(document, scope)
-    loaded.issues += interpolated.issues
+    interpolated = interpolate(document, scope, defer_each=True)
+    expanded = expand(document, interpolated, scope, sections)
+    loaded.issues += interpolated.issues + expanded.issues
+    loaded.unavailable = expanded.unavailable
     context = FileContext(path.parent, stack_dir, loaded.secrets, root)
     model = resource_file_model(sections)
+    data = expanded.data
     resource_file, problems = validate(
-        model, document, interpolated.data, context=context, skip=interpolated.is_tainted
+        model, document, data, context=context, skip=expanded.is_tainted
     )
     loaded.issues += interpolated.noted(problems)
-    data = interpolated.data
     if not isinstance(data, dict):
         return loaded
     for section in sections.top:
@@ -95,6 +103,9 @@ def load_resource_file(
         _keep_all(loaded, resource_file)
     else:
         _keep_valid(loaded, data, context, sections)
+    # A move with an unresolved reference was reported; checking it too would say it again.
+    unresolved = {path[1] for path in expanded.tainted if path[:1] == ("moved",) and path[1:]}
+    loaded.moved = [(i, block) for i, block in loaded.moved if i not in unresolved]
     for declared in loaded.declared:
         _locate(declared, sections)
     return loaded

@@ -8,7 +8,7 @@ file is then validated once, after interpolation, so each problem is reported on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,9 @@ def load_settings(
         issues.append(problem)
     else:
         scope, sensitive = _resolve_vars(document, environment, environ, overrides, issues)
+        scope = replace(
+            scope, environment=environment, environments=tuple(names), sensitive=sensitive
+        )
 
     interpolated = _interpolate_settings(document, environment, scope)
     for part in interpolated:

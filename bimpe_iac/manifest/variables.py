@@ -11,9 +11,11 @@ from bimpe_iac.manifest.interpolate import (
     TemplateError,
     VarValue,
     as_text,
+    outside_for_each,
     parse_template,
     reference_position,
     render,
+    scalars,
 )
 from bimpe_iac.manifest.issues import DataPath, did_you_mean, format_address
 from bimpe_iac.manifest.models import VarDeclaration
@@ -72,9 +74,8 @@ def resolve(
     result.origins = {name: var.origin for name, var in declared.items() if var.origin}
     for name, var in declared.items():
         if var.sensitive and name in result.values:
-            text = as_text(result.values[name])
-            if text:
-                result.sensitive_values.add(text)
+            texts = {as_text(scalar) for scalar in scalars(result.values[name])}
+            result.sensitive_values.update(text for text in texts if text)
     return result
 
 
@@ -94,42 +95,61 @@ class _Resolver:
             return None
         var = self.declared[name]
         value: VarValue | None = var.value
-        if isinstance(var.value, str) and not var.literal:
-            value = self._render(name, var, (*chain, name))
+        if not var.literal:
+            value = self._value(var.value, var.path, (*chain, name))
         if value is None:
             self.result.unresolved.add(name)
         else:
             self.result.values[name] = value
         return value
 
-    def _render(self, name: str, var: DeclaredVar, chain: tuple[str, ...]) -> VarValue | None:
-        assert isinstance(var.value, str)
+    def _value(self, value: VarValue, path: DataPath, chain: tuple[str, ...]) -> VarValue | None:
+        """`value` with the references in its strings resolved (those of a list or map
+        too), or None when one cannot be."""
+        if isinstance(value, str):
+            return self._render(value, path, chain)
+        if isinstance(value, list):
+            items = [self._value(v, (*path, i), chain) for i, v in enumerate(value)]
+            return None if any(item is None for item in items) else items
+        if isinstance(value, dict):
+            entries = {k: self._value(v, (*path, k), chain) for k, v in value.items()}
+            return None if any(item is None for item in entries.values()) else entries
+        return value
+
+    def _render(self, template: str, path: DataPath, chain: tuple[str, ...]) -> VarValue | None:
         try:
-            parts = parse_template(var.value)
+            parts = parse_template(template)
         except TemplateError as exc:
-            self._report(var, exc.text, exc.message)
+            self._report(path, exc.text, exc.message)
             return None
 
         def lookup(reference: Reference) -> VarValue | None:
+            if reference.kind == "each":
+                self._report(path, reference.text, outside_for_each(reference.text))
+                return None
             if reference.kind == "env":
                 if reference.name not in self.environ:
                     message = f"environment variable '{reference.name}' is not set"
-                    self._report(var, reference.text, message)
+                    self._report(path, reference.text, message)
                 return self.environ.get(reference.name)
             if reference.name not in self.declared:
                 hint = did_you_mean(reference.name, sorted(self.declared))
-                self._report(var, reference.text, f"unknown var '{reference.name}'{hint}")
+                self._report(path, reference.text, f"unknown var '{reference.name}'{hint}")
                 return None
             if reference.name in chain:
                 cycle = (*chain[chain.index(reference.name) :], reference.name)
                 message = "reference cycle: " + " -> ".join(f"var.{n}" for n in cycle)
-                self._report(var, reference.text, message)
+                self._report(path, reference.text, message)
                 return None
             return self.resolve(reference.name, chain)
 
-        return render(parts, lookup)
+        try:
+            return render(parts, lookup)
+        except TemplateError as exc:
+            self._report(path, exc.text, exc.message)
+            return None
 
-    def _report(self, var: DeclaredVar, text: str, message: str) -> None:
-        position = reference_position(self.document, var.path, text)
-        address = format_address(var.path)
+    def _report(self, path: DataPath, text: str, message: str) -> None:
+        position = reference_position(self.document, path, text)
+        address = format_address(path)
         self.result.issues.append(Issue(self.document.file, position, address, message))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_-]+$")
 _INSTANCE = re.compile(r'^[A-Za-z0-9_-]+\["[^"\\]*"\]$')
+_INSTANCE_SUFFIX = re.compile(r'\["[^"\\]*"\]')
 _PART = re.compile(r'"([^"]*)"|([A-Za-z0-9_-]+\["[^"\\]*"\])|([^."]+)')
 MODULE = "module"
 """The word before the name of a use of a module in an address: `module.brand_a.agents.x`."""
@@ -30,6 +31,16 @@ MODULE = "module"
 def instance_key(key: str, each: str) -> str:
     """The key of one instance of a `for_each`: `regional["ng"]`."""
     return f'{key}["{each}"]'
+
+
+def instances_of(address: str, addresses: Iterable[str]) -> list[str]:
+    """The instances of the for_each at `address` among `addresses`: `agents.regional["ng"]`
+    and `agents.regional["gh"]` for `agents.regional`."""
+    return sorted(
+        a
+        for a in addresses
+        if a.startswith(f'{address}["') and _INSTANCE_SUFFIX.fullmatch(a, len(address))
+    )
 
 
 def join_address(*parts: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bimpeai import NotFoundError
 
+from bimpe_iac.manifest.instances import PRESENCE
 from bimpe_iac.model.ids import in_path
 from bimpe_iac.state.model import value_hash
 
@@ -24,9 +25,10 @@ def normalise_text(text: str) -> str:
 def managed(
     spec: Any, *, include: set[str] | None = None, exclude: set[str] | None = None
 ) -> dict[str, Any]:
-    """The fields a manifest model sets, as plain JSON values (unset and None left out)."""
+    """The fields a manifest model sets, as plain JSON values (unset and None left out), never
+    those that decide whether and how often a resource is declared (`enabled`, `for_each`...)."""
     data: dict[str, Any] = spec.model_dump(
-        mode="json", exclude_none=True, include=include, exclude=exclude
+        mode="json", exclude_none=True, include=include, exclude={*(exclude or ()), *PRESENCE}
     )
     return data
 

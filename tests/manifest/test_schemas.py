@@ -80,6 +80,31 @@ def test_schema_flags_an_unknown_field() -> None:
     assert not validator.is_valid(manifest)
 
 
+def test_schema_takes_for_each_enabled_and_environments_as_editors_see_them() -> None:
+    with_instances = {
+        "agents": {
+            "regional": {
+                "for_each": "${var.regions}",
+                "workflow": 'triage["${each.key}"]',
+                "name": "Desk ${each.key}",
+                "description": "d",
+                "persona": "${each.value.persona}",
+                "environments": ["prod"],
+                "knowledge_bases": {
+                    "faq": {"type": "text", "name": "FAQ", "content": "c", "enabled": False}
+                },
+            }
+        },
+        "phone_numbers": {"+2348012345678": {"agent": 'regional["ng"]', "enabled": True}},
+    }
+    numbered = {"phone_numbers": {"+2348012345678": {"agent": "a", "for_each": ["x"]}}}
+
+    validator = jsonschema.Draft202012Validator(_schema("resources.schema.json"))
+
+    assert list(validator.iter_errors(with_instances)) == []
+    assert not validator.is_valid(numbered)
+
+
 def _fields(model: type[BaseModel]) -> set[str]:
     return {field.alias or name for name, field in model.model_fields.items()}
 
