@@ -44,6 +44,10 @@ class Admin:
         )
         return result
 
+    def release_number(self, e164: str) -> None:
+        """Take a number from whichever team holds it (a demo number from the default team)."""
+        self.call("DELETE", f"/phone-numbers/{e164}")
+
     def set_faults(self, **settings: Any) -> None:
         self.call("PUT", "/faults", FaultSettings(**settings).model_dump())
 

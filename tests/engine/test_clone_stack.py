@@ -18,12 +18,22 @@ if TYPE_CHECKING:
     from conftest import PrivateEmulator
 
 
+# The numbers examples/stacks/multi-env links, demo numbers of the emulator's default team.
+STAGING_NUMBER, PROD_NUMBER = "+2348012345678", "+2348012345679"
+# The agents multi-env declares in prod only, by their names there (sorted).
+PROD_EXTRAS = ("Ada, VIP concierge", "Kora Accra", "Kora Lagos")
+
+
 def teams(
     server: PrivateEmulator, closing: ExitStack, *numbers: str
 ) -> tuple[BimpeAI, BimpeAI, dict[str, str | None]]:
-    """Two new teams of `server`, staging's and prod's, the first numbers to staging and the
-    others to prod; their SDK clients and the CLI's environment reaching them."""
+    """Two new teams of `server`, staging's and prod's, each with the number multi-env links
+    in it, the first numbers to staging and the others to prod; their SDK clients and the
+    CLI's environment reaching them."""
     staging, prod = server.admin.new_team("staging"), server.admin.new_team("prod")
+    for team, number in ((staging, STAGING_NUMBER), (prod, PROD_NUMBER)):
+        server.admin.release_number(number)
+        server.admin.assign_number(team, number)
     for number in numbers[:1]:
         server.admin.assign_number(staging, number)
     for number in numbers[1:]:
@@ -71,8 +81,9 @@ def _rename_is_an_update(
     first = run_cli(environ, *clone)
     assert first.exit_code == 0, first.text
     agents = {a.name: a for a in prod.agents.list()}
-    assert sorted(agents) == ["Kemi, sales", "Kofi, support"]
-    assert {a.status for a in agents.values()} == {"live"}
+    # Prod's own: its regions and its VIP agent, whatever staging has.
+    assert sorted(agents) == [*PROD_EXTRAS[:1], "Kemi, sales", "Kofi, support", *PROD_EXTRAS[1:]]
+    assert {agents[n].status for n in ("Kemi, sales", "Kofi, support")} == {"live"}
     assert {a.escalation_email for a in agents.values()} == {"oncall-7f3k9@kora.example"}
     assert [w.name for w in prod.workflows.list(scope="owned")] == ["Storefront assistant"]
     assert "oncall-7f3k9" not in first.text
@@ -88,8 +99,10 @@ def _rename_is_an_update(
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in second.output, second.output
     assert ids(prod) == before
     assert sorted(a.name for a in prod.agents.list()) == [
+        PROD_EXTRAS[0],
         "Kemi, sales lead [staging]",
         "Kofi, support",
+        *PROD_EXTRAS[1:],
     ]
 
 
@@ -130,7 +143,7 @@ def test_map_number_links_the_destination_number(
         assert mapped.exit_code == 0, mapped.text
         (bot,) = prod.agents.list()
         assert bot.name == "Bot"
-        (number,) = prod.phone_numbers.list()
+        (number,) = [n for n in prod.phone_numbers.list() if n.e164 == "+2348030000009"]
         assert (number.e164, number.agent_id, number.label) == (
             "+2348030000009",
             bot.id,
@@ -152,11 +165,12 @@ def test_deleting_in_the_destination_needs_max_deletions(
         refused = run_cli(environ, *clone)
         assert refused.exit_code == 1
         assert "more than --max-deletions 0: agents.sales" in refused.stderr, refused.text
-        assert len(prod.agents.list().data) == 2
+        assert len(prod.agents.list().data) == 5
 
         allowed = run_cli(environ, *clone, "--max-deletions", "10")
         assert allowed.exit_code == 0, allowed.text
-        assert [a.name for a in prod.agents.list()] == ["Kofi, support"], allowed.text
+        names = sorted(a.name for a in prod.agents.list())
+        assert names == [PROD_EXTRAS[0], "Kofi, support", *PROD_EXTRAS[1:]], allowed.text
 
 
 def test_the_copy_an_earlier_clone_kept_is_named_and_not_used(
@@ -172,7 +186,7 @@ def test_the_copy_an_earlier_clone_kept_is_named_and_not_used(
         assert cloned.exit_code == 0, cloned.text
         assert f"Note: {old} is the copy an earlier clone kept" in cloned.stderr
         assert "clone no longer uses it: prod's state is the stack's own" in cloned.stderr
-        assert len(prod.agents.list().data) == 2
+        assert len(prod.agents.list().data) == 5
 
 
 def test_agent_option_clones_only_that_agent_and_what_it_needs(

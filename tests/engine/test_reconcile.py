@@ -178,10 +178,14 @@ def test_multi_env_applies_both_environments_and_keeps_the_secret_out(
         assert again.exit_code == 0, again.output
     names = sorted(a.name for a in bimpe.sdk.agents.list().data)
     assert names == [
+        "Ada, VIP concierge",
         "Kemi, sales",
         "Kemi, sales [staging]",
         "Kofi, support",
         "Kofi, support [staging]",
+        "Kora Accra",
+        "Kora Lagos",
+        "Kora Lagos [staging]",
     ]
     for state in (stack / ".bimpe" / "state").rglob("*.json"):
         assert "oncall-7f3k9" not in state.read_text()

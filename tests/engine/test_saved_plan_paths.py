@@ -22,7 +22,11 @@ from bimpeai import BimpeAI
 if TYPE_CHECKING:
     from conftest import Bimpe
 
-STAGING_AGENTS = {"Kofi, support [staging]": 1, "Kemi, sales [staging]": 1}
+STAGING_AGENTS = {
+    "Kofi, support [staging]": 1,
+    "Kemi, sales [staging]": 1,
+    "Kora Lagos [staging]": 1,
+}
 
 
 def _agents(sdk: BimpeAI) -> Counter[str]:

@@ -48,16 +48,23 @@ def test_single_environment_examples_are_valid(
     ), result.output
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize(
+    ("env", "counts"),
+    [
+        # staging: one region, no VIP agent; prod: two regions and the VIP agent.
+        ("staging", "3 agents, 5 knowledge bases"),
+        ("prod", "5 agents, 6 knowledge bases"),
+    ],
+)
 def test_multi_env_example_is_valid_in_each_environment(
-    env: str, run_validate: Callable[..., Result]
+    env: str, counts: str, run_validate: Callable[..., Result]
 ) -> None:
     result = run_validate("examples/stacks/multi-env", "--env", env)
 
     assert result.exit_code == 0, result.output
     assert re.fullmatch(
-        rf"Stack kora-electronics \(env {env}\) is valid: 1 workflow, 2 agents,"
-        r" 4 knowledge bases, 0 phone links" + NO_INTEGRATIONS,
+        rf"Stack kora-electronics \(env {env}\) is valid: 1 workflow, {counts},"
+        r" 1 phone link" + NO_INTEGRATIONS,
         result.output,
     ), result.output
 

@@ -111,6 +111,19 @@ async def new_phone_number(request: Request, team_id: str, body: NewPhoneNumber)
     return ok(number, "Phone number assigned", 201)
 
 
+@router.delete("/phone-numbers/{e164}")
+async def release_phone_number(request: Request, e164: str) -> Response:
+    """Give a number up, whichever team holds it, so that another team can be assigned it
+    (the demo numbers start in the default team)."""
+    store = store_of(request)
+    found = store.find("phone_number", None, e164=e164)
+    if not found:
+        raise not_found("phone number", e164)
+    for number in found:
+        store.delete(number["id"])
+    return ok({"e164": e164}, "Phone number released")
+
+
 @router.post("/phone-number-requests/{request_id}/fulfil")
 async def fulfil(request: Request, request_id: str, body: Fulfilment) -> Response:
     store = store_of(request)
