@@ -234,7 +234,7 @@ def test_a_stack_using_a_module_clones_with_the_destinations_inputs(
     stack = tmp_path / "stack"
     closing = ExitStack()
     with closing:
-        staging, prod, environ = teams(private_emulator(), closing)
+        _, prod, environ = teams(private_emulator(), closing)
         cloned = run_cli(environ, *staged(environ, stack))
         assert cloned.exit_code == 0, cloned.text
         assert [a.name for a in prod.agents.list()] == ["Kora assistant"]
