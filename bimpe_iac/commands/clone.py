@@ -210,8 +210,10 @@ def clone_command(
     for warning in (*managed.layout.warnings, *written.warnings):
         click.echo(f"Warning: {source.stack.mask(warning)}", err=True)
 
-    with tempfile.TemporaryDirectory(prefix="bimpe-clone-") as scratch:
-        copy = Path(scratch) / directory.name
+    # Beside the stack, so that the sources of its modules name the same directories.
+    scratch = tempfile.TemporaryDirectory(dir=directory.parent, prefix=f".{directory.name}-clone-")
+    with scratch as copy_dir:
+        copy = Path(copy_dir)
         write_stack(copy, written.files)
         copied = load_stack(copy, destination_env, sections=REGISTRY.sections)
         if map_numbers(copied, numbers):

@@ -14,7 +14,9 @@ from bimpe_iac.commands.options import (
     emulator_option,
     emulator_requested,
     parallelism_option,
+    requested_vars,
     say_notices,
+    var_options,
 )
 from bimpe_iac.connection import DEFAULT_KEY_ENV, Target, resolve_target
 from bimpe_iac.errors import ConfigError
@@ -29,6 +31,7 @@ from bimpe_iac.export.write import (
     write_stack,
 )
 from bimpe_iac.manifest.fields import KEY_PATTERN
+from bimpe_iac.manifest.overrides import NO_OVERRIDES
 from bimpe_iac.manifest.settings import DEFAULT_ENVIRONMENT
 from bimpe_iac.resources import REGISTRY
 from bimpe_iac.resources.export_keys import slugify
@@ -106,6 +109,7 @@ def team_target(api_key_env: str | None, base_url: str | None, parallelism: int)
 )
 @parallelism_option
 @emulator_option
+@var_options
 def export_command(
     out: Path | None,
     stack_dir: Path | None,
@@ -140,6 +144,8 @@ def export_command(
         return
     if out is None:
         raise click.UsageError("Missing option '--out' (or name the stack with --stack).")
+    if requested_vars() != NO_OVERRIDES:
+        raise click.UsageError("--var and --var-file are the vars of a stack: give --stack")
     env = env or DEFAULT_ENVIRONMENT
     if not force and not is_empty(out):
         raise ConfigError(f"{out} is not empty; choose an empty directory or pass --force")

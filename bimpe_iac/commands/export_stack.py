@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bimpe_iac.commands.options import open_stack
+from bimpe_iac.commands.options import open_stack, requested_vars
 from bimpe_iac.errors import ConfigError
 from bimpe_iac.export.against import as_stack
 from bimpe_iac.export.run import export_managed
@@ -33,14 +33,17 @@ def export_stack(
         state = store.read(stack.name, stack.environment)
     job = export_managed(workspace.target, REGISTRY, stack, state, parallelism=parallelism)
     managed = asyncio.run(job)
-    templates = environment_templates(directory, stack.environment, os.environ)
+    templates = environment_templates(
+        directory, stack.environment, os.environ, overrides=requested_vars()
+    )
     written = as_stack(stack, managed.plan, managed.layout, templates, schema=schema_base(out))
     for warning in (*managed.layout.warnings, *written.warnings):
         click.echo(f"Warning: {stack.mask(warning)}", err=True)
     write_stack(out, written.files, replace=force)
     click.echo(f"Exported {managed.layout.summary()} of {stack.environment} to {out}.")
-    if written.rewritten:
-        click.echo("The team differs from the stack in: " + ", ".join(sorted(written.rewritten)))
+    differing = [*sorted(written.rewritten), *sorted(set(written.kept))]
+    if differing:
+        click.echo("The team differs from the stack in: " + ", ".join(differing))
     else:
         click.echo("The team is as the stack describes it.")
     click.echo(f"Compare with: diff -r {stack_dir} {out}")

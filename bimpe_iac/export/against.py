@@ -43,6 +43,8 @@ class Written:
     warnings: list[str] = field(default_factory=list)
     rewritten: list[str] = field(default_factory=list)
     """The files that differ from the stack's."""
+    kept: list[str] = field(default_factory=list)
+    """The resources that differ on the team but are kept as written."""
     variables: dict[str, str] = field(default_factory=dict)
     """The credential vars declared for new resources, which the user must set."""
 
@@ -233,6 +235,7 @@ def as_stack(
         return name, documents[name]
 
     def kept(address: str) -> None:
+        out.kept.append(address)
         out.warnings.append(
             f"{address}: declared in a way export cannot rewrite yet; kept as written, though"
             " the team differs"
@@ -244,7 +247,10 @@ def as_stack(
     for address in stack.resources:
         if not chosen(address):
             continue
-        if address not in gone and (address not in differing or address not in live):
+        if address not in gone and address not in differing:
+            continue
+        if address not in gone and address not in live:
+            kept(address)  # laid out by no key of its own: a module's use
             continue
         holder = holder_of(address)
         if holder in gone:

@@ -68,6 +68,24 @@ def _keyed(
     return sorted(out, key=lambda entry: entry.key)
 
 
+def _left_out(known: Mapping[tuple[str, str], str], sections: Sections) -> frozenset[str]:
+    """The ids of the top-level objects known at an address no key gives (a module's use, an
+    instance of a for_each): the stack declares them through a construct export does not
+    write, so no kind lays them out (nor warns about them)."""
+    return frozenset(
+        id
+        for (section, id), place in known.items()
+        if holder_of(place) is None and sections.address(section, key_of(place), None) != place
+    )
+
+
+def _without(team: ExportedTeam, ids: frozenset[str]) -> ExportedTeam:
+    top = {
+        name: [o for o in objects if o.get("id") not in ids] for name, objects in team.top.items()
+    }
+    return ExportedTeam(top, team.children)
+
+
 def lay_out(
     team: ExportedTeam,
     sections: Sections,
@@ -77,7 +95,8 @@ def lay_out(
 ) -> Layout:
     """`known`: the address of each object a state manages, by (section, id): those objects
     keep their addresses, and the others get keys from their names."""
-    context = ExportContext(team=team, selected=selected)
+    known = known or {}
+    context = ExportContext(team=_without(team, _left_out(known, sections)), selected=selected)
     counts = dict.fromkeys((s.name for s in sections), 0)
     ids: dict[str, str] = {}
 
@@ -86,7 +105,7 @@ def lay_out(
         if section.export is None:
             return {}
         made: list[Exported] = section.export(context, holder)
-        entries = _keyed(made, name, holder, sections, known or {})
+        entries = _keyed(made, name, holder, sections, known)
         context.keys.setdefault(name, {}).update({e.id: e.key for e in entries})
         counts[name] += len(entries)
         ids.update({e.address: e.id for e in entries})

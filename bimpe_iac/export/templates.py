@@ -17,6 +17,7 @@ from bimpe_iac.manifest.interpolate import (
     parse_template,
     render,
 )
+from bimpe_iac.manifest.overrides import NO_OVERRIDES, VarOverrides
 from bimpe_iac.manifest.settings import load_settings
 
 
@@ -79,10 +80,11 @@ def environment_templates(
     environ: Mapping[str, str],
     *,
     also_sensitive: frozenset[str] = frozenset(),
+    overrides: VarOverrides = NO_OVERRIDES,
 ) -> Templates:
     """The templates of `environment` of the stack in `directory` (its settings load: the
     stack did); `also_sensitive` adds var names sensitive elsewhere (a clone's destination)."""
-    loaded = load_settings(directory, environment, environ)
+    loaded = load_settings(directory, environment, environ, overrides)
     values = loaded.scope.vars
     names = sensitive_names(values, loaded.sensitive_values)
     return Templates(values, environ, frozenset(names) | also_sensitive)

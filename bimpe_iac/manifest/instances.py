@@ -18,7 +18,7 @@ from pydantic import Field
 
 from bimpe_iac.manifest.fields import AcceptsInterpolation, Key, Scalar
 from bimpe_iac.manifest.interpolate import Each, Interpolated, Scope, interpolate_text
-from bimpe_iac.manifest.issues import DataPath, describe, did_you_mean, one_of
+from bimpe_iac.manifest.issues import DataPath, describe, did_you_mean, format_address, one_of
 from bimpe_iac.manifest.yaml_loader import Document, NodeMarks, value_at
 from bimpe_iac.model.issues import Issue
 from bimpe_iac.model.sections import Section, Sections, instance_key
@@ -80,6 +80,9 @@ class Expanded:
     issues: list[Issue] = field(default_factory=list)
     tainted: set[DataPath] = field(default_factory=set)
     unavailable: dict[tuple[str, str], str] = field(default_factory=dict)
+    given: dict[str, str] = field(default_factory=dict)
+    """For each address in an instance whose value uses a var given on the command line,
+    where that is."""
 
     def is_tainted(self, path: DataPath) -> bool:
         return any(path[: len(t)] == t for t in self.tainted)
@@ -100,7 +103,8 @@ def expand(
                 data[section.name] = expander.entries(section, place, items)
     expander.outside_bodies()
     found = expander.found
-    return Expanded(data, found.issues, interpolated.tainted | found.tainted, expander.unavailable)
+    tainted = interpolated.tainted | found.tainted
+    return Expanded(data, found.issues, tainted, expander.unavailable, found.given)
 
 
 class _Expander:
@@ -110,6 +114,7 @@ class _Expander:
         self.document = document
         self.deferred = interpolated.deferred
         self.first_tainted = interpolated.tainted
+        self.first_given = interpolated.given
         self.scope = scope
         self.sections = sections
         self.found = Interpolated((), None)
@@ -296,13 +301,18 @@ class _Expander:
         return any(path[: len(t)] == t for t in self.found.tainted | self.first_tainted)
 
     def _alias(self, template: DataPath, path: DataPath) -> None:
-        """Positions and unresolved paths of the instance at `path` are its template's."""
+        """Positions, unresolved paths and vars given on the command line of the instance at
+        `path` are its template's."""
         for suffix, marks in self._written_under(template):
             self.document.marks.setdefault((*path, *suffix), marks)
         size = len(template)
         for tainted in self.first_tainted:
             if tainted[:size] == template:
                 self.found.tainted.add((*path, *tainted[size:]))
+        written, instance = format_address(template), format_address(path)
+        for address, origin in self.first_given.items():
+            if address == written or address.startswith((f"{written}.", f"{written}[")):
+                self.found.given[instance + address[len(written) :]] = origin
 
     def _written_under(self, template: DataPath) -> list[tuple[DataPath, NodeMarks]]:
         """The marks of the template's paths, by path below it (worked out once for all its

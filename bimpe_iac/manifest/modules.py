@@ -165,7 +165,16 @@ def _load_use(
     line, column = document.position(path, at_key=True)
     tag = Use(address, f"{display_path(document.file)}:{line}:{column}")
     values, unresolved = _inputs(document, path, use, module, scope, out)
-    inner = Scope(values, {}, frozenset(unresolved), var_noun="input", env_refused=_NO_ENV)
+    inner = Scope(
+        values,
+        {},
+        frozenset(unresolved),
+        var_noun="input",
+        env_refused=_NO_ENV,
+        environment=scope.environment,
+        environments=scope.environments,
+        sensitive=scope.sensitive | out.sensitive_values,
+    )
     found = declarations(module.files, module.directory, inner, sections, "module")
     references = check_references(found.resources, sections, found.unavailable)
     found.issues = [tag.tag(issue) for issue in [*found.issues, *references]]

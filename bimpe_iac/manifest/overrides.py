@@ -68,10 +68,18 @@ def override(
                 continue
             where = document.position((name,), at_key=True)
             assign(name, value, Issue(path, where, "", _undeclared(name, names)))
-    for name, value in overrides.assignments:
+    for name, text in overrides.assignments:
         undeclared = Issue(stack_file, None, "", _undeclared(name, names), origin=f"--var {name}")
-        assign(name, value, undeclared)
+        assign(name, _typed(declared.get(name), text), undeclared)
     return result
+
+
+def _typed(var: DeclaredVar | None, text: str) -> VarValue:
+    """A `--var` value: text, but `true` or `false` for a var declared as a boolean is that
+    boolean, so that `--var with_promo=false` can turn a resource's `enabled:` off."""
+    if var is not None and isinstance(var.value, bool) and text in ("true", "false"):
+        return text == "true"
+    return text
 
 
 def _undeclared(name: str, names: list[str]) -> str:

@@ -83,7 +83,8 @@ def load_resource_file(
         return loaded
     interpolated = interpolate(document, scope, defer_each=True)
     expanded = expand(document, interpolated, scope, sections)
-    loaded.issues += interpolated.issues + expanded.issues
+    interpolated.given.update(expanded.given)
+    loaded.issues += interpolated.issues + interpolated.noted(expanded.issues)
     loaded.unavailable = expanded.unavailable
     context = FileContext(path.parent, stack_dir, loaded.secrets, root)
     model = resource_file_model(sections)

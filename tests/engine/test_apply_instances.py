@@ -317,3 +317,26 @@ def test_state_mv_and_target_take_instance_addresses_and_a_for_each_targets_each
     assert "Desk ke" not in after
     assert {name: after[name] for name in before} == before
     assert "Desk gh" in after
+
+
+def test_a_boolean_var_given_on_the_command_line_turns_a_resource_off(
+    bimpe: Bimpe, make_stack: MakeStack
+) -> None:
+    stack = make_stack(
+        "promo",
+        {
+            "stack.yaml": "name: promo\nvars:\n  with_promo: true\n",
+            "resources.yaml": """
+workflows:
+  triage: {name: Triage, system_prompt: Answer kindly.}
+  promo: {name: Promo, system_prompt: Sell the promo., enabled: "${var.with_promo}"}
+""",
+        },
+    )
+    apply(bimpe.environ, stack)
+    assert sorted(w.name for w in bimpe.sdk.workflows.list(scope="owned")) == ["Promo", "Triage"]
+
+    apply(bimpe.environ, stack, "--var", "with_promo=false")
+    assert [w.name for w in bimpe.sdk.workflows.list(scope="owned")] == ["Triage"]
+    apply(bimpe.environ, stack, "--var", "with_promo=true")
+    assert sorted(w.name for w in bimpe.sdk.workflows.list(scope="owned")) == ["Promo", "Triage"]

@@ -203,3 +203,42 @@ def test_agent_option_clones_only_that_agent_and_what_it_needs(
         names = {kb.name for kb in prod.agents.knowledge_bases.list(copied.id)}
         assert names == {"Product catalogue", "Payment options"}
         assert [w.name for w in prod.workflows.list(scope="owned")] == ["Storefront assistant"]
+
+
+MODULE = {
+    "module.yaml": "inputs:\n  brand: {type: string}\n",
+    "shop.yaml": """workflows:
+  storefront: {name: "${var.brand} storefront", system_prompt: Sell kindly.}
+agents:
+  assistant: {workflow: storefront, name: "${var.brand} assistant", description: Sells.}
+""",
+}
+USES_MODULE = """name: brands
+environments:
+  staging: {target: {api_key_env: BIMPE_STAGING_API_KEY}, vars: {suffix: " [staging]"}}
+  prod: {target: {api_key_env: BIMPE_PROD_API_KEY}, vars: {suffix: ""}}
+vars:
+  suffix: ""
+modules:
+  kora: {source: ../shop, inputs: {brand: "Kora${var.suffix}"}}
+"""
+
+
+def test_a_stack_using_a_module_clones_with_the_destinations_inputs(
+    private_emulator: Callable[..., PrivateEmulator], tmp_path: Path
+) -> None:
+    for directory, files in (("shop", MODULE), ("stack", {"stack.yaml": USES_MODULE})):
+        (tmp_path / directory).mkdir()
+        for name, text in files.items():
+            (tmp_path / directory / name).write_text(text)
+    stack = tmp_path / "stack"
+    closing = ExitStack()
+    with closing:
+        _, prod, environ = teams(private_emulator(), closing)
+        cloned = run_cli(environ, *staged(environ, stack))
+        assert cloned.exit_code == 0, cloned.text
+        assert [a.name for a in prod.agents.list()] == ["Kora assistant"]
+        assert [w.name for w in prod.workflows.list(scope="owned")] == ["Kora storefront"]
+        planned = run_cli(environ, "plan", stack, "--env", "prod")
+        assert "No changes." in planned.output, planned.output
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -145,3 +145,94 @@ def test_a_sensitive_value_that_differs_keeps_its_reference(
         " sensitive var gives; the reference is kept"
     ) in outcome.stderr
     assert "oncall-7f3k9" not in outcome.text
+
+
+MODULE = {
+    "module.yaml": "inputs:\n  brand: {type: string}\n",
+    "shop.yaml": """
+workflows:
+  storefront: {name: "${var.brand} storefront", system_prompt: Sell kindly.}
+agents:
+  assistant: {workflow: storefront, name: "${var.brand} assistant", description: Sells.}
+""",
+}
+USES_MODULE = """
+name: brands
+environments:
+  prod: {}
+modules:
+  kora: {source: ../shop, inputs: {brand: Kora}}
+"""
+INSTANCES = """
+workflows:
+  triage: {name: Triage, system_prompt: Answer kindly.}
+agents:
+  desk:
+    for_each: [ng, gh]
+    workflow: triage
+    name: Desk ${each.key}
+    description: Serves ${each.key}
+"""
+
+
+def write_files(directory: Path, files: dict[str, str]) -> Path:
+    directory.mkdir()
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def test_a_module_resource_edited_in_the_console_is_named_not_hidden(
+    bimpe: Bimpe, tmp_path: Path
+) -> None:
+    write_files(tmp_path / "shop", MODULE)
+    stack = write_files(tmp_path / "stack", {"stack.yaml": USES_MODULE})
+    assert bimpe("apply", stack, "--env", "prod", "--auto-approve").exit_code == 0
+    clean = bimpe("export", "--stack", stack, "--env", "prod", "--out", tmp_path / "clean")
+    assert clean.exit_code == 0, clean.text
+    assert "Warning" not in clean.stderr
+    (assistant,) = bimpe.sdk.agents.list()
+    bimpe.sdk.agents.update(assistant.id, name="Kora assistant (edited)")
+
+    outcome = bimpe("export", "--stack", stack, "--env", "prod", "--out", tmp_path / "out")
+    assert outcome.exit_code == 0, outcome.text
+    assert (
+        "Warning: module.kora.agents.assistant: declared in a way export cannot rewrite yet;"
+        " kept as written, though the team differs"
+    ) in outcome.stderr
+    assert "The team is as the stack describes it." not in outcome.output
+    assert "The team differs from the stack in: module.kora.agents.assistant" in outcome.output
+
+
+def test_an_instance_edited_in_the_console_is_not_reported_as_matching(
+    bimpe: Bimpe, tmp_path: Path
+) -> None:
+    stack = write_files(
+        tmp_path / "stack", {"stack.yaml": "name: desks\n", "agents.yaml": INSTANCES}
+    )
+    assert bimpe("apply", stack, "--auto-approve").exit_code == 0
+    (lagos,) = [a for a in bimpe.sdk.agents.list() if a.name == "Desk ng"]
+    bimpe.sdk.agents.update(lagos.id, description="Edited by hand")
+
+    outcome = bimpe("export", "--stack", stack, "--env", "default", "--out", tmp_path / "out")
+    assert outcome.exit_code == 0, outcome.text
+    assert 'Warning: agents.desk["ng"]: declared in a way export cannot' in outcome.stderr
+    assert "The team is as the stack describes it." not in outcome.output
+    assert 'The team differs from the stack in: agents.desk["ng"]' in outcome.output
+
+
+def test_export_stack_takes_the_vars_the_apply_was_given(
+    bimpe: Bimpe, example: Callable[[str], Path], tmp_path: Path
+) -> None:
+    stack = example("multi-env")
+    given = ("--env", "staging", "--var", "suffix= [canary]")
+    assert bimpe("apply", stack, *given, "--auto-approve").exit_code == 0
+    assert any(a.name == "Kemi, sales [canary]" for a in bimpe.sdk.agents.list())
+
+    outcome = bimpe("export", "--stack", stack, *given, "--out", tmp_path / "out")
+    assert outcome.exit_code == 0, outcome.text
+    assert diff(stack, tmp_path / "out") == []
+    assert "The team is as the stack describes it." in outcome.output
+    without_stack = bimpe("export", "--out", tmp_path / "team", "--var", "suffix=x")
+    assert without_stack.exit_code == 2
+    assert "give --stack" in without_stack.stderr

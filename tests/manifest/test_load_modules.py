@@ -80,9 +80,9 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path
     return write
 
 
-def errors(directory: Path) -> list[str]:
+def errors(directory: Path, env: str | None = None) -> list[str]:
     with pytest.raises(InvalidStackError) as raised:
-        load_stack(directory)
+        load_stack(directory, env)
     return [issue.render() for issue in raised.value.issues]
 
 
@@ -299,3 +299,40 @@ def test_a_phone_number_is_held_by_one_use_only(files: Callable[..., Path]) -> N
         " '+2348012345678' is also declared by module.kora at modules/shop/shop.yaml:13:3; it"
         " names one object in BimpeAI, which only one of them may hold"
     ]
+
+
+def test_environments_and_instance_keys_in_a_module_follow_the_stacks_rules(
+    files: Callable[..., Path],
+) -> None:
+    two_environments = STACK.replace("modules:", "environments: {staging: {}, prod: {}}\nmodules:")
+    extra = """
+  vip: {workflow: storefront, name: VIP, description: Prod only, environments: [prod]}
+  typo: {workflow: storefront, name: Typo, description: Never, environments: [prd]}
+"""
+    module = {
+        "module.yaml": MODULE_YAML,
+        "shop.yaml": SHOP + extra,
+        "prompts/storefront.md": "Be kind.\n",
+    }
+    stack = files(module, {"stack.yaml": two_environments})
+
+    found = [line for line in errors(stack, "staging") if "module.kora" in line]
+    assert found == [
+        "modules/shop/shop.yaml:14:79: module.kora.agents.typo.environments[0]: unknown"
+        " environment 'prd' (did you mean 'prod'?); stack.yaml declares staging, prod"
+        " (in module.kora, used at stack/stack.yaml:6:3)",
+    ]
+    module["shop.yaml"] = SHOP + extra.replace("[prd]", "[prod]")
+    stack = files(module, {"stack.yaml": two_environments})
+    assert "module.kora.agents.vip" in load_stack(stack, "prod").resources
+    assert "module.kora.agents.vip" not in load_stack(stack, "staging").resources
+
+    keyed = (
+        SHOP
+        + "  desk: {for_each: ['${var.email}'], workflow: storefront, name: D, description: D}\n"
+    )
+    module = {"module.yaml": MODULE_YAML, "shop.yaml": keyed, "prompts/storefront.md": "Hi.\n"}
+    refused = errors(files(module))
+    assert len(refused) == 2
+    assert all("holds a sensitive var's value" in line for line in refused), refused
+    assert not [line for line in refused if "brands.example" in line]

@@ -203,3 +203,43 @@ def test_an_error_about_a_value_from_the_command_line_says_where_it_was_given(
     assert from_file.output.splitlines()[0].endswith(
         "'desk' is not a valid email address (var.mail is set by prod.yaml:2:1)"
     )
+
+
+DESKS = """\
+workflows:
+  triage: {name: Triage, system_prompt: You answer.}
+agents:
+  desk:
+    for_each: ${var.regions}
+    workflow: triage
+    name: Desk ${each.key}
+    description: Helps
+    escalation_email: "${var.mail}"
+"""
+
+
+def test_an_error_in_an_instance_or_its_for_each_says_where_the_var_was_given(
+    write_stack: WriteStack,
+    tmp_path: Path,
+    run_validate: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_stack(
+        {
+            "stack.yaml": "name: s\nvars:\n  mail: a@b.example\n  regions: [ng]\n",
+            "resources.yaml": DESKS,
+        }
+    )
+    monkeypatch.chdir(tmp_path)
+
+    in_body = run_validate("stack", "--var", "mail=nobody")
+    in_for_each = run_validate("stack", "--var", "regions=ng")
+
+    assert in_body.output.splitlines()[0] == (
+        "stack/resources.yaml:9:23: agents.desk[\"ng\"].escalation_email: 'nobody' is not a"
+        " valid email address (var.mail is set by --var mail)"
+    )
+    assert in_for_each.output.splitlines()[0] == (
+        "stack/resources.yaml:5:15: agents.desk.for_each: for_each takes a list of strings or"
+        " a mapping, got 'ng' (var.regions is set by --var regions)"
+    )
