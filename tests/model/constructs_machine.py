@@ -205,10 +205,15 @@ class ConstructsMachine(RuleBasedStateMachine):
     )
     @rule(data=st.data(), promo=st.booleans())
     def move_plain_into_instance(self, data: st.DataObject, promo: bool) -> None:
-        """The plain agent becomes a new instance, with a `moved:` block: same agent."""
+        """The plain agent becomes a new instance, with a `moved:` block: same agent. Not onto
+        a removed instance the state still holds: that move is refused."""
         plain = self.model.plain
         assert plain is not None
-        key = data.draw(st.sampled_from([k for k in REGION_KEYS if k not in self.model.regions]))
+        held = {a.name for a in self.sdk.agents.list(limit=100).data}
+        free = [k for k in REGION_KEYS if k not in self.model.regions and f"Desk {k}" not in held]
+        if not free:
+            return
+        key = data.draw(st.sampled_from(free))
         carried = [o for a, o in self.model.objects().items() if _under(a, "agents.lagos")]
         self.carried[f'agents.regional["{key}"]'] = _keys(carried) | _held_by_agents(carried, {})
         self.model.regions[key] = Region(plain.ident, f"Land {key}", promo)

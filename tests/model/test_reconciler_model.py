@@ -66,7 +66,7 @@ SOAK = os.environ.get("BIMPE_SOAK") == "1"
 MAX_EXAMPLES = int(os.environ.get("BIMPE_MODEL_EXAMPLES", 500 if SOAK else 80))
 STEPS = int(os.environ.get("BIMPE_MODEL_STEPS", 40 if SOAK else 25))
 # The constructs machine's share: about a quarter of the main machine's time in CI.
-CONSTRUCTS_EXAMPLES = int(os.environ.get("BIMPE_CONSTRUCTS_EXAMPLES", 200 if SOAK else 8))
+CONSTRUCTS_EXAMPLES = int(os.environ.get("BIMPE_CONSTRUCTS_EXAMPLES", 200 if SOAK else 7))
 
 INTEGRATIONS = frozenset({"custom_api", "tool", "connector"})
 ACTION_NAMES = ("escalate_to_human", "send_email", "lookup_order")
