@@ -370,7 +370,7 @@ def build_plan(
         targets = tuple(t for t in targets if t in changes)
     elif targets:
         unknown = [t for t in targets if t not in changes]
-        if unknown and unknown[0] in declared:
+        if unknown and (unknown[0] in declared or in_uses(unknown[:1], declared) != (unknown[0],)):
             raise PlanError(
                 f"--target {unknown[0]}: the state manages nothing there, so nothing to destroy"
             )

@@ -138,3 +138,28 @@ def test_a_new_tool_leaves_its_action_off_when_actions_do_not_enable_it(
     assert enabled_actions(cli) == set()
     replanned = cli("plan", stack, "--detailed-exitcode")
     assert replanned.exit_code == 0, replanned.text
+
+
+INSTANCES_NEVER_APPLIED = """
+workflows:
+  w1: {name: Flow, system_prompt: Help.}
+agents:
+  regional:
+    for_each: [ng, gh]
+    workflow: w1
+    name: Desk ${each.key}
+    description: Serves ${each.key}
+"""
+
+
+def test_destroy_target_of_instances_never_applied_says_nothing_is_managed(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Found as: declare a `for_each` agent (or use a module), then, before any apply,
+    `destroy --target agents.regional` (or `module.kora`): the error said there is no such
+    resource in the manifest, though the manifests declare it."""
+    stack = cli.stack(tmp_path / "stack", INSTANCES_NEVER_APPLIED)
+    refused = cli("destroy", stack, "--target", "agents.regional", "--auto-approve")
+    assert refused.exit_code == 1, refused.text
+    assert "--target agents.regional: the state manages nothing there" in refused.stderr
+    assert cli.sdk.agents.list().data == []

@@ -16,9 +16,14 @@ in random orders. After every step it checks what a user relies on:
   and the Paystack connector status the model says; a tool's new `url_template` adds exactly
   one replace of that tool to the plan, and a rotated token exactly one update of that API.
 
+A second machine (constructs_machine.py) walks `for_each` over a map var, `enabled:` and
+`environments:`, `moved:` into an instance and uses of one module: every edit from a converged
+stack plans exactly what the model predicts, and every apply keeps the ids of what kept its
+identity.
+
 CI runs a bounded, derandomized number of examples; `BIMPE_SOAK=1` runs many more, randomly
-(`BIMPE_MODEL_EXAMPLES` and `BIMPE_MODEL_STEPS` set the budget). Run with `-s` to see how many
-examples and steps ran and which rules fired.
+(`BIMPE_MODEL_EXAMPLES`, `BIMPE_CONSTRUCTS_EXAMPLES` and `BIMPE_MODEL_STEPS` set the budget).
+Run with `-s` to see how many examples and steps ran and which rules fired.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import Any
 import pytest
 from bimpeai import BimpeAI
 from cli_runner import Outcome, invoke
+from constructs_machine import ConstructsStats, configure
 from emulator_admin import Admin, Team
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -59,6 +65,8 @@ SOAK = os.environ.get("BIMPE_SOAK") == "1"
 # About a minute in CI; the variables let a run choose its own budget.
 MAX_EXAMPLES = int(os.environ.get("BIMPE_MODEL_EXAMPLES", 500 if SOAK else 80))
 STEPS = int(os.environ.get("BIMPE_MODEL_STEPS", 40 if SOAK else 25))
+# The constructs machine's share: about a quarter of the main machine's time in CI.
+CONSTRUCTS_EXAMPLES = int(os.environ.get("BIMPE_CONSTRUCTS_EXAMPLES", 200 if SOAK else 7))
 
 INTEGRATIONS = frozenset({"custom_api", "tool", "connector"})
 ACTION_NAMES = ("escalate_to_human", "send_email", "lookup_order")
@@ -945,6 +953,19 @@ def served_emulator() -> Iterator[RunningEmulator]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+def _settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=STEPS,
+        deadline=None,
+        derandomize=not SOAK,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        **({"phases": [Phase.explicit, Phase.generate]} if not SHRINK else {}),
+    )
+
+
 @pytest.mark.timeout(3600 if SOAK else 300)
 def test_reconciler_keeps_its_promises_on_random_paths(served_emulator: RunningEmulator) -> None:
     ReconcilerMachine.running = served_emulator
@@ -953,16 +974,7 @@ def test_reconciler_keeps_its_promises_on_random_paths(served_emulator: RunningE
     try:
         run_state_machine_as_test(
             ReconcilerMachine,
-            settings=settings(
-                max_examples=MAX_EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                derandomize=not SOAK,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-                report_multiple_bugs=False,
-                **({"phases": [Phase.explicit, Phase.generate]} if not SHRINK else {}),
-            ),
+            settings=_settings(MAX_EXAMPLES),
         )
     finally:
         ReconcilerMachine.admin.http.close()
@@ -971,5 +983,28 @@ def test_reconciler_keeps_its_promises_on_random_paths(served_emulator: RunningE
             f"\nmodel-based test: {Stats.examples} examples, {Stats.steps} steps"
             f" in {time.perf_counter() - started:.1f}s ({Stats.refused} refused as expected,"
             f" {Stats.exact} edits planned exactly);"
+            f" rules fired: {fired}"
+        )
+
+
+@pytest.mark.timeout(3600 if SOAK else 300)
+def test_instances_conditions_and_modules_keep_their_promises(
+    served_emulator: RunningEmulator,
+) -> None:
+    """for_each, enabled/environments, moved into an instance, module uses: see
+    constructs_machine.py."""
+    admin = Admin(served_emulator)
+    started = time.perf_counter()
+    try:
+        run_state_machine_as_test(
+            configure(served_emulator, admin),
+            settings=_settings(CONSTRUCTS_EXAMPLES),
+        )
+    finally:
+        admin.http.close()
+        fired = ", ".join(f"{n} {c}" for n, c in sorted(ConstructsStats.rules.items()))
+        print(
+            f"\nconstructs model: {ConstructsStats.steps} steps"
+            f" in {time.perf_counter() - started:.1f}s ({ConstructsStats.exact} plans exact);"
             f" rules fired: {fired}"
         )
