@@ -24,6 +24,7 @@ COMMANDS = {
     "output": "bimpe_iac.commands.output:output_command",
     "state": "bimpe_iac.commands.state_backends:state_group",
     "export": "bimpe_iac.commands.export:export_command",
+    "pull": "bimpe_iac.commands.pull:pull_command",
     "clone": "bimpe_iac.commands.clone:clone_command",
     "emulator": "bimpe_iac.commands.emulator:emulator",
 }

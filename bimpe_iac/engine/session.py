@@ -185,6 +185,16 @@ class StateSession:
         self._changes += 1
         await self.commit()
 
+    async def refresh(self, address: str, values: dict[str, Any]) -> None:
+        """Record `values` (fields holding no sensitive value) as what the last apply left at
+        `address`, the entry's other fields, digests and lifecycle kept."""
+        entry = self.document.resources[address]
+        entry = entry.model_copy(update={"values": {**entry.values, **_masked(values, self._mask)}})
+        self.document.resources[address] = entry
+        self._keep_json(address, entry)
+        self._changes += 1
+        await self.commit()
+
     async def forget(self, address: str) -> None:
         entry = self.document.resources.pop(address, None)
         self._json.pop(address, None)

@@ -146,6 +146,10 @@ class Section:
     identity: Callable[[str, Any], str | None] | None = None
     """The object in BimpeAI an entry names by itself, from its key and its data as written
     (a phone number), which the stack and its uses of modules may declare only once."""
+    manifest_keys: tuple[tuple[str, str], ...] = ()
+    """The manifest key of each value field named otherwise: a field of the entry's kind
+    (`workflow_id` -> `workflow`), or `ATTRIBUTE.FIELD` of an address under the entry that
+    another kind manages from the entry's fields (`live_status.status` -> `live_status`)."""
 
     @property
     def counted_as(self) -> str:

@@ -305,4 +305,10 @@ SECTION = Section(
             hint="; for a workflow this stack does not manage, write {id: ...} or {public: ...}",
         ),
     ),
+    manifest_keys=(
+        ("workflow_id", "workflow"),
+        ("actions.enabled", "actions"),
+        ("live_status.status", "live_status"),
+        ("live_status.status_reason", "live_status_reason"),
+    ),
 )

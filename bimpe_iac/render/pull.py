@@ -1,0 +1,56 @@
+"""What `pull` found and did, as text: the Console's changes it writes, the conflicts it
+does not, and what it leaves to the user. Values are masked; long ones are cut."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from bimpe_iac.engine.merge import MISSING, Conflict, Edit, path_text
+from bimpe_iac.printable import visible
+from bimpe_iac.render.values import brief
+
+WIDTH = 120
+"""Values longer than this are cut, with their length."""
+
+Mask = Callable[[str], str]
+
+
+def shown(value: Any, mask: Mask) -> str:
+    if value is MISSING or value is None:
+        return "(not set)"
+    text = visible(mask(brief(value)))
+    return text if len(text) <= WIDTH else f"{text[: WIDTH - 1]}… ({len(text)} characters)"
+
+
+def edit_line(edit: Edit, mask: Mask) -> str:
+    where = path_text(edit.path)
+    if edit.op == "set":
+        return f"~ {where}: {shown(edit.value, mask)}"
+    if edit.op == "delete":
+        return f"- {where}"
+    if edit.op == "insert":
+        key = next((k for k in ("id", "name", "question", "keyword") if k in edit.value), None)
+        label = f"[{edit.value[key]}]" if key else ""
+        return f"+ {where}{label}: added"
+    if edit.op == "remove":
+        return f"- {where}: removed"
+    if edit.op == "order":
+        return f"~ {where}: reordered to " + ", ".join(str(v) for v in edit.value)
+    sign = "+" if edit.op == "add" else "-"
+    return f"{sign} {where}: {shown(edit.value, mask)}"
+
+
+def conflict_lines(address: str, conflict: Conflict, mask: Mask) -> list[str]:
+    what = " (order)" if conflict.what == "order" else ""
+    return [
+        f"  {address}.{path_text(conflict.path)}{what}",
+        f"      last apply: {shown(conflict.base, mask)}",
+        f"      code:       {shown(conflict.ours, mask)}",
+        f"      Console:    {shown(conflict.theirs, mask)}",
+    ]
+
+
+def section(title: str, lines: Iterable[str]) -> list[str]:
+    body = list(lines)
+    return [title, *body, ""] if body else []
