@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bimpe_iac.engine.merge import Edit, Item, Step, ValuePath, path_text
 from bimpe_iac.engine.pull import PullReport
@@ -22,7 +22,9 @@ from bimpe_iac.export.templates import Templates
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.interpolate import Reference, TemplateError, parse_template
 from bimpe_iac.model.export import Obj, VarReference
+from bimpe_iac.model.identity import identity_key
 from bimpe_iac.model.sections import holder_of, join_address, split_address
+from bimpe_iac.pull.comments import attach, detach, rearranged
 from bimpe_iac.pull.new_entries import NewEntries
 
 
@@ -73,6 +75,24 @@ def patch_text(current: str, new: str) -> str:
     # What the comparison left out (blank lines and spaces at the end) stays out: it is what
     # the platform does not store.
     return ending.join(out) + (ending if trailing or not out else "")
+
+
+@dataclass(frozen=True)
+class _Within:
+    """A list in the manifests, with the mapping (or list) holding it and its key there."""
+
+    seq: Any
+    parent: Any
+    key: Any
+
+    def detach(self) -> list[str]:
+        if not isinstance(self.seq, CommentedSeq):
+            return []
+        return detach(self.seq, self.parent, self.key)
+
+    def attach(self, leading: list[str]) -> None:
+        if isinstance(self.seq, CommentedSeq) and leading:
+            attach(self.seq, self.parent, self.key, leading)
 
 
 @dataclass
@@ -186,15 +206,17 @@ class _Writer:
         lists = edit.op in {"insert", "order", "add", "discard"}
         leading = edit.path if lists else edit.path[:-1]
         container: Any = node
+        parent: Any = None
         for step in leading:
             if _is_file_reference(container):
                 raise _Unwritable("a file reference holds no fields")
+            parent = container
             container = self.step(container, step)
             self.guard(container)
         if lists:
-            self.list_edit(address, edit, container)
+            self.list_edit(address, edit, _Within(container, parent, leading[-1]))
         elif edit.op == "delete":
-            self.delete(container, edit.path[-1])
+            self.delete(container, parent, leading[-1] if leading else None, edit.path[-1])
         else:
             self.set(address, manifest, edit, container, edit.path[-1])
         self.changed.add(manifest)
@@ -217,14 +239,15 @@ class _Writer:
         form = self.manifest_form(address, edit.path, edit.value)
         container[last] = roundtrip.like(old, self.written(form))
 
-    def delete(self, container: Any, last: Step) -> None:
+    def delete(self, container: Any, parent: Any, key: Any, last: Step) -> None:
         if isinstance(last, Item):
-            del container[self.index(container, last)]
+            self.remove(_Within(container, parent, key), self.index(container, last))
         elif isinstance(container, dict) and last in container:
             self.guard(container[last])
             del container[last]
 
-    def list_edit(self, address: str, edit: Edit, container: Any) -> None:
+    def list_edit(self, address: str, edit: Edit, where: _Within) -> None:
+        container = where.seq
         if not isinstance(container, list):
             raise _Unwritable("the manifests do not write it as a list")
         if edit.op == "add":
@@ -236,7 +259,8 @@ class _Writer:
                     return
         elif edit.op == "insert":
             item = edit.value
-            key = next(k for k in ("id", "name", "question", "keyword") if k in item)
+            key = identity_key([item])
+            assert key is not None
             form = self.manifest_form(address, (*edit.path, Item(key, item[key])), item)
             position = 0
             for before in edit.after:
@@ -245,24 +269,38 @@ class _Writer:
                     break
                 except _Unwritable:
                     continue
+            order: list[int | None] = list(range(len(container)))
+            order.insert(position, None)
+            leading = where.detach()
             container.insert(position, roundtrip.like(None, self.written(form)))
+            where.attach(rearranged(leading, order))
         else:
-            self.order(container, edit)
+            self.order(where, edit)
 
-    def order(self, container: Any, edit: Edit) -> None:
-        key = next(
-            k for k in ("id", "name", "question", "keyword") if all(k in i for i in container)
-        )
+    def remove(self, where: _Within, index: int) -> None:
+        leading = where.detach()
+        order: list[int | None] = [i for i in range(len(where.seq)) if i != index]
+        del where.seq[index]
+        where.attach(rearranged(leading, order))
+
+    def order(self, where: _Within, edit: Edit) -> None:
+        container = where.seq
+        key = identity_key(container)
+        if key is None:
+            raise _Unwritable("the manifests' list has items without an identity")
         wanted = [self.index(container, Item(key, value)) for value in edit.value]
-        slots = sorted(wanted)
-        items = [container[i] for i in wanted]
-        comments = {i: container.ca.items.get(i) for i in wanted}
-        for slot, index, item in zip(slots, wanted, items, strict=True):
-            container[slot] = item
-            if comments[index] is not None:
-                container.ca.items[slot] = comments[index]
-            else:
-                container.ca.items.pop(slot, None)
+        order: list[int | None] = list(range(len(container)))
+        for place, moved in zip(sorted(wanted), wanted, strict=True):
+            order[place] = moved
+        leading = where.detach()
+        items = [container[i] for i in range(len(container))]
+        comments = {i: container.ca.items.pop(i, None) for i in range(len(container))}
+        for place, old in enumerate(order):
+            assert old is not None
+            container[place] = items[old]
+            if comments[old] is not None:
+                container.ca.items[place] = comments[old]
+        where.attach(rearranged(leading, order))
 
 
 def write_pulls(

@@ -181,3 +181,144 @@ def test_the_same_field_edited_on_both_sides_is_a_conflict_that_writes_nothing(
     assert taken.exit_code == 0, taken.text
     assert "Yes: reply with the new address (Console)." in manifest.read_text()
     assert bimpe("drift", stack, "--env", "prod").exit_code == 0
+
+
+def test_a_value_written_as_a_var_is_not_replaced_by_a_literal(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
+    stack = applied(bimpe, example)
+    (agent,) = bimpe.sdk.agents.list()
+    bimpe.sdk.agents.update_live_status(agent.id, status="paused")
+    before = files_of(stack)
+
+    outcome = bimpe("pull", stack, "--env", "prod")
+    assert outcome.exit_code == 0, outcome.text
+    assert files_of(stack) == before
+    assert "agents.support-bot.live_status" in outcome.output
+    assert "${var.live_status}" in outcome.output
+    drift = bimpe("drift", stack, "--env", "prod")
+    assert drift.exit_code == 2  # still drifted: the var decides, and the user has not yet
+
+
+def test_objects_made_in_the_console_under_a_managed_agent_become_entries(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
+    stack = applied(bimpe, example)
+    sdk = bimpe.sdk
+    (agent,) = sdk.agents.list()
+    sdk.agents.knowledge_bases.create(
+        agent.id,
+        {"type": "text", "name": "Gift cards", "content": "Gift cards never expire."},
+    )
+    workflow = workflow_of(sdk)
+    rules = [r.model_dump(exclude_none=True) for r in workflow.rules or []]
+    rules.insert(
+        1,
+        {
+            "id": "vip",
+            "name": "VIPs",
+            "trigger": "A VIP writes",
+            "response": "Hi!",
+            "enabled": True,
+        },
+    )
+    sdk.workflows.update(workflow.id, rules=rules)
+
+    outcome = bimpe("pull", stack, "--env", "prod")
+    assert outcome.exit_code == 0, outcome.text
+    text = (stack / "support.yaml").read_text()
+    assert (
+        text.index("id: refund-request") < text.index("id: vip") < text.index("id: angry-customer")
+    )
+    assert "      # Escalate early.\n      - id: angry-customer\n" in text
+    assert "gift-cards:" in text
+    assert "Gift cards never expire." in (stack / "kb/support-bot/gift-cards.md").read_text()
+
+    plan = bimpe("plan", stack, "--env", "prod", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.text
+    assert bimpe("drift", stack, "--env", "prod").exit_code == 0
+    names = [kb.name for kb in sdk.agents.knowledge_bases.list(agent.id)]
+    assert sorted(names) == ["Gift cards", "Help centre", "Returns and refunds policy"]
+
+
+def test_a_reorder_and_a_tag_from_the_console_keep_the_comments_with_their_items(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
+    stack = applied(bimpe, example)
+    sdk = bimpe.sdk
+    workflow = workflow_of(sdk)
+    rules = [r.model_dump(exclude_none=True) for r in workflow.rules or []]
+    sdk.workflows.update(
+        workflow.id, rules=list(reversed(rules)), tags=[*(workflow.tags or []), "vip"]
+    )
+
+    outcome = bimpe("pull", stack, "--env", "prod")
+    assert outcome.exit_code == 0, outcome.text
+    text = (stack / "support.yaml").read_text()
+    assert "      # Escalate early.\n      - id: angry-customer\n" in text
+    assert text.index("id: angry-customer") < text.index("id: refund-request")
+    assert "tags: [support, tier-1, vip]" in text
+    assert bimpe("plan", stack, "--env", "prod", "--detailed-exitcode").exit_code == 0
+    assert bimpe("drift", stack, "--env", "prod").exit_code == 0
+
+
+def test_unmanaged_agents_and_workflows_are_written_as_new_files(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
+    stack = applied(bimpe, example)
+    sdk = bimpe.sdk
+    sales = sdk.workflows.create(name="Sales", system_prompt="You sell things.")
+    sdk.agents.create(workflow_id=sales.id, name="Kemi", description="Sells")
+
+    plain = bimpe("pull", stack, "--env", "prod")
+    assert plain.exit_code == 0, plain.text
+    assert "Nothing to pull" in plain.output
+
+    outcome = bimpe("pull", stack, "--env", "prod", "--unmanaged")
+    assert outcome.exit_code == 0, outcome.text
+    assert (stack / "workflows-sales.yaml").exists()
+    assert "workflow: sales" in (stack / "agents-kemi.yaml").read_text()
+    plan = bimpe("plan", stack, "--env", "prod", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.text
+    drift = bimpe("drift", stack, "--env", "prod", "--unmanaged")
+    assert drift.exit_code == 0, drift.text
+    assert (
+        len(
+            sdk.agents.list().data
+            if hasattr(sdk.agents.list(), "data")
+            else list(sdk.agents.list())
+        )
+        == 2
+    )
+
+
+def test_take_code_keeps_the_manifests_and_target_limits_the_pull(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
+    stack = applied(bimpe, example)
+    sdk = bimpe.sdk
+    workflow = workflow_of(sdk)
+    sdk.workflows.update(workflow.id, description="Edited in the Console.")
+    (agent,) = sdk.agents.list()
+    sdk.agents.update(agent.id, business_name="Bimpe Stores Ltd")
+    manifest = stack / "support.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "description: Answers common questions and hands everything else to a person.",
+            "description: Edited in code.",
+        )
+    )
+
+    only_agent = bimpe("pull", stack, "--env", "prod", "--target", "agents.support-bot")
+    assert only_agent.exit_code == 0, only_agent.text
+    text = manifest.read_text()
+    assert "business_name: Bimpe Stores Ltd" in text
+    assert "description: Edited in code." in text
+
+    conflict = bimpe("pull", stack, "--env", "prod")
+    assert conflict.exit_code == 1
+    kept = bimpe("pull", stack, "--env", "prod", "--take", "code")
+    assert kept.exit_code == 0, kept.text
+    assert manifest.read_text() == text
+    plan = bimpe("plan", stack, "--env", "prod")
+    assert "Edited in code." in plan.output
