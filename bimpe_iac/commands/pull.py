@@ -126,7 +126,7 @@ def _report(result: PullResult, mask: object, *, check: bool) -> None:
     lines: list[str] = []
     by_address: dict[str, list[str]] = {}
     for address, edit in report.edits:
-        by_address.setdefault(address, []).append("    " + edit_line(edit, masked))
+        by_address.setdefault(address, []).append(edit_line(edit, masked))
     changed = [line for address, items in by_address.items() for line in (f"  {address}", *items)]
     lines += section("Changed in the Console:", changed)
     lines += section("Made in the Console:", (f"  + {address}" for address in result.new.addresses))

@@ -57,6 +57,8 @@ class Edit:
     path: ValuePath
     value: Any = None
     after: tuple[Any, ...] = ()
+    before: Any = MISSING
+    """For a set: the manifests' value it replaces, to show."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,8 @@ def changes(ours: Any, theirs: Any, path: ValuePath = (), *, as_set: bool = Fals
         return [Edit("delete", path)]
     if not present(ours):
         return [Edit("set", path, theirs)]
+    if isinstance(ours, str) and isinstance(theirs, str):
+        return [Edit("set", path, theirs, before=ours)]
     if as_set and _lists(ours, theirs):
         return [Edit("add", path, v) for v in theirs if v not in ours] + [
             Edit("discard", path, v) for v in ours if v not in theirs
@@ -157,7 +161,7 @@ def changes(ours: Any, theirs: Any, path: ValuePath = (), *, as_set: bool = Fals
                 for n, (o, t) in enumerate(zip(ours, theirs, strict=True))
                 for e in changes(o, t, (*path, n))
             ]
-    return [Edit("set", path, theirs)]
+    return [Edit("set", path, theirs, before=ours)]
 
 
 def _preceding(items: list[Any], key: str, index: int) -> tuple[Any, ...]:

@@ -3,9 +3,9 @@
 manifests and the team agree again.
 
 Nothing is written before the result is known to load: the changed files are first laid
-over a copy of the stack, which must load, and the state records as agreed only the fields
-that the loaded copy gives the live value of. Files are written before the state: an
-interrupted pull leaves files that already say what the team has, and the next pull, finding
+over a copy of the stack (beside it, removed afterwards), which must load, and the state
+records as agreed only the fields that the loaded copy gives the live value of. Files are
+written before the state: an interrupted pull leaves files that already say what the team has, and the next pull, finding
 the manifests and the team alike, records them in the state.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,9 +81,8 @@ async def _read(
     )
 
 
-def _copy_with(stack: Stack, files: Mapping[str, str], into: Path) -> Path:
-    """A copy of the stack directory with `files` laid over it."""
-    copy = into / stack.directory.name
+def _copy_with(stack: Stack, files: Mapping[str, str], copy: Path) -> Path:
+    """A copy of the stack directory at `copy` with `files` laid over it."""
     shutil.copytree(stack.directory, copy, ignore=shutil.ignore_patterns(WORK_DIR, ".git"))
     for relative, text in files.items():
         path = copy / relative
@@ -128,11 +127,18 @@ async def pull(
         stack.directory, stack.environment, os.environ, overrides=overrides
     )
     result.pulled = write_pulls(stack, report, flatten_layout(layout, stack), templates, new)
-    with tempfile.TemporaryDirectory(prefix="bimpe-iac-pull-") as scratch:
-        copy = _copy_with(stack, result.files, Path(scratch))
+    # Beside the stack, so that paths leading out of it (a module's source) lead alike.
+    name = f".{stack.directory.name}.pull-{os.getpid()}-{secrets.token_hex(4)}"
+    copy = stack.directory.parent / name
+    try:
         pulled_stack = load_stack(
-            copy, stack.environment, sections=registry.sections, overrides=overrides
+            _copy_with(stack, result.files, copy),
+            stack.environment,
+            sections=registry.sections,
+            overrides=overrides,
         )
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
     after = replace(context, stack=pulled_stack)
     wanted = desired_resources(registry.kinds, after)
     agreed = agreed_fields(registry.kinds, after, state, wanted, secrecy)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bimpe_iac.engine.merge import MISSING, Conflict, Edit, path_text
+from bimpe_iac.engine.merge import MISSING, Conflict, Edit, path_text, present
 from bimpe_iac.printable import visible
+from bimpe_iac.render.lines import plain
+from bimpe_iac.render.valuediff import field_lines
 from bimpe_iac.render.values import brief
 
 WIDTH = 120
@@ -23,10 +25,29 @@ def shown(value: Any, mask: Mask) -> str:
     return text if len(text) <= WIDTH else f"{text[: WIDTH - 1]}… ({len(text)} characters)"
 
 
+def _masked(value: Any, mask: Mask) -> Any:
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, mask) for v in value]
+    return value
+
+
 def edit_line(edit: Edit, mask: Mask) -> str:
+    """One edit as a line (or, for a changed text, a line diff below its path), indented by
+    four spaces."""
     where = path_text(edit.path)
+    if edit.op == "set" and present(edit.before):
+        lines = field_lines(where, _masked(edit.before, mask), _masked(edit.value, mask), 4)
+        return plain(lines)
     if edit.op == "set":
-        return f"~ {where}: {shown(edit.value, mask)}"
+        return f"    ~ {where}: {shown(edit.value, mask)}"
+    return "    " + _short_line(edit, where, mask)
+
+
+def _short_line(edit: Edit, where: str, mask: Mask) -> str:
     if edit.op == "delete":
         return f"- {where}"
     if edit.op == "insert":

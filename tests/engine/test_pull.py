@@ -6,11 +6,13 @@ that writes nothing until a side is taken."""
 from __future__ import annotations
 
 import difflib
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bimpeai import BimpeAI
+from example_copy import EXAMPLES, copy_example
 
 if TYPE_CHECKING:
     from conftest import Bimpe
@@ -322,3 +324,50 @@ def test_take_code_keeps_the_manifests_and_target_limits_the_pull(
     assert manifest.read_text() == text
     plan = bimpe("plan", stack, "--env", "prod")
     assert "Edited in code." in plan.output
+
+
+def test_sensitive_fields_are_never_pulled_and_modules_are_named_not_edited(
+    bimpe: Bimpe, tmp_path: Path
+) -> None:
+    shutil.copytree(EXAMPLES.parent / "modules", tmp_path / "modules")
+    stack = copy_example("brands", tmp_path / "stacks" / "brands")
+    assert bimpe("apply", stack, "--env", "prod", "--auto-approve").exit_code == 0
+    before = files_of(stack.parent)
+    (kora,) = [a for a in bimpe.sdk.agents.list() if a.name.startswith("Kora")]
+    leaked = "someone-else-7x1p@elsewhere.example"
+    bimpe.sdk.agents.update(kora.id, escalation_email=leaked, description="Edited live.")
+
+    outcome = bimpe("pull", stack, "--env", "prod")
+    assert outcome.exit_code == 0, outcome.text
+    assert "module.kora.agents.assistant.escalation_email: sensitive; never pulled" in (
+        outcome.output
+    )
+    assert "module.kora.agents.assistant.description" in outcome.output
+    assert "module" in outcome.output.split("module.kora.agents.assistant.description")[1]
+    for secret in (leaked, "escalations-4k2q@brands.example"):
+        assert secret not in outcome.text
+    assert files_of(stack.parent) == before
+
+
+def test_a_console_edit_already_made_in_code_is_recorded_as_agreed(
+    bimpe: Bimpe, example: Callable[[str], Path]
+) -> None:
+    """As after a pull interrupted between writing the files and the state: the manifests
+    already say what the Console has, and the next pull records it."""
+    stack = applied(bimpe, example)
+    (agent,) = bimpe.sdk.agents.list()
+    bimpe.sdk.agents.update(agent.id, business_name="Bimpe Stores Ltd")
+    manifest = stack / "support.yaml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "business_name: Bimpe Stores", "business_name: Bimpe Stores Ltd"
+        )
+    )
+    assert bimpe("drift", stack, "--env", "prod").exit_code == 2
+    before = files_of(stack)
+
+    outcome = bimpe("pull", stack, "--env", "prod")
+    assert outcome.exit_code == 0, outcome.text
+    assert files_of(stack) == before
+    assert bimpe("drift", stack, "--env", "prod").exit_code == 0
+    assert bimpe("plan", stack, "--env", "prod", "--detailed-exitcode").exit_code == 0
