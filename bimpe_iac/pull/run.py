@@ -5,8 +5,8 @@ manifests and the team agree again.
 Nothing is written before the result is known to load: the changed files are first laid
 over a copy of the stack (beside it, removed afterwards), which must load, and the state
 records as agreed only the fields that the loaded copy gives the live value of. Files are
-written before the state: an interrupted pull leaves files that already say what the team has, and the next pull, finding
-the manifests and the team alike, records them in the state.
+written before the state: an interrupted pull leaves files that already say what the team
+has, and the next pull, finding the manifests and the team alike, records them in the state.
 """
 
 from __future__ import annotations
