@@ -6,7 +6,6 @@ that writes nothing until a side is taken."""
 from __future__ import annotations
 
 import difflib
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -329,7 +328,7 @@ def test_take_code_keeps_the_manifests_and_target_limits_the_pull(
 def test_sensitive_fields_are_never_pulled_and_modules_are_named_not_edited(
     bimpe: Bimpe, tmp_path: Path
 ) -> None:
-    shutil.copytree(EXAMPLES.parent / "modules", tmp_path / "modules")
+    copy_example("shop", tmp_path / "modules" / "shop", examples=EXAMPLES.parent / "modules")
     stack = copy_example("brands", tmp_path / "stacks" / "brands")
     assert bimpe("apply", stack, "--env", "prod", "--auto-approve").exit_code == 0
     before = files_of(stack.parent)
