@@ -170,9 +170,10 @@ def test_a_ref_in_an_update(make_plan: Callable[..., Plan], update: Callable[...
 def test_ids_of_resources_in_the_plan_read_as_their_addresses(
     make_plan: Callable[..., Plan], update: Callable[..., Change]
 ) -> None:
-    agent = update("agents.bot", workflow_id=("wf_1", "wf_2"))
-    sales = update("workflows.sales")
-    plan = make_plan(agent, replace(sales, id="wf_2", action="noop"))
+    agent = replace(update("agents.bot", workflow_id=("wf_1", "wf_2")), id="agt_1", kind="agent")
+    triage = replace(update("workflows.triage"), action="noop")
+    sales = replace(update("workflows.sales"), id="wf_2", action="noop")
+    plan = make_plan(agent, triage, sales)
     assert "~ workflow_id: workflows.triage -> workflows.sales" in render(plan)
     verbose = render_plan_text(plan, color=False, mask=no_mask, verbose=True)
     assert "~ workflow_id: workflows.triage (wf_1) -> workflows.sales (wf_2)" in verbose
