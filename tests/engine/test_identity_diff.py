@@ -63,10 +63,10 @@ def test_one_rule_changed_two_flows_reordered_and_a_tag_added_show_as_three_fact
         "          ~ [refund-request]:",
         "              ~ response:",
         "                    @@ -1 +1 @@",
-        "                  - I'm sorry this didn't work out. I'm passing you to a member of our team"
-        " who can look at your order and process a refund.",
-        "                  + I'm sorry this didn't work out. I'm passing you to a member of our team"
-        " who can look at your order and process a refund{+ today+}.",
+        "                  - I'm sorry this didn't work out. I'm passing you to a member of our"
+        " team who can look at your order and process a refund.",
+        "                  + I'm sorry this didn't work out. I'm passing you to a member of our"
+        " team who can look at your order and process a refund{+ today+}.",
         "                … 5 unchanged keys …",
         "            … 1 unchanged item …",
         "      ~ flows:",

@@ -88,7 +88,8 @@ def test_named_list_items_diff_by_name(plan: Plan) -> None:
     section = render(plan).split("~ faq:")[1].split("\n  #")[0]
     assert section.splitlines()[1:] == [
         '          ~ ["What are your hours?"]:',
-        '              ~ answer: "Monday to Friday, 9am to 5pm." -> "Monday to Saturday, 9am to 5pm."',
+        '              ~ answer: "Monday to Friday, 9am to 5pm." -> '
+        '"Monday to Saturday, 9am to 5pm."',
         "                … 1 unchanged key …",
         '          + ["Do you ship abroad?"]: '
         '{"question": "Do you ship abroad?", "answer": "Yes, to 14 countries."}',
@@ -108,7 +109,7 @@ def test_a_reorder_reads_as_a_move_and_a_removal_by_name(
         "          ~ [refund-request]:",
         "              ~ enabled: true -> false",
         "                … 1 unchanged key …",
-        "          - [b]: {\"id\": \"b\", \"enabled\": true}",
+        '          - [b]: {"id": "b", "enabled": true}',
         "            … 1 unchanged item …",
     ]
 
