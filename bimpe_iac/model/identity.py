@@ -1,7 +1,11 @@
-"""Which key tells the items of a nested list apart: rules by `id`, flows by `name`, FAQ
-entries by `question`, trigger keywords by `keyword`. A list has an identity when every item
-of it (and of the lists it is compared with) is a mapping holding that key, with a scalar
-value, different in each item; the first such key in `IDENTITY_KEYS` is the identity."""
+"""Which key names the items of a list, so that two (or three) versions of it compare item by
+item.
+
+A workflow's rules are known by `id`, its flows by `name`, FAQ entries by `question`, a flow's
+trigger keywords by `keyword`: the first of `IDENTITY_KEYS` that every item of the lists holds,
+as a string or a number, with no value twice in any one list. The rule is generic, so a kind
+declares nothing: its manifest schema (a unique `id`, a unique `name`) already says it.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,26 @@ from typing import Any
 IDENTITY_KEYS = ("id", "name", "question", "keyword")
 
 
-def _identified_by(key: str, items: Sequence[Any]) -> bool:
-    seen: set[Any] = set()
+def _names(items: Sequence[Any], key: str) -> list[Any] | None:
+    found = []
     for item in items:
-        if not isinstance(item, dict) or key not in item:
-            return False
-        value = item[key]
-        if isinstance(value, dict | list) or value is None or value in seen:
-            return False
-        seen.add(value)
-    return True
+        if not isinstance(item, dict):
+            return None
+        value = item.get(key)
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return None
+        found.append(value)
+    return found if len(set(found)) == len(found) else None
 
 
 def identity_key(*lists: Any) -> str | None:
-    """The identity shared by `lists` (None entries are skipped), or None when they have none
-    or are not all lists of mappings."""
+    """The key that names every item of `lists` (None entries skipped), uniquely within each;
+    None when none does, when one is not a list, or when the lists are empty."""
     present = [items for items in lists if items is not None]
-    if not present or not all(isinstance(items, list) for items in present):
-        return None
-    if not any(present):
+    if not all(isinstance(items, list | tuple) for items in present) or not any(present):
         return None
     for key in IDENTITY_KEYS:
-        if all(_identified_by(key, items) for items in present):
+        if all(_names(items, key) is not None for items in present):
             return key
     return None
 

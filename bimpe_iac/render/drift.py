@@ -20,6 +20,7 @@ from bimpe_iac.engine.drift import (
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line, Segment
 from bimpe_iac.render.markdown import cell, details
+from bimpe_iac.render.shapes import set_fields
 from bimpe_iac.render.valuediff import field_lines
 from bimpe_iac.render.values import Mask, compact, masked, visible_json
 
@@ -57,9 +58,11 @@ def resource_lines(item: Drifted, mask: Mask) -> list[Line]:
         result.extend(Line.of(FIELD_INDENT, "-", mask(a), "meta") for a in item.gone_with_it)
         return result
     result = [Line(2, "~", tuple(segments))]
+    sets = set_fields(item.kind)
     for change in item.changed:
         before, after = masked(change.before, mask), masked(change.after, mask)
-        result.extend(field_lines(mask(change.field), before, after, FIELD_INDENT))
+        is_set = change.field in sets
+        result.extend(field_lines(mask(change.field), before, after, FIELD_INDENT, is_set=is_set))
     return result
 
 

@@ -1,12 +1,17 @@
 """Styled output lines, and their three spellings: plain text, ANSI colour, and `diff` code.
 
 A renderer builds `Line`s once; `plain`, `ansi` and `diff_code` turn them into text. In plain
-text changed words read `[-old-]` and `{+new+}`; with colour they are highlighted instead.
-Control and bidirectional formatting characters in any text are spelled out (`values.visible`).
+text changed words read `[-old-]` and `{+new+}` (git's `--word-diff=plain`); with colour they
+are highlighted instead. So that no text can be misread as a mark, a backslash escapes: inside
+a mark, each `\\` and each `-` (in `[-…-]`) or `+` (in `{+…+}`), so a removed "-" reads
+`[-\\--]`; outside one, the `-`, `+` or `\\` after a `[` or `{` that would open one, so a text
+holding `[-` reads `[\\-`. Control and bidirectional formatting characters in any text are
+spelled out (`values.visible`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -54,13 +59,22 @@ class Line:
         return cls(indent, sign, (Segment(text, style),))
 
 
+_WOULD_OPEN = re.compile(r"(?<=\[)[-\\]|(?<=\{)[+\\]")
+_IN_REMOVED = re.compile(r"[-\\]")
+_IN_ADDED = re.compile(r"[+\\]")
+
+
+def _escape(pattern: re.Pattern[str], text: str) -> str:
+    return pattern.sub(lambda match: "\\" + match.group(), text)
+
+
 def _plain_segment(segment: Segment) -> str:
     text = visible(segment.text)
     if segment.style == "word_remove":
-        return f"[-{text}-]"
+        return f"[-{_escape(_IN_REMOVED, text)}-]"
     if segment.style == "word_add":
-        return f"{{+{text}+}}"
-    return text
+        return f"{{+{_escape(_IN_ADDED, text)}+}}"
+    return _escape(_WOULD_OPEN, text)
 
 
 def _ansi_segment(segment: Segment) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from bimpe_iac.model.plan import Change, Move, Plan
 from bimpe_iac.printable import visible
 from bimpe_iac.render.lines import Line, diff_code
+from bimpe_iac.render.references import plan_names, verbosity
 from bimpe_iac.render.text import (
     SYMBOLS,
     change_lines,
@@ -109,31 +110,40 @@ def details(title: str, lines: list[Line], budget: int) -> str:
     return opening + "\n".join([*kept, note]) + closing
 
 
-def _blocks(plan: Plan, mask: Mask, budget: int) -> list[str]:
+def _blocks(plan: Plan, mask: Mask, budget: int, verbose: bool) -> list[str]:
     blocks: list[str] = []
-    outside = [line for change in drifted(plan) for line in drift_lines(change, mask)]
+    names = plan_names(plan.changes, mask)
+    outside = [
+        line for change in drifted(plan) for line in drift_lines(change, mask, names, verbose)
+    ]
     if outside:
         blocks.append(details("Changed outside bimpe-iac (apply will restore it)", outside, budget))
     moved_from = {move.target: move.source for move in plan.moved}
     for change in plan.actionable:
         title = f"{SYMBOLS[change.action]} {mask(change.address)}"
-        lines = change_lines(change, mask, moved_from.get(change.address))
+        lines = change_lines(change, mask, moved_from.get(change.address), names, verbose)
         blocks.append(details(title, lines, budget))
     return blocks
 
 
 def render_plan_markdown(
-    plan: Plan, *, mask: Mask, limit: int = DEFAULT_LIMIT, appendix: Sequence[str] = ()
+    plan: Plan,
+    *,
+    mask: Mask,
+    limit: int = DEFAULT_LIMIT,
+    appendix: Sequence[str] = (),
+    verbose: bool | None = None,
 ) -> list[str]:
     """The plan in parts of fewer than `limit` characters; the first holds the summary, and
-    the `appendix` blocks (the stack's outputs) come last."""
+    the `appendix` blocks (the stack's outputs) come last. Raw ids of referred resources
+    only when `verbose` (unset: the global `--verbose`)."""
     heading = f"### bimpe-iac plan: {cell(mask(plan.stack))} ({cell(mask(plan.environment))})"
     budget = limit - len(heading) - len(_PART_SUFFIX) - _SLACK
     if budget < 1000:
         raise ValueError(f"limit {limit} is too small for a plan comment")
     groups: list[list[str]] = [[_head(plan, mask, budget // 2)]]
     used = len(groups[0][0])
-    for block in [*_blocks(plan, mask, budget), *appendix]:
+    for block in [*_blocks(plan, mask, budget, verbosity(verbose)), *appendix]:
         if used + len(block) + 2 > budget:
             groups.append([])
             used = 0

@@ -14,6 +14,8 @@ from bimpe_iac.engine.drift import DELETED_OUTSIDE, outermost
 from bimpe_iac.model.plan import Change, FieldChange, Move, Plan
 from bimpe_iac.render import lines as spell
 from bimpe_iac.render.lines import Line
+from bimpe_iac.render.references import Names, named_change, plan_names, verbosity
+from bimpe_iac.render.shapes import set_fields
 from bimpe_iac.render.valuediff import brief_lines, field_lines, value_lines
 from bimpe_iac.render.values import Mask, masked
 
@@ -115,16 +117,39 @@ def body(change: Change) -> list[Line]:
             if before.get(name) is not None:
                 result.extend(brief_lines(name, before[name], FIELD_INDENT))
     else:
-        for item in (*change.fields, *change.lifecycle):
-            result.extend(field_lines(item.field, item.before, item.after, FIELD_INDENT))
+        result.extend(changed_lines(change.kind, (*change.fields, *change.lifecycle)))
     return result
 
 
-def change_lines(change: Change, mask: Mask, moved_from: str | None = None) -> list[Line]:
-    """The header and fields of one change (empty for a no-op)."""
+def changed_lines(kind: str, items: tuple[FieldChange, ...]) -> list[Line]:
+    """Each changed field of a resource of `kind`, its set fields as sets."""
+    sets = set_fields(kind)
+    return [
+        line
+        for item in items
+        for line in field_lines(
+            item.field, item.before, item.after, FIELD_INDENT, is_set=item.field in sets
+        )
+    ]
+
+
+def shown_change(change: Change, mask: Mask, names: Names, verbose: bool) -> Change:
+    """`change` as it is shown: masked, and the ids in its values read as addresses."""
+    return named_change(masked_change(change, mask), names, verbose)
+
+
+def change_lines(
+    change: Change,
+    mask: Mask,
+    moved_from: str | None = None,
+    names: Names | None = None,
+    verbose: bool = False,
+) -> list[Line]:
+    """The header and fields of one change (empty for a no-op); `names` maps the (masked) ids
+    its values may hold to addresses, shown instead."""
     if change.action == "noop":
         return []
-    shown = masked_change(change, mask)
+    shown = shown_change(change, mask, names or {}, verbose)
     return [*header(shown, None if moved_from is None else mask(moved_from)), *body(shown)]
 
 
@@ -145,28 +170,28 @@ def drifted(plan: Plan) -> list[Change]:
     return [change for change in plan.changes if change.drift or change.address in deleted]
 
 
-def drift_lines(change: Change, mask: Mask) -> list[Line]:
+def drift_lines(
+    change: Change, mask: Mask, names: Names | None = None, verbose: bool = False
+) -> list[Line]:
     """What changed outside bimpe-iac at `change`: its fields (last applied -> now live), or
     the resource itself when it was deleted there."""
     if _deleted_outside(change):
         return [Line.of(2, "-", f"{mask(change.address)} ({DELETED_OUTSIDE})", "bold")]
     if not change.drift:
         return []
-    shown = masked_change(change, mask)
-    result = [Line.of(2, "~", shown.address, "bold")]
-    for item in shown.drift:
-        result.extend(field_lines(item.field, item.before, item.after, FIELD_INDENT))
-    return result
+    shown = shown_change(change, mask, names or {}, verbose)
+    return [Line.of(2, "~", shown.address, "bold"), *changed_lines(shown.kind, shown.drift)]
 
 
-def plan_lines(plan: Plan, mask: Mask) -> list[Line]:
+def plan_lines(plan: Plan, mask: Mask, verbose: bool = False) -> list[Line]:
+    names = plan_names(plan.changes, mask)
     result: list[Line] = []
     outside = drifted(plan)
     if outside:
         result.append(Line.of(0, "", DRIFT_HEADING, "bold"))
         result.append(Line.of(2, "", "(each field: last applied -> now live)", "meta"))
         for change in outside:
-            result.extend([Line.of(0, "", ""), *drift_lines(change, mask)])
+            result.extend([Line.of(0, "", ""), *drift_lines(change, mask, names, verbose)])
         result.append(Line.of(0, "", ""))
     if plan.has_changes:
         result.append(Line.of(0, "", ACTIONS_HEADING, "bold"))
@@ -174,7 +199,7 @@ def plan_lines(plan: Plan, mask: Mask) -> list[Line]:
             result.extend([Line.of(0, "", ""), *move_lines(move, mask)])
         moved_from = {move.target: move.source for move in plan.moved}
         for change in plan.actionable:
-            lines = change_lines(change, mask, moved_from.get(change.address))
+            lines = change_lines(change, mask, moved_from.get(change.address), names, verbose)
             result.extend([Line.of(0, "", ""), *lines])
         result.append(Line.of(0, "", ""))
     for warning in plan.warnings:
@@ -185,6 +210,8 @@ def plan_lines(plan: Plan, mask: Mask) -> list[Line]:
     return result
 
 
-def render_plan_text(plan: Plan, *, color: bool, mask: Mask) -> str:
-    """The plan for a terminal; ANSI colours only when `color`. Ends with the summary line."""
-    return spell.render(plan_lines(plan, mask), color=color)
+def render_plan_text(plan: Plan, *, color: bool, mask: Mask, verbose: bool | None = None) -> str:
+    """The plan for a terminal; ANSI colours only when `color`; the raw ids of the resources
+    its values refer to only when `verbose` (unset: the global `--verbose`). Ends with the
+    summary line."""
+    return spell.render(plan_lines(plan, mask, verbosity(verbose)), color=color)

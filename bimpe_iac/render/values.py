@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bimpe_iac.manifest.stack import SENSITIVE_MASK, scalar_text
@@ -19,6 +20,18 @@ TEXT_WIDTH = 80
 """Strings longer than this, or with a line break, read as text blocks."""
 
 _RAW_IN_JSON = re.compile(rf"[\x7f-\x9f{BIDI}\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The id of a resource the plan knows, read as its address; `id` shown only when set
+    (`--verbose`)."""
+
+    address: str
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return self.address if self.id is None else f"{self.address} ({self.id})"
 
 
 def no_mask(text: str) -> str:
@@ -50,9 +63,15 @@ def is_text(value: Any) -> bool:
     return isinstance(value, str) and ("\n" in value or len(value) > TEXT_WIDTH)
 
 
+def ref_text(ref: Ref) -> str:
+    return f"{ref.address} {KNOWN_AFTER_APPLY}"
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, Ref):
-        return KNOWN_AFTER_APPLY
+        return ref_text(value)
+    if isinstance(value, Named):
+        return str(value)
     if isinstance(value, dict):
         return {str(key): _to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -61,9 +80,12 @@ def _to_json(value: Any) -> Any:
 
 
 def compact(value: Any) -> str:
-    """One-line spelling: a `Ref` as "(known after apply)", strings quoted, containers as JSON."""
+    """One-line spelling: a `Ref` as "workflows.sales (known after apply)", a `Named` id as
+    its address, strings quoted, containers as JSON."""
     if isinstance(value, Ref):
-        return KNOWN_AFTER_APPLY
+        return ref_text(value)
+    if isinstance(value, Named):
+        return str(value)
     return json.dumps(_to_json(value), ensure_ascii=False, separators=(", ", ": "), default=str)
 
 

@@ -1,10 +1,12 @@
 """The terminal plan: drift section first, one header per change with its symbol, kind and
-reason, the fields each action shows, values inline or as blocks, per-element list diffs,
-colours only on request, and the exact summary line last."""
+reason, the fields each action shows, values inline or as blocks, lists of named items by
+name (moves as moves), other lists by position, sets as items gained and lost, ids of known
+resources as their addresses, colours only on request, and the exact summary line last."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from bimpe_iac.model.plan import Change, FieldChange, Plan, Ref
 from bimpe_iac.render.text import NO_CHANGES, render_plan_text
@@ -62,7 +64,7 @@ def test_update_shows_only_changed_fields(plan: Plan) -> None:
 def test_create_shows_every_field_and_refs_as_known_after_apply(plan: Plan) -> None:
     text = render(plan)
     assert '+ name: "Support bot"' in text
-    assert "+ workflow_id: (known after apply)" in text
+    assert "+ workflow_id: workflows.triage (known after apply)" in text
     assert '+ languages: ["en", "yo"]' in text
     assert "+ persona: |" in text
     assert "(15 more lines)" in text
@@ -82,16 +84,46 @@ def test_replace_shows_changed_fields_with_removed_and_added_values(plan: Plan) 
     assert '~ url: null -> "https://example.com/faq"' in text
 
 
-def test_lists_diff_element_by_element(plan: Plan) -> None:
+def test_named_list_items_diff_by_name(plan: Plan) -> None:
     section = render(plan).split("~ faq:")[1].split("\n  #")[0]
-    assert "~ [0]:" in section
-    assert (
-        '~ answer: "Monday to Friday, 9am to 5pm." -> "Monday to Saturday, 9am to 5pm."'
-    ) in section
-    assert "What are your hours?" not in section
-    assert "… 2 unchanged items …" in section
-    assert "+ [3]:" in section
-    assert "Where are you?" not in section
+    assert section.splitlines()[1:] == [
+        '          ~ ["What are your hours?"]:',
+        '              ~ answer: "Monday to Friday, 9am to 5pm." -> '
+        '"Monday to Saturday, 9am to 5pm."',
+        "                … 1 unchanged key …",
+        '          + ["Do you ship abroad?"]: '
+        '{"question": "Do you ship abroad?", "answer": "Yes, to 14 countries."}',
+        "            … 2 unchanged items …",
+    ]
+
+
+def test_a_reorder_reads_as_a_move_and_a_removal_by_name(
+    make_plan: Callable[..., Plan], update: Callable[..., Change]
+) -> None:
+    first, second, third = ({"id": key, "enabled": True} for key in ("a", "b", "refund-request"))
+    edited = {**third, "enabled": False}
+    text = render(make_plan(update(rules=([first, second, third], [edited, first]))))
+    section = text.split("~ rules:\n")[1].split("\n\n")[0]
+    assert section.splitlines() == [
+        '          ~ moved "refund-request" before "a"',
+        "          ~ [refund-request]:",
+        "              ~ enabled: true -> false",
+        "                … 1 unchanged key …",
+        '          - [b]: {"id": "b", "enabled": true}',
+        "            … 1 unchanged item …",
+    ]
+
+
+def test_set_fields_show_the_items_gained_and_lost(
+    make_plan: Callable[..., Plan], update: Callable[..., Change]
+) -> None:
+    text = render(make_plan(update(tags=(["a", "b"], ["a", "c"]))))
+    section = text.split("~ tags:\n")[1].split("\n\n")[0]
+    assert section.splitlines() == [
+        '          + "c"',
+        '          - "b"',
+        "            … 1 unchanged item …",
+    ]
 
 
 def test_long_list_elements_diff_key_by_key(
@@ -126,14 +158,26 @@ def test_nested_dicts_diff_key_by_key(
 def test_short_containers_are_inline_json(
     make_plan: Callable[..., Plan], update: Callable[..., Change]
 ) -> None:
-    text = render(make_plan(update(tags=(["a"], ["a", "b"]), limits=({"x": 1}, {"x": 2}))))
-    assert '~ tags: ["a"] -> ["a", "b"]' in text
+    text = render(make_plan(update(steps=(["a"], ["a", "b"]), limits=({"x": 1}, {"x": 2}))))
+    assert '~ steps: ["a"] -> ["a", "b"]' in text
     assert '~ limits: {"x": 1} -> {"x": 2}' in text
 
 
 def test_a_ref_in_an_update(make_plan: Callable[..., Plan], update: Callable[..., Change]) -> None:
-    text = render(make_plan(update(workflow_id=("wf_1", Ref("workflows.new")))))
-    assert '~ workflow_id: "wf_1" -> (known after apply)' in text
+    text = render(make_plan(update(workflow_id=("wf_9", Ref("workflows.new")))))
+    assert '~ workflow_id: "wf_9" -> workflows.new (known after apply)' in text
+
+
+def test_ids_of_resources_in_the_plan_read_as_their_addresses(
+    make_plan: Callable[..., Plan], update: Callable[..., Change]
+) -> None:
+    agent = replace(update("agents.bot", workflow_id=("wf_1", "wf_2")), id="agt_1", kind="agent")
+    triage = replace(update("workflows.triage"), action="noop")
+    sales = replace(update("workflows.sales"), id="wf_2", action="noop")
+    plan = make_plan(agent, triage, sales)
+    assert "~ workflow_id: workflows.triage -> workflows.sales" in render(plan)
+    verbose = render_plan_text(plan, color=False, mask=no_mask, verbose=True)
+    assert "~ workflow_id: workflows.triage (wf_1) -> workflows.sales (wf_2)" in verbose
 
 
 def test_created_blocks_read_like_yaml(make_plan: Callable[..., Plan]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bimpe_iac.model.plan import Change, Plan
-from bimpe_iac.render.lines import plain
+from bimpe_iac.render.lines import ansi, plain
 from bimpe_iac.render.text import render_plan_text
 from bimpe_iac.render.textdiff import text_diff, text_preview
 
@@ -111,3 +111,11 @@ def test_a_short_created_text_shows_whole(make_prompt: Callable[..., str]) -> No
     text = plain(text_preview(make_prompt(12), indent=0, sign="+"))
     assert "Rule 12:" in text
     assert "more lines" not in text
+
+
+def test_text_that_looks_like_a_mark_is_escaped_in_plain_text_only() -> None:
+    lines = text_diff("keep [-this-] and a-b here", "keep [-this-] and a+b here", 0)
+    text = plain(lines)
+    assert "- keep [\\-this-] and a[-\\--]b here" in text
+    assert "+ keep [\\-this-] and a{+\\++}b here" in text
+    assert "[\\-" not in ansi(lines)
