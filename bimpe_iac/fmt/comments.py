@@ -49,6 +49,8 @@ class Comments:
     """Lines (a comment, or "" for a blank line) written before an entry."""
     after: dict[Anchor, str] = field(default_factory=dict)
     """The comment at the end of an entry's line."""
+    start: list[str] = field(default_factory=list)
+    """Lines before the first entry: the file's own, which stay at its top."""
     end: list[str] = field(default_factory=list)
     """Lines after the last entry."""
 
@@ -72,7 +74,9 @@ def take_comments(text: str, data: Any) -> Comments:
             comments.after[anchor] = line_text
     for number in sorted(lines):
         following = bisect.bisect_right(starts, (number, 1 << 62))
-        if following == len(starts):
+        if following == 0:
+            comments.start.append(lines[number])
+        elif following == len(starts):
             comments.end.append(lines[number])
         else:
             anchor = anchors[starts[following][3]]
@@ -93,7 +97,7 @@ def put_comments(text: str, data: Any, comments: Comments) -> str:
     inserted: dict[int, list[str]] = {}
     for anchor, before in comments.before.items():
         inserted.setdefault(places[anchor].line, []).extend(before)
-    out: list[str] = []
+    out = _without_blank_edges(_one_blank_at_most(comments.start), leading=True)
     for number, line in enumerate(lines):
         block = _one_blank_at_most(inserted.get(number, []))
         if number == 0:
