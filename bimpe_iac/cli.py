@@ -15,6 +15,7 @@ from bimpe_iac.printable import one_line, visible
 # then loads what it uses, not what every other command uses.
 COMMANDS = {
     "validate": "bimpe_iac.commands.validate:validate",
+    "fmt": "bimpe_iac.commands.fmt:fmt_command",
     "plan": "bimpe_iac.commands.plan:plan_command",
     "apply": "bimpe_iac.commands.apply:apply_command",
     "destroy": "bimpe_iac.commands.apply:destroy_command",

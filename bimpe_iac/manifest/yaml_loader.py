@@ -171,6 +171,11 @@ def load_yaml(
         text = read_text(path, within=within, root=root)
     except TextFileError as exc:
         return None, [Issue(path, exc.position, "", f"file {exc.reason}")]
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> tuple[Document | None, list[Issue]]:
+    """Parse `text`, the contents of the file at `path`, as `load_yaml` does."""
     lines = text.splitlines()
     if _FastLoader is not None:
         try:
@@ -332,6 +337,14 @@ class _Builder:
 
     def _problem_at(self, position: Position, path: DataPath, message: str) -> None:
         self.issues.append(Issue(self.document.file, position, format_address(path), message))
+
+
+def reads_as_text(plain: str) -> bool:
+    """Whether `plain`, written unquoted, is read back as that text (not a number, a boolean or
+    null)."""
+    resolver: Any = _PythonLoader("")
+    tag = resolver.resolve(ScalarNode, plain, (True, False))
+    return bool(tag == "tag:yaml.org,2002:str")
 
 
 def _mark_position(mark: yaml.Mark | None) -> Position:
