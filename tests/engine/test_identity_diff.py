@@ -42,10 +42,12 @@ def swap_flows(stack: Path) -> None:
     manifest = stack / "support.yaml"
     text = manifest.read_text()
     head, rest = text.split("    flows:\n")
-    flows, tail = rest.split("    faq:\n")
+    after = re.search(r"^    \S", rest, re.M)
+    assert after is not None
+    flows, tail = rest[: after.start()], rest[after.start() :]
     order_status, opening_hours = flows.split("      - name: Opening hours\n")
     swapped = "      - name: Opening hours\n" + opening_hours + order_status
-    manifest.write_text(head + "    flows:\n" + swapped + "    faq:\n" + tail)
+    manifest.write_text(head + "    flows:\n" + swapped + tail)
 
 
 def test_one_rule_changed_two_flows_reordered_and_a_tag_added_show_as_three_facts(
