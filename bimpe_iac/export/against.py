@@ -138,19 +138,6 @@ class _Sync:
     live_files: dict[str, str]
     out: Written
 
-    def written(self, value: Any) -> Any:
-        """A live value as a manifest writes it: `$${` for a literal `${`, and a sensitive
-        var's value as a reference to it."""
-        if isinstance(value, VarReference):
-            return str(value)
-        if isinstance(value, str):
-            return self.templates.reference_to(value) or value.replace("${", "$${")
-        if isinstance(value, dict):
-            return {key: self.written(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.written(item) for item in value]
-        return value
-
     def text(self, value: Any) -> Any:
         return self.live_files.get(str(value["file"])) if _is_file_reference(value) else value
 
@@ -185,7 +172,7 @@ class _Sync:
                     " the reference is kept and the value is not written"
                 )
                 return False
-        container[key] = roundtrip.like(raw, self.written(have))
+        container[key] = roundtrip.like(raw, self.templates.written(have))
         return True
 
     def same_set(self, raw: list[Any], have: list[Any]) -> bool:
@@ -285,14 +272,14 @@ def as_stack(
         if found is None or not isinstance(node, dict):
             kept(holder)
             continue
-        node.setdefault(section, {})[key] = roundtrip.like(None, sync.written(full))
+        node.setdefault(section, {})[key] = roundtrip.like(None, sync.templates.written(full))
         changed.add(found[0])
 
     for name in sorted(changed):
         out.files[name] = roundtrip.dump(documents[name]).encode("utf-8")
         out.rewritten.append(name)
     if new_top:
-        text = dump(sync.written(new_top), schema)
+        text = dump(sync.templates.written(new_top), schema)
         out.files[NEW_FILE] = text.encode("utf-8")
         out.rewritten.append(NEW_FILE)
     for path in {p for data in new_data for p in file_references(data)}:

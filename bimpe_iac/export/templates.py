@@ -19,6 +19,7 @@ from bimpe_iac.manifest.interpolate import (
 )
 from bimpe_iac.manifest.overrides import NO_OVERRIDES, VarOverrides
 from bimpe_iac.manifest.settings import load_settings
+from bimpe_iac.model.export import VarReference
 
 
 def _parts(value: Any) -> list[str | Reference] | None:
@@ -67,6 +68,19 @@ class Templates:
             if name in self.vars and as_text(self.vars[name]) == value:
                 return f"${{var.{name}}}"
         return None
+
+    def written(self, value: Any) -> Any:
+        """A live value as a manifest writes it: `$${` for a literal `${`, and a sensitive
+        var's value (or a `VarReference`) as a reference to the var."""
+        if isinstance(value, VarReference):
+            return str(value)
+        if isinstance(value, str):
+            return self.reference_to(value) or value.replace("${", "$${")
+        if isinstance(value, dict):
+            return {key: self.written(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.written(item) for item in value]
+        return value
 
 
 def sensitive_names(values: Mapping[str, VarValue], sensitive_values: frozenset[str]) -> set[str]:

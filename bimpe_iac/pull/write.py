@@ -21,7 +21,7 @@ from bimpe_iac.export import roundtrip
 from bimpe_iac.export.templates import Templates
 from bimpe_iac.manifest import Stack
 from bimpe_iac.manifest.interpolate import Reference, TemplateError, parse_template
-from bimpe_iac.model.export import Obj, VarReference
+from bimpe_iac.model.export import Obj
 from bimpe_iac.model.identity import identity_key
 from bimpe_iac.model.sections import holder_of, join_address, split_address
 from bimpe_iac.pull.comments import attach, detach, rearranged
@@ -156,19 +156,6 @@ class _Writer:
 
     # Writing ----------------------------------------------------------------------------
 
-    def written(self, value: Any) -> Any:
-        """A value as a manifest writes it: `$${` for a literal `${`, a sensitive var's value
-        as a reference to it."""
-        if isinstance(value, VarReference):
-            return str(value)
-        if isinstance(value, str):
-            return self.templates.reference_to(value) or value.replace("${", "$${")
-        if isinstance(value, dict):
-            return {key: self.written(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.written(item) for item in value]
-        return value
-
     def manifest_form(self, address: str, path: ValuePath, value: Any) -> Any:
         """The live value at `path` as a manifest writes it (the export form, without server
         defaults), or `value` itself when the export form has nothing there."""
@@ -227,7 +214,7 @@ class _Writer:
             old = container[index]
             self.guard(old)
             form = self.manifest_form(address, edit.path, edit.value)
-            container[index] = roundtrip.like(old, self.written(form))
+            container[index] = roundtrip.like(old, self.templates.written(form))
             return
         old = container.get(last) if isinstance(container, dict) else self.step(container, last)
         if _is_file_reference(old) and isinstance(edit.value, str):
@@ -237,7 +224,7 @@ class _Writer:
         if isinstance(old, str) and self.templates.render(old) == edit.value:
             return
         form = self.manifest_form(address, edit.path, edit.value)
-        container[last] = roundtrip.like(old, self.written(form))
+        container[last] = roundtrip.like(old, self.templates.written(form))
 
     def delete(self, container: Any, parent: Any, key: Any, last: Step) -> None:
         if isinstance(last, Item):
@@ -251,7 +238,7 @@ class _Writer:
         if not isinstance(container, list):
             raise _Unwritable("the manifests do not write it as a list")
         if edit.op == "add":
-            container.append(self.written(edit.value))
+            container.append(self.templates.written(edit.value))
         elif edit.op == "discard":
             for index, value in enumerate(container):
                 if self.templates.render(value) == edit.value:
@@ -272,7 +259,7 @@ class _Writer:
             order: list[int | None] = list(range(len(container)))
             order.insert(position, None)
             leading = where.detach()
-            container.insert(position, roundtrip.like(None, self.written(form)))
+            container.insert(position, roundtrip.like(None, self.templates.written(form)))
             where.attach(rearranged(leading, order))
         else:
             self.order(where, edit)
@@ -326,7 +313,7 @@ def write_pulls(
         if node.get(section.name) is None:
             node[section.name] = CommentedMap()
         key = (split_address(address) or [address])[-1]
-        node[section.name][key] = roundtrip.like(None, writer.written(data))
+        node[section.name][key] = roundtrip.like(None, writer.templates.written(data))
         writer.changed.add(manifest)
     for address, edit in report.edits:
         entry_address, edit = _on_entry(stack, address, edit)
