@@ -5,13 +5,12 @@ second run changes nothing; bad YAML is reported as file:line:column."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from example_copy import EXAMPLES, LEFT_BY_RUNS
+from example_copy import EXAMPLES, copy_example
 from loading import load_stack
 
 MODULES = EXAMPLES.parent / "modules"
@@ -136,7 +135,7 @@ def test_a_key_no_model_knows_goes_last_and_keeps_needed_quotes(tmp_path: Path) 
 def test_check_lists_exactly_the_files_that_would_change_and_writes_nothing(
     tmp_path: Path,
 ) -> None:
-    stack = shutil.copytree(EXAMPLES / "support", tmp_path / "support", ignore=LEFT_BY_RUNS)
+    stack = copy_example("support", tmp_path / "support")
     (stack / "more.yaml").write_text(SHUFFLED.replace("helper", "second").split("workflows:")[0])
     files = {path: path.read_bytes() for path in stack.rglob("*") if path.is_file()}
 
