@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, cast
 
@@ -120,8 +121,7 @@ def _check_targets(targets: tuple[str, ...], known: set[str]) -> None:
             raise ConfigError(f"--target {target}: no address of the stack or its state")
 
 
-def _report(result: PullResult, mask: object, *, check: bool) -> None:
-    masked = mask if callable(mask) else str
+def _report(result: PullResult, masked: Callable[[str], str], *, check: bool) -> None:
     report = result.report
     lines: list[str] = []
     by_address: dict[str, list[str]] = {}

@@ -30,12 +30,10 @@ from bimpe_iac.pull.new_entries import NewEntries
 
 @dataclass
 class Pulled:
-    """The stack's files a pull changes (path relative to the stack -> new text), what it
-    could not write, and what the user should do."""
+    """The stack's files a pull changes (path relative to the stack -> new text), and what
+    it could not write, for the user (what the state records follows from the files)."""
 
     files: dict[str, str] = field(default_factory=dict)
-    unwritten: set[tuple[str, str]] = field(default_factory=set)
-    """(address, field) of each field some edit of which was not written."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -320,7 +318,6 @@ def write_pulls(
         try:
             writer.apply(entry_address, edit)
         except _Unwritable as exc:
-            out.unwritten.add((address, str(edit.path[0])))
             out.notes.append(_note(address, edit, str(exc)))
     for name in sorted(writer.changed):
         out.files[name] = roundtrip.dump(writer.documents[name])

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bimpe_iac.engine.merge import MISSING, Conflict, Edit, path_text, present
+from bimpe_iac.model.identity import identity_key
 from bimpe_iac.printable import visible
 from bimpe_iac.render.lines import plain
 from bimpe_iac.render.valuediff import field_lines
@@ -51,7 +52,7 @@ def _short_line(edit: Edit, where: str, mask: Mask) -> str:
     if edit.op == "delete":
         return f"- {where}"
     if edit.op == "insert":
-        key = next((k for k in ("id", "name", "question", "keyword") if k in edit.value), None)
+        key = identity_key([edit.value])
         label = f"[{edit.value[key]}]" if key else ""
         return f"+ {where}{label}: added"
     if edit.op == "remove":
